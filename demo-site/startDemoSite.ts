@@ -1,0 +1,23 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createDemoSite } from './createDemoSite.js';
+import type { ScriptTag } from './renderPage.js';
+
+/**
+ * Serves the demo site on `port`; resolves once it listens.
+ *
+ * @example
+ * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo' });
+ */
+export async function startDemoSite(port: number, tag: ScriptTag): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const app = createDemoSite(tag);
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port }, () => resolve(s));
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://localhost:${actual}`,
+    port: actual,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

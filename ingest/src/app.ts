@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { Kysely } from 'kysely';
+import { requireSecretKey } from './auth/requireSecretKey.js';
+import { createCollectRoute } from './collect/collectRoute.js';
+import type { LeadbeamConfig } from './config/schema.js';
+import type { Database } from './db/schema.js';
+import { createSdkAssetsRoute } from './sdk-assets/sdkAssetsRoute.js';
+import { createVisitorsRoute } from './visitors/visitorsRoute.js';
+
+export interface AppOptions {
+  db: Kysely<Database>;
+  config: LeadbeamConfig;
+  /** Reads and changes go through this key; the sites' public keys only write events. */
+  secretKey: string;
+  /** Folder holding the built script (default: `sdk/dist`). */
+  sdkDir?: string;
+  /** The server's clock; tests pass a fixed one. */
+  now?: () => number;
+}
+
+/**
+ * The whole ingest as one Hono app: the server and the tests use the same factory.
+ *
+ * @example
+ * const app = createApp({ db, config, secretKey });
+ * const res = await app.request('/v1/collect', { method: 'POST', body });
+ */
+export function createApp({ db, config, secretKey, sdkDir, now }: AppOptions) {
+  const app = new Hono();
+  const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
+
+  app.onError((err, c) => {
+    console.error('leadbeam: unhandled error', err);
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get('/health', (c) => c.json({ ok: true }));
+  app.route('/', createSdkAssetsRoute({ dir: sdkDir }));
+
+  app.use(
+    '/v1/collect',
+    cors({
+      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type'],
+      maxAge: 86400,
+    }),
+  );
+  app.route('/v1/collect', createCollectRoute({ db, config, now }));
+
+  app.use('/v1/visitors/*', requireSecretKey(secretKey));
+  app.route('/v1/visitors', createVisitorsRoute({ db }));
+  return app;
+}

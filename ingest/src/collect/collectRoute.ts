@@ -1,0 +1,120 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { isbot } from 'isbot';
+import type { Kysely } from 'kysely';
+import {
+  MAX_BATCH_BYTES,
+  MAX_EVENT_BYTES,
+  describeZodError,
+  eventBatchEnvelopeSchema,
+  trackedEventSchema,
+} from '../../../shared/src/schemas.js';
+import type { CollectResult, TrackedEvent } from '../../../shared/src/types.js';
+import { createPageClassifier } from '../config/pageRules.js';
+import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
+import type { Database, EventsTable } from '../db/schema.js';
+import { correctClockSkew } from './correctClockSkew.js';
+import { storeEvents } from './storeEvents.js';
+
+export interface CollectOptions {
+  db: Kysely<Database>;
+  config: LeadbeamConfig;
+  now?: () => number;
+}
+
+type Site = SiteConfig & { classifyPage: ReturnType<typeof createPageClassifier> };
+
+/**
+ * `POST /v1/collect`: takes a batch of events as JSON or `text/plain` JSON (what sendBeacon
+ * sends), keeps every valid event once, and answers 2xx only after they are committed.
+ *
+ * @example
+ * app.route('/v1/collect', createCollectRoute({ db, config }));
+ */
+export function createCollectRoute({ db, config, now = Date.now }: CollectOptions) {
+  const sites = new Map<string, Site>(config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages) }]));
+  const app = new Hono();
+
+  app.post(
+    '/',
+    bodyLimit({
+      maxSize: MAX_BATCH_BYTES,
+      onError: (c) => c.json({ error: `body is larger than ${MAX_BATCH_BYTES} bytes; send smaller batches` }, 413),
+    }),
+    async (c) => {
+      const receivedAt = now();
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        return c.json({ error: 'body is not valid JSON: expected {"site", "sentAt", "events": [...]}' }, 400);
+      }
+      const envelope = eventBatchEnvelopeSchema.safeParse(body);
+      if (!envelope.success) return c.json({ error: describeZodError(envelope.error) }, 400);
+      const { site: siteKey, sentAt, events } = envelope.data;
+
+      const site = sites.get(siteKey);
+      if (!site) return c.json({ error: `site: unknown site key "${siteKey}"` }, 404);
+      const origin = c.req.header('origin');
+      if (origin && !site.allowedOrigins.includes(origin)) {
+        return c.json({ error: `origin ${origin} is not allowed for site "${siteKey}"` }, 403);
+      }
+      if (site.ignoreBots && isbot(c.req.header('user-agent') ?? '')) {
+        return c.json({ accepted: 0, duplicates: 0, ignored: events.length, rejected: [] } satisfies CollectResult, 202);
+      }
+
+      const rejected: CollectResult['rejected'] = [];
+      const rows: EventsTable[] = [];
+      events.forEach((raw, index) => {
+        const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
+        if (JSON.stringify(raw).length > MAX_EVENT_BYTES) {
+          rejected.push({ index, id, error: `event is larger than ${MAX_EVENT_BYTES} bytes` });
+          return;
+        }
+        const parsed = trackedEventSchema.safeParse(raw);
+        if (!parsed.success) {
+          rejected.push({ index, id, error: describeZodError(parsed.error) });
+          return;
+        }
+        rows.push(toRow(site, parsed.data, { sentAt, receivedAt }));
+      });
+
+      if (rows.length === 0) return c.json({ accepted: 0, duplicates: 0, rejected } satisfies CollectResult, 400);
+      let stored;
+      try {
+        stored = await storeEvents(db, rows);
+      } catch (err) {
+        console.error('leadbeam: storing events failed', err);
+        // 503 tells the script to keep the events and retry; nothing was committed.
+        return c.json({ error: 'storage is unavailable; nothing was stored, retry later' }, 503, { 'Retry-After': '5' });
+      }
+      const { inserted, duplicates } = stored;
+      return c.json({ accepted: inserted.length, duplicates, rejected } satisfies CollectResult, 200);
+    },
+  );
+  return app;
+}
+
+function toRow(site: Site, e: TrackedEvent, { sentAt, receivedAt }: { sentAt: number; receivedAt: number }): EventsTable {
+  const page = site.classifyPage(e.path, { stage: e.stage, category: e.category });
+  return {
+    site_id: site.key,
+    id: e.id,
+    visitor_id: e.visitorId,
+    session_id: e.sessionId,
+    type: e.type,
+    name: e.name ?? null,
+    ts: correctClockSkew({ clientTs: e.ts, sentAt, receivedAt }),
+    client_ts: e.ts,
+    received_at: receivedAt,
+    visit: e.visit,
+    url: e.url,
+    path: e.path,
+    referrer: e.referrer || null,
+    title: e.title ?? null,
+    stage: page.stage ?? null,
+    category: page.category ?? null,
+    campaign: e.campaign && Object.keys(e.campaign).length ? JSON.stringify(e.campaign) : null,
+    props: e.props && Object.keys(e.props).length ? JSON.stringify(e.props) : null,
+  };
+}

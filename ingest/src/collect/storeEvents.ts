@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
+
+export interface StoreResult {
+  inserted: EventsTable[];
+  duplicates: number;
+}
+
+const STAGE_COLUMNS = { top: 'pageviews_top', middle: 'pageviews_middle', bottom: 'pageviews_bottom' } as const;
+
+/**
+ * Stores new events once each and rolls them into their visitors, all in one transaction:
+ * when it resolves, the data is committed. Ids already stored (a retry) are skipped and counted.
+ *
+ * @example
+ * const { inserted, duplicates } = await storeEvents(db, rows);
+ */
+export async function storeEvents(db: Kysely<Database>, rows: EventsTable[]): Promise<StoreResult> {
+  const unique = [...new Map(rows.map((r) => [`${r.site_id}\u0000${r.id}`, r])).values()];
+  if (unique.length === 0) return { inserted: [], duplicates: rows.length };
+  return db.transaction().execute(async (trx) => {
+    const insertedIds = await trx
+      .insertInto('events')
+      .values(unique)
+      .onConflict((oc) => oc.columns(['site_id', 'id']).doNothing())
+      .returning(['site_id', 'id'])
+      .execute();
+    const wasInserted = new Set(insertedIds.map((r) => `${r.site_id}\u0000${r.id}`));
+    const inserted = unique.filter((r) => wasInserted.has(`${r.site_id}\u0000${r.id}`));
+    for (const rollup of rollUpByVisitor(inserted)) {
+      await upsertVisitor(trx, rollup);
+    }
+    return { inserted, duplicates: rows.length - inserted.length };
+  });
+}
+
+type VisitorRollup = Omit<VisitorsTable, 'updated_at'>;
+
+function rollUpByVisitor(events: EventsTable[]): VisitorRollup[] {
+  const byVisitor = new Map<string, VisitorRollup>();
+  for (const e of events) {
+    const key = `${e.site_id}\u0000${e.visitor_id}`;
+    let v = byVisitor.get(key);
+    if (!v) {
+      v = { site_id: e.site_id, visitor_id: e.visitor_id, first_seen_at: e.ts, last_seen_at: e.ts, visits: e.visit, events: 0, pageviews: 0, pageviews_top: 0, pageviews_middle: 0, pageviews_bottom: 0 };
+      byVisitor.set(key, v);
+    }
+    v.first_seen_at = Math.min(v.first_seen_at, e.ts);
+    v.last_seen_at = Math.max(v.last_seen_at, e.ts);
+    v.visits = Math.max(v.visits, e.visit);
+    v.events += 1;
+    if (e.type === 'pageview') {
+      v.pageviews += 1;
+      if (e.stage === 'top' || e.stage === 'middle' || e.stage === 'bottom') v[STAGE_COLUMNS[e.stage]] += 1;
+    }
+  }
+  return [...byVisitor.values()];
+}
+
+async function upsertVisitor(trx: Kysely<Database>, v: VisitorRollup): Promise<void> {
+  const now = Date.now();
+  await trx
+    .insertInto('visitors')
+    .values({ ...v, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => {
+        // CASE instead of min()/least(): the one spelling both SQLite and PostgreSQL accept.
+        const smaller = (col: 'first_seen_at') =>
+          eb.case().when(`excluded.${col}`, '<', eb.ref(`visitors.${col}`)).then(eb.ref(`excluded.${col}`)).else(eb.ref(`visitors.${col}`)).end();
+        const larger = (col: 'last_seen_at' | 'visits') =>
+          eb.case().when(`excluded.${col}`, '>', eb.ref(`visitors.${col}`)).then(eb.ref(`excluded.${col}`)).else(eb.ref(`visitors.${col}`)).end();
+        const add = (col: 'events' | 'pageviews' | 'pageviews_top' | 'pageviews_middle' | 'pageviews_bottom') =>
+          eb(eb.ref(`visitors.${col}`), '+', eb.ref(`excluded.${col}`));
+        return {
+          first_seen_at: smaller('first_seen_at'),
+          last_seen_at: larger('last_seen_at'),
+          visits: larger('visits'),
+          events: add('events'),
+          pageviews: add('pageviews'),
+          pageviews_top: add('pageviews_top'),
+          pageviews_middle: add('pageviews_middle'),
+          pageviews_bottom: add('pageviews_bottom'),
+          updated_at: now,
+        };
+      }),
+    )
+    .execute();
+}

@@ -1,0 +1,47 @@
+import type { FunnelStage } from '../../../shared/src/types.js';
+import type { PageRule } from './schema.js';
+
+export interface PageClassification {
+  stage?: FunnelStage;
+  category?: string;
+}
+
+function normalisePath(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  // `**` crosses "/", `*` stays within one path segment; a trailing "/" is optional, and
+  // "/blog/**" also matches "/blog" itself (the section's index page).
+  const underSection = pattern.endsWith('/**');
+  const body = underSection ? pattern.slice(0, -3) : normalisePath(pattern);
+  const source = body
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}${underSection ? '(/.*)?' : ''}$`);
+}
+
+/**
+ * Builds the classifier for a site's URL rules. Markup on the page wins over URL rules,
+ * field by field; among URL rules the first match wins.
+ *
+ * @example
+ * const classify = createPageClassifier([{ match: '/blog/**', stage: 'top', category: 'blog' }]);
+ * classify('/blog/post', {}) // { stage: 'top', category: 'blog' }
+ */
+export function createPageClassifier(rules: PageRule[]) {
+  const compiled = rules.map((rule) => ({ rule, re: patternToRegExp(rule.match) }));
+  return function classifyPage(path: string, markup: PageClassification): PageClassification {
+    const clean = normalisePath(path.split(/[?#]/)[0] ?? path);
+    let stage = markup.stage;
+    let category = markup.category;
+    for (const { rule, re } of compiled) {
+      if (stage && category) break;
+      if (!re.test(clean)) continue;
+      stage ??= rule.stage;
+      category ??= rule.category;
+    }
+    return { ...(stage && { stage }), ...(category && { category }) };
+  };
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { funnelStageSchema } from '../../../shared/src/schemas.js';
+
+/** A URL rule: pages whose path matches get this funnel stage and category. */
+export const pageRuleSchema = z
+  .object({
+    match: z.string().startsWith('/', 'must start with "/"'),
+    stage: funnelStageSchema.optional(),
+    category: z.string().min(1).max(100).optional(),
+  })
+  .strict()
+  .refine((r) => r.stage || r.category, 'give a stage, a category or both');
+
+const originSchema = z
+  .string()
+  .refine((o) => {
+    try {
+      return new URL(o).origin === o;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin like "https://www.example.com" (scheme, host, optional port, no path)');
+
+export const siteSchema = z
+  .object({
+    key: z.string().regex(/^[\w.-]{1,100}$/, 'letters, digits, ".", "-" and "_" only'),
+    name: z.string().min(1).optional(),
+    allowedOrigins: z.array(originSchema).default([]),
+    /** Drop events from crawlers and headless browsers, recognised by their user agent. */
+    ignoreBots: z.boolean().default(true),
+    pages: z.array(pageRuleSchema).default([]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    sites: z.array(siteSchema).min(1, 'declare at least one site'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.sites.forEach((site, i) => {
+      if (seen.has(site.key)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'key'], message: `duplicate site key "${site.key}"` });
+      seen.add(site.key);
+    });
+  });
+
+export type LeadbeamConfig = z.infer<typeof configSchema>;
+export type SiteConfig = z.infer<typeof siteSchema>;
+export type PageRule = z.infer<typeof pageRuleSchema>;

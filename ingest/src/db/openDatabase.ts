@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Where the data lives, without credentials, for log lines. */
+  location: string;
+}
+
+/** The default store when `DATABASE_URL` is unset. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/leadbeam.db';
+
+/**
+ * Opens the store a `DATABASE_URL` names: `postgres://…`/`postgresql://…` for PostgreSQL,
+ * `sqlite:PATH`, a bare path or `:memory:` for SQLite.
+ *
+ * @example
+ * const { db } = openDatabase(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+ */
+export function openDatabase(url: string): OpenDatabase {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      // BIGINT (oid 20) holds epoch milliseconds, which fit a JS number exactly.
+      types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : (pg.types.getTypeParser as any)(oid, format)) } as any,
+    });
+    const parsed = new URL(url);
+    parsed.password = parsed.password ? '***' : '';
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', location: parsed.toString() };
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/i, '');
+  if (!path) throw new Error('DATABASE_URL: empty SQLite path');
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a process crash; only a power cut can lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', location: path };
+}

@@ -1,0 +1,40 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './app.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from './config/loadConfig.js';
+import { migrateToLatest } from './db/migrate.js';
+import { openDatabase } from './db/openDatabase.js';
+import type { Settings } from './settings.js';
+
+export interface RunningIngest {
+  url: string;
+  port: number;
+  location: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, runs migrations and starts serving; resolves once it listens.
+ *
+ * @example
+ * const ingest = await startIngest(readSettings(process.env));
+ */
+export async function startIngest(settings: Settings, env: Record<string, string | undefined> = process.env): Promise<RunningIngest> {
+  const config = loadConfig(settings.configPath ?? DEFAULT_CONFIG_PATH, env);
+  const { db, location } = openDatabase(settings.databaseUrl);
+  await migrateToLatest(db);
+  const app = createApp({ db, config, secretKey: settings.secretKey });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: settings.port }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    location,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    },
+  };
+}

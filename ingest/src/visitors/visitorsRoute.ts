@@ -1,0 +1,113 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { describeZodError } from '../../../shared/src/schemas.js';
+import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A visitor as other systems see it. */
+export function presentVisitor(v: VisitorsTable) {
+  return {
+    visitorId: v.visitor_id,
+    site: v.site_id,
+    firstSeenAt: iso(v.first_seen_at),
+    lastSeenAt: iso(v.last_seen_at),
+    visits: v.visits,
+    returning: v.visits > 1,
+    events: v.events,
+    pageviews: v.pageviews,
+    pageviewsByStage: { top: v.pageviews_top, middle: v.pageviews_middle, bottom: v.pageviews_bottom },
+  };
+}
+
+/** A stored event as other systems see it. */
+export function presentEvent(e: EventsTable) {
+  return {
+    id: e.id,
+    type: e.type,
+    name: e.name,
+    ts: iso(e.ts),
+    clientTs: iso(e.client_ts),
+    receivedAt: iso(e.received_at),
+    sessionId: e.session_id,
+    visit: e.visit,
+    firstVisit: e.visit === 1,
+    url: e.url,
+    path: e.path,
+    referrer: e.referrer,
+    title: e.title,
+    stage: e.stage,
+    category: e.category,
+    campaign: e.campaign ? (JSON.parse(e.campaign) as Record<string, string>) : null,
+    props: e.props ? (JSON.parse(e.props) as Record<string, unknown>) : null,
+  };
+}
+
+const cursorSchema = z.object({ ts: z.number().int(), id: z.string() });
+const encodeCursor = (e: Pick<EventsTable, 'ts' | 'id'>) => Buffer.from(JSON.stringify({ ts: e.ts, id: e.id })).toString('base64url');
+function decodeCursor(cursor: string) {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+const eventsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+  site: z.string().optional(),
+});
+
+/**
+ * `GET /v1/visitors/{visitorId}` and `GET /v1/visitors/{visitorId}/events`, for systems
+ * holding the secret key. `?site=` narrows to one site when a visitor id is on several.
+ *
+ * @example
+ * app.route('/v1/visitors', createVisitorsRoute({ db }));
+ */
+export function createVisitorsRoute({ db }: { db: Kysely<Database> }) {
+  const app = new Hono();
+
+  const findVisitor = (visitorId: string, site?: string) => {
+    let q = db.selectFrom('visitors').selectAll().where('visitor_id', '=', visitorId);
+    if (site) q = q.where('site_id', '=', site);
+    return q.orderBy('last_seen_at', 'desc').limit(1).executeTakeFirst();
+  };
+
+  app.get('/:visitorId', async (c) => {
+    const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
+    if (!visitor) return c.json({ error: `visitorId: no visitor "${c.req.param('visitorId')}"` }, 404);
+    return c.json(presentVisitor(visitor));
+  });
+
+  app.get('/:visitorId/events', async (c) => {
+    const query = eventsQuerySchema.safeParse(c.req.query());
+    if (!query.success) return c.json({ error: describeZodError(query.error) }, 400);
+    const { limit, cursor, site } = query.data;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (cursor !== undefined && !after) return c.json({ error: 'cursor: not a cursor this API gave out' }, 400);
+
+    const visitor = await findVisitor(c.req.param('visitorId'), site);
+    if (!visitor) return c.json({ error: `visitorId: no visitor "${c.req.param('visitorId')}"` }, 404);
+
+    let q = db
+      .selectFrom('events')
+      .selectAll()
+      .where('visitor_id', '=', visitor.visitor_id)
+      .where('site_id', '=', visitor.site_id);
+    if (after) q = q.where((eb) => eb.or([eb('ts', '<', after.ts), eb.and([eb('ts', '=', after.ts), eb('id', '<', after.id)])]));
+    const rows = await q.orderBy('ts', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return c.json({
+      visitorId: visitor.visitor_id,
+      site: visitor.site_id,
+      events: page.map(presentEvent),
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm start`: the ingest on PORT (8787) and the demo site on DEMO_PORT (3000), storing in
+ * SQLite at ./data/leadbeam.db unless DATABASE_URL says otherwise.
+ */
+import { startDemoSite } from '../demo-site/startDemoSite.js';
+import { readSettings } from '../ingest/src/settings.js';
+import { startIngest } from '../ingest/src/startIngest.js';
+
+async function main() {
+  const env = { ...process.env, DEMO_PORT: process.env.DEMO_PORT || '3000' };
+  const settings = readSettings(env);
+  const ingest = await startIngest(settings, env);
+  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo' });
+
+  console.log(`
+leadbeam is running
+  ingest     ${ingest.url}   (script: ${ingest.url}/sdk.js)
+  demo site  ${demo.url}
+  storage    ${ingest.location}
+  secret key ${settings.secretKey}${settings.secretKeyIsDevelopment ? '   (development key: set LEADBEAM_SECRET_KEY for real use)' : ''}
+
+Try: open ${demo.url}, browse, then
+  curl -H "Authorization: Bearer ${settings.secretKey}" ${ingest.url}/v1/visitors/<visitorId>
+(the visitor id is leadbeam.visitorId() in the browser console)
+`);
+
+  const stop = async () => {
+    await Promise.allSettled([demo.close(), ingest.close()]);
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(`leadbeam could not start: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});
