@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { EventBatch } from '../../shared/src/types.js';
+
+let batches: EventBatch[];
+
+beforeEach(() => {
+  vi.resetModules();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  localStorage.clear();
+  (window as any).happyDOM.setURL('https://www.example.com/blog/post');
+  batches = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (_url: string, init: RequestInit) => {
+      batches.push(JSON.parse(String(init.body)));
+      return new Response('{}', { status: 200 });
+    }),
+  );
+  delete (window as any).leadbeam;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+async function loadScriptTag(attributes: Record<string, string>) {
+  const script = document.createElement('script');
+  script.src = 'https://ingest.example.com/sdk.js';
+  for (const [k, v] of Object.entries(attributes)) script.setAttribute(k, v);
+  Object.defineProperty(document, 'currentScript', { value: script, configurable: true });
+  await import('./browser.js');
+  Object.defineProperty(document, 'currentScript', { value: null, configurable: true });
+}
+
+describe('the script tag', () => {
+  it('sends a page view to the origin it was loaded from', async () => {
+    const urls: string[] = [];
+    (fetch as any).mockImplementation(async (url: string, init: RequestInit) => {
+      urls.push(url);
+      batches.push(JSON.parse(String(init.body)));
+      return new Response('{}');
+    });
+    await loadScriptTag({ 'data-site': 'demo' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(urls).toEqual(['https://ingest.example.com/v1/collect']);
+    expect(batches[0]!.events[0]).toMatchObject({ type: 'pageview', path: '/blog/post' });
+  });
+
+  it('lets data-api override the endpoint', async () => {
+    const urls: string[] = [];
+    (fetch as any).mockImplementation(async (url: string) => (urls.push(url), new Response('{}')));
+    await loadScriptTag({ 'data-site': 'demo', 'data-api': 'https://collect.example.org' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(urls).toEqual(['https://collect.example.org/v1/collect']);
+  });
+
+  it('replays calls queued before it loaded, in order, and exposes track and visitorId', async () => {
+    const stub: any = function (...args: unknown[]) {
+      (stub.q = stub.q || []).push(args);
+    };
+    (window as any).leadbeam = stub;
+    stub('track', 'first', { n: 1 });
+    stub('track', 'second', { n: 2 });
+    await loadScriptTag({ 'data-site': 'demo' });
+    const leadbeam = (window as any).leadbeam;
+    leadbeam.track('third');
+    leadbeam('track', 'fourth');
+    await vi.advanceTimersByTimeAsync(1000);
+    const names = batches.flatMap((b) => b.events).map((e) => e.name ?? e.type);
+    expect(names).toEqual(['pageview', 'first', 'second', 'third', 'fourth']);
+    expect(leadbeam.visitorId()).toBe(batches[0]!.events[0]!.visitorId);
+  });
+
+  it('never throws into the page', async () => {
+    await loadScriptTag({ 'data-site': 'demo' });
+    const leadbeam = (window as any).leadbeam;
+    expect(() => leadbeam('noSuchMethod')).not.toThrow();
+    expect(() => leadbeam.track(Symbol('bad') as any)).not.toThrow();
+  });
+
+  it('does nothing without data-site', async () => {
+    await loadScriptTag({});
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches).toHaveLength(0);
+    expect((window as any).leadbeam).toBeUndefined();
+  });
+});

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { createApp } from '../../ingest/src/app.js';
+import { parseConfig } from '../../ingest/src/config/loadConfig.js';
+import type { Database } from '../../ingest/src/db/schema.js';
+import type { EventBatch, TrackedEvent } from '../../shared/src/types.js';
+
+export const TEST_SECRET_KEY = 'sk_test_0123456789abcdef';
+export const DEMO_ORIGIN = 'http://localhost:3000';
+export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+export const testConfig = parseConfig(
+  {
+    sites: [
+      {
+        key: 'demo',
+        allowedOrigins: [DEMO_ORIGIN],
+        pages: [
+          { match: '/blog/**', stage: 'top', category: 'blog' },
+          { match: '/guides/**', stage: 'middle', category: 'guide' },
+          { match: '/pricing', stage: 'bottom', category: 'pricing' },
+        ],
+      },
+      { key: 'other', allowedOrigins: ['https://other.example'] },
+    ],
+  },
+  'test config',
+);
+
+export const newId = () => randomBytes(12).toString('hex');
+
+/** A valid page view; override any field. */
+export function makeEvent(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
+  const path = overrides.path ?? '/';
+  return {
+    id: newId(),
+    type: 'pageview',
+    ts: Date.now(),
+    visitorId: 'v_' + newId(),
+    sessionId: 's_' + newId(),
+    visit: 1,
+    url: `${DEMO_ORIGIN}${path}`,
+    path,
+    ...overrides,
+  };
+}
+
+export function testApp(db: Kysely<Database>, now?: () => number) {
+  return createApp({ db, config: testConfig, secretKey: TEST_SECRET_KEY, now });
+}
+
+/** Posts a batch the way the script does: text/plain, from the demo origin, with a browser's user agent. */
+export function postBatch(
+  app: ReturnType<typeof testApp>,
+  batch: Partial<EventBatch> | string,
+  headers: Record<string, string> = {},
+) {
+  const body = typeof batch === 'string' ? batch : JSON.stringify({ site: 'demo', sentAt: Date.now(), ...batch });
+  return app.request('/v1/collect', {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, ...headers },
+  });
+}
+
+export function getWithKey(app: ReturnType<typeof testApp>, path: string, key: string | null = TEST_SECRET_KEY) {
+  return app.request(path, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+}

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'sdk',
+          environment: 'happy-dom',
+          include: ['sdk/src/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'ingest',
+          environment: 'node',
+          include: ['ingest/**/*.test.ts', 'shared/**/*.test.ts', 'demo-site/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          // One browser at a time: the machine has two cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
