@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'sdk',
           environment: 'happy-dom',
           include: ['sdk/src/**/*.test.ts'],
+          setupFiles: ['sdk/src/testSetup.ts'],
         },
       },
       {

@@ -7,8 +7,14 @@ export default [
   // The script tag: one small self-contained IIFE.
   {
     input: 'sdk/src/browser.ts',
-    output: { file: 'sdk/dist/leadbeam.js', format: 'iife', sourcemap: false },
-    plugins: [ts(), resolve(), terser({ ecma: 2019, compress: { passes: 3, unsafe_arrows: true }, format: { comments: false } })],
+    output: { file: 'sdk/dist/leadbeam.js', format: 'iife', strict: false, sourcemap: false },
+    plugins: [ts(), resolve(), terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, format: { comments: false } })],
+  },
+  // Web vitals: a separate chunk the script loads when the page is idle.
+  {
+    input: 'sdk/src/vitals.ts',
+    output: { file: 'sdk/dist/vitals.js', format: 'es', sourcemap: false },
+    plugins: [ts(), resolve(), terser({ format: { comments: false } })],
   },
   // The npm package: ESM with type declarations.
   {

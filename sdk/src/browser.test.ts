@@ -44,7 +44,7 @@ describe('the script tag', () => {
     await loadScriptTag({ 'data-site': 'demo' });
     await vi.advanceTimersByTimeAsync(1000);
     expect(urls).toEqual(['https://ingest.example.com/v1/collect']);
-    expect(batches[0]!.events[0]).toMatchObject({ type: 'pageview', path: '/blog/post' });
+    expect(batches[0]!.events[0]).toMatchObject({ type: 'pageview', url: 'https://www.example.com/blog/post' });
   });
 
   it('lets data-api override the endpoint', async () => {

@@ -1,43 +1,41 @@
 /**
  * The script-tag entry: `<script defer src="https://INGEST/sdk.js" data-site="KEY"></script>`.
  * Configuration comes from the tag's `data-` attributes; calls made before it loaded (the
- * `leadbeam.q` stub) are replayed in order.
+ * `leadbeam.q` stub) are replayed in order. Nothing here ever throws into the page.
  */
-import { createTracker, type Tracker } from './tracker.js';
+import { startAutocapture } from './autocapture.js';
+import { createTracker } from './tracker.js';
 
-type Queued = { q?: IArguments[] | unknown[][] };
-type Leadbeam = ((method: string, ...args: unknown[]) => unknown) & Partial<Tracker>;
+const w = window as any;
+const script = document.currentScript as HTMLScriptElement;
+const data = script?.dataset || {};
 
-const w = window as unknown as { leadbeam?: Leadbeam & Queued };
-const script = document.currentScript as HTMLScriptElement | null;
-const data = script?.dataset ?? {};
-
-if (data.site && !(w.leadbeam && w.leadbeam.page)) {
-  try {
-    const tracker = createTracker({ site: data.site, api: data.api || new URL(script!.src).origin });
-    const queued = (w.leadbeam && w.leadbeam.q) || [];
-    const leadbeam = ((method: string, ...args: unknown[]) => {
-      try {
-        return (tracker as any)[method](...args);
-      } catch {}
-    }) as Leadbeam;
-    for (const key in tracker) {
-      const value = (tracker as any)[key];
-      (leadbeam as any)[key] =
-        typeof value == 'function'
-          ? (...args: unknown[]) => {
-              // The script never throws into the page.
-              try {
-                return value(...args);
-              } catch {}
-            }
-          : value;
+function start() {
+  const tracker: any = createTracker({
+    site: data.site!,
+    api: data.api || new URL(script.src).origin,
+    consent: data.consent,
+    respectDnt: data.respectDnt,
+    trackAutomation: data.trackAutomation,
+  });
+  const queued = w.leadbeam?.q || [];
+  const leadbeam = (w.leadbeam = (method: string, ...args: unknown[]) => {
+    try {
+      return tracker[method](...args);
+    } catch {
+      tracker.transport.stats.errors++;
     }
-    w.leadbeam = leadbeam;
-    const hide = () => tracker.transport.flushOnHide();
-    addEventListener('pagehide', hide);
-    addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && hide());
-    tracker.page();
-    for (const args of queued) leadbeam(...(Array.from(args) as [string, ...unknown[]]));
+  });
+  for (const key in tracker) (leadbeam as any)[key] = (...args: unknown[]) => leadbeam(key, ...args);
+  startAutocapture(tracker, data.hash);
+  tracker.page();
+  queued.map((args: unknown[]) => leadbeam(...(args as [string])));
+  // Web vitals come in a separate chunk, loaded once the page has settled: the core pays nothing.
+  if (data.vitals != 'off') setTimeout(() => import(new URL('sdk/vitals.js', script.src) + ''), 3000);
+}
+
+if (data.site && !w.leadbeam?.page) {
+  try {
+    start();
   } catch {}
 }

@@ -1,7 +1,7 @@
-import type { EventType, PropValue, TrackedEvent } from '../../shared/src/types.js';
-import { readCampaign, readPageTags } from './page.js';
-import { createStore } from './storage.js';
-import { createTransport, type TransportOptions } from './transport.js';
+import type { EventType, LeadTraits, TrackedEvent } from '../../shared/src/types.js';
+import { readPageTags } from './page.js';
+import { openDeviceStore } from './storage.js';
+import { createTransport } from './transport.js';
 import { makeId, touchVisit, type VisitState } from './visit.js';
 
 export interface TrackerOptions {
@@ -9,97 +9,117 @@ export interface TrackerOptions {
   site: string;
   /** Base URL of the ingest, e.g. `https://t.example.com` (`data-api`). */
   api: string;
-  /** Overrides for batching (tests use a shorter delay). */
-  transport?: Partial<Pick<TransportOptions, 'delay' | 'maxBatch' | 'maxQueue'>>;
+  /** `'required'`: record, keep and send nothing until `optIn()` (`data-consent="required"`). */
+  consent?: string;
+  /** Honour the browser's Do Not Track setting (`data-respect-dnt`). Global Privacy Control is always honoured. */
+  respectDnt?: unknown;
+  /** Also track browsers driven by automation, i.e. `navigator.webdriver` (`data-track-automation`). */
+  trackAutomation?: unknown;
+  /** How long to gather events into one request, in ms (default 1000). */
+  delay?: number;
 }
 
+/** Event properties: flat values; the ingest keeps anything else as its JSON text. */
 export type Props = Record<string, unknown>;
 
-const STATE_KEY = 'lb';
-
-/** Keeps properties flat and small: the ingest would refuse the whole event otherwise. */
-function cleanProps(props?: Props): Record<string, PropValue> | undefined {
-  if (!props || typeof props != 'object') return;
-  const out: Record<string, PropValue> = {};
-  let n = 0;
-  for (const k in props) {
-    const v = props[k];
-    if (v === undefined || n++ >= 50) continue;
-    out[k.slice(0, 100)] = v === null || typeof v == 'boolean' || (typeof v == 'number' && isFinite(v)) ? (v as PropValue) : String(v).slice(0, 2000);
-  }
-  return n ? out : undefined;
-}
+const STATE = 'lb';
+/** The visitor's own choice: '1' opted in, '0' opted out. */
+const CHOICE = 'lb_c';
 
 /**
- * The tracker behind `window.leadbeam` and the npm package: it knows the visitor and the
- * visit, builds events and hands them to the transport.
+ * The tracker behind `window.leadbeam` and the npm package: it knows the visitor, the visit
+ * and the visitor's privacy choices, builds events and hands them to the transport.
  *
  * @example
  * const leadbeam = createTracker({ site: 'demo', api: 'https://t.example.com' });
  * leadbeam.page();
  * leadbeam.track('pricing_calculator_used', { seats: 12 });
  */
-export function createTracker({ site, api, transport: transportOptions }: TrackerOptions) {
-  const store = createStore(window, false);
-  const transport = createTransport({ endpoint: api.replace(/\/+$/, '') + '/v1/collect', site, store, ...transportOptions });
+export function createTracker({ site, api, consent, respectDnt, trackAutomation, delay }: TrackerOptions) {
+  const nav = navigator as any;
+  const store = openDeviceStore(window);
+  // The visitor's own choice outweighs browser-wide signals; a site that requires consent
+  // records nothing at all (not even in memory) until the visitor opts in.
+  const blocked = (choice = store.get(CHOICE)) =>
+    choice == '0' ||
+    (choice != '1' && (consent == 'required' || nav.globalPrivacyControl || (respectDnt && nav.doNotTrack == '1'))) ||
+    (nav.webdriver && !trackAutomation);
+  const transport = createTransport(api.replace(/\/+$/, '') + '/v1/collect', site, store, () => !blocked(), delay);
   let state: VisitState | undefined;
 
-  /** Reads the shared record each time: another tab may have moved the visit on. */
+  /** Moves the visit on; reads the stored record each time, as another tab may have moved it. */
   function touch(): VisitState {
-    let saved: VisitState | undefined;
     try {
-      saved = JSON.parse(store.get(STATE_KEY)!) ?? undefined;
+      state = JSON.parse(store.get(STATE)!) || state;
     } catch {}
-    state = touchVisit(saved || state, Date.now(), makeId);
-    const campaign = readCampaign(location.search);
-    if (campaign) state.c = campaign;
-    try {
-      store.set(STATE_KEY, JSON.stringify(state));
-    } catch {}
+    store.set(STATE, JSON.stringify((state = touchVisit(state, Date.now(), makeId))));
     return state;
   }
 
-  function send(type: EventType, name?: string, props?: Props, extra?: Partial<TrackedEvent>) {
-    const s = touch();
-    const event: TrackedEvent = {
-      id: makeId(),
-      type,
-      ts: Date.now(),
-      visitorId: s.v,
-      sessionId: s.s,
-      visit: s.n,
-      url: location.href.slice(0, 2000),
-      path: location.pathname,
-      title: document.title.slice(0, 500),
-      ...readPageTags(document),
-      ...extra,
-    };
-    if (name) event.name = String(name).slice(0, 200);
-    const clean = cleanProps(props);
-    if (clean) event.props = clean;
-    if (s.c) event.campaign = s.c;
-    transport.push(event);
-    return event;
+  const forget = () => {
+    state = undefined;
+    store.set(STATE, '');
+  };
+
+  /** Records one event: it waits in the queue for the next batch, or for the page to be hidden. */
+  function capture(type: EventType, name?: unknown, props?: unknown, extra?: Partial<TrackedEvent> | 0) {
+    if (blocked()) return;
+    const { v, s, n } = touch();
+    transport.push({
+        id: makeId(),
+        type,
+        name: (name || undefined) as string,
+        ts: Date.now(),
+        visitorId: v,
+        sessionId: s,
+        visit: n,
+        url: location.href,
+        referrer: document.referrer,
+        title: document.title,
+        ...readPageTags(document),
+        props: (props || undefined) as TrackedEvent['props'],
+        ...extra,
+      });
   }
 
   return {
-    /** Records a page view of the current page, with its funnel stage and category. */
-    page(props?: Props) {
-      send('pageview', undefined, props, document.referrer ? { referrer: document.referrer.slice(0, 2000) } : undefined);
+    /** Records a page view of the current page (done for you on load and on SPA navigation). */
+    page(props?: Props, referrer?: string) {
+      capture('pageview', 0, props, referrer ? { referrer } : 0);
     },
-    /** Records a custom event, e.g. `track('webinar_signup', { webinar: 'q3-roadmap' })`. */
+    /** Records a custom event, e.g. `track('webinar_signup', { webinar: 'q4-close' })`. */
     track(name: string, props?: Props) {
-      send('track', name, props);
+      capture('track', name, props);
     },
-    /** This browser's visitor id (made on first use). */
+    /** Says who this visitor is: the ingest links the visitor to the lead with this email. */
+    identify(email: string, traits?: LeadTraits) {
+      capture('identify', 0, 0, { traits: { ...traits, email } });
+    },
+    /** This browser's visitor id (made on first use); empty while tracking is off. */
     visitorId(): string {
-      return (state || touch()).v;
+      return blocked() ? '' : (state || touch()).v;
     },
-    /** Sends what is queued now, e.g. before navigating away by script. */
-    flush: () => transport.flushOnHide(),
-    /** @internal Counters for tests and debugging. */
-    stats: transport.stats,
-    /** @internal For the browser entry: flush on page hide. */
+    /** Stops tracking in this browser for good; forgets the visitor and what was queued. */
+    optOut() {
+      store.set(CHOICE, '0');
+      forget();
+      transport.clear();
+    },
+    /** The visitor agrees: from now on visits are recorded, starting with this page. */
+    optIn() {
+      const wasBlocked = blocked();
+      store.set(CHOICE, '1');
+      if (wasBlocked) capture('pageview');
+    },
+    /** Forgets this visitor (a shared computer): the next event starts a new visitor. */
+    reset: forget,
+    /** Sends what is queued now, by beacon: before navigating away by script, say. */
+    flush() {
+      transport.flushOnHide();
+    },
+    /** @internal Used by the autocapture and the web-vitals chunk. */
+    capture,
+    /** @internal */
     transport,
   };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { EVENT_TYPES, type EventBatch, type TrackedEvent } from './types.js';
+import { dropSensitiveValues } from '../../sdk/src/sensitive.js';
+import { mapTraits } from './traits.js';
+import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
 
 /** Largest accepted event, serialized (Segment uses the same figure). */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -8,50 +10,75 @@ export const MAX_BATCH_BYTES = 512 * 1024;
 /** Most events in one batch. */
 export const MAX_BATCH_EVENTS = 500;
 
-const shortText = (max: number) => z.string().max(max);
+/** Text that is cut to `max` characters rather than refused: a long title never costs an event. */
+const text = (max: number) => z.string().transform((s) => s.trim().slice(0, max));
 const epochMs = z.number().int().positive().max(8.64e15);
 
 export const funnelStageSchema = z.enum(['top', 'middle', 'bottom']);
 
-export const propValueSchema = z.union([z.string().max(2000), z.number().finite(), z.boolean(), z.null()]);
+/** A stage from markup: any case; an unknown one is dropped instead of failing the event. */
+const lenientStage = z
+  .string()
+  .transform((s) => funnelStageSchema.safeParse(s.trim().toLowerCase()).data)
+  .optional();
 
 export const campaignSchema = z
   .object({
-    source: shortText(200),
-    medium: shortText(200),
-    campaign: shortText(200),
-    term: shortText(200),
-    content: shortText(200),
-    gclid: shortText(500),
-    fbclid: shortText(500),
-    msclkid: shortText(500),
-    li_fat_id: shortText(500),
+    source: text(200),
+    medium: text(200),
+    campaign: text(200),
+    term: text(200),
+    content: text(200),
+    gclid: text(500),
+    fbclid: text(500),
+    msclkid: text(500),
+    li_fat_id: text(500),
+    referrer: text(2000),
   })
   .partial()
   .strict();
+
+/**
+ * Flattens properties: flat values stay, strings are cut to 2,000 characters, anything else
+ * is kept as its JSON text; at most 50 keys.
+ */
+function flattenProps(props: Record<string, unknown>): Record<string, PropValue> | undefined {
+  const out: Record<string, PropValue> = {};
+  for (const [key, value] of Object.entries(props).slice(0, 50)) {
+    if (value === undefined) continue;
+    out[key.slice(0, 100)] =
+      value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+        ? (value as PropValue)
+        : (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)).slice(0, 2000);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+const isUrl = (s: string) => URL.canParse(s);
 
 export const trackedEventSchema = z
   .object({
     id: z.string().min(8).max(64).regex(/^[\w-]+$/, 'letters, digits, - and _ only'),
     type: z.enum(EVENT_TYPES),
-    name: shortText(200).optional(),
+    name: z.union([z.string(), z.number()]).transform((v) => String(v).trim().slice(0, 200) || undefined).optional(),
     ts: epochMs,
     visitorId: z.string().min(8).max(64),
     sessionId: z.string().min(8).max(64),
     visit: z.number().int().min(1).max(1_000_000),
-    url: shortText(2000),
-    path: shortText(2000).startsWith('/'),
-    referrer: shortText(2000).optional(),
-    title: shortText(500).optional(),
-    stage: funnelStageSchema.optional(),
-    category: shortText(100).optional(),
+    url: z.string().max(8000).refine(isUrl, 'must be an absolute URL').transform((s) => s.slice(0, 2000)),
+    path: text(2000).refine((p) => p.startsWith('/'), 'must start with "/"').optional(),
+    referrer: text(2000).optional(),
+    title: text(500).optional(),
+    stage: lenientStage,
+    category: text(100).transform((s) => s || undefined).optional(),
     campaign: campaignSchema.optional(),
-    props: z
-      .record(z.string().max(100), propValueSchema)
-      .refine((p) => Object.keys(p).length <= 50, 'at most 50 properties')
-      .optional(),
+    props: z.record(z.string(), z.unknown()).transform(flattenProps).optional(),
+    traits: z.record(z.string(), z.unknown()).transform((t) => dropSensitiveValues(mapTraits(t))).optional(),
   })
   .strict();
+
+/** An event once validated and normalised by the ingest. */
+export type ValidEvent = z.output<typeof trackedEventSchema>;
 
 /**
  * The batch envelope. Events are checked one by one afterwards, so one bad event never
@@ -63,10 +90,10 @@ export const eventBatchEnvelopeSchema = z.object({
   events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
 });
 
-// Compile-time proof that the zod schemas and the plain types describe the same thing.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const eventsAgree: Same<z.infer<typeof trackedEventSchema>, TrackedEvent> = true;
-const batchAgree: Same<Omit<z.infer<typeof eventBatchEnvelopeSchema>, 'events'>, Omit<EventBatch, 'events'>> = true;
+// Compile-time proof that the schemas accept every event and batch the plain types allow.
+type Accepts<Schema, T> = [T] extends [Schema] ? true : false;
+const eventsAgree: Accepts<z.input<typeof trackedEventSchema>, TrackedEvent> = true;
+const batchAgree: Accepts<Omit<z.input<typeof eventBatchEnvelopeSchema>, 'events'>, Omit<EventBatch, 'events'>> = true;
 void eventsAgree;
 void batchAgree;
 

@@ -27,7 +27,28 @@ export interface Campaign {
   fbclid?: string;
   msclkid?: string;
   li_fat_id?: string;
+  /** The external page that started the visit. */
+  referrer?: string;
 }
+
+/**
+ * What a form or `identify` says about the person. Forms map common field names onto these
+ * (see the README); markup (`data-leadbeam-field`) can map any other field.
+ */
+export interface LeadTraits {
+  email?: string;
+  name?: string;
+  firstName?: string;
+  lastName?: string;
+  company?: string;
+  jobTitle?: string;
+  companySize?: string;
+  industry?: string;
+  country?: string;
+  phone?: string;
+}
+
+export const TRAIT_NAMES = ['email', 'name', 'firstName', 'lastName', 'company', 'jobTitle', 'companySize', 'industry', 'country', 'phone'] as const;
 
 /** One event as the browser (or a server) sends it. */
 export interface TrackedEvent {
@@ -43,13 +64,23 @@ export interface TrackedEvent {
   /** 1 on the visitor's first visit, 2 on the second, … */
   visit: number;
   url: string;
-  path: string;
+  /** Taken from `url` when absent. */
+  path?: string;
   referrer?: string;
   title?: string;
-  stage?: FunnelStage;
+  /** `top`, `middle` or `bottom` (any case); anything else is ignored, never an error. */
+  stage?: FunnelStage | (string & {});
   category?: string;
+  /** Campaign for server-side senders; the ingest reads UTM parameters and click ids from `url` itself. */
   campaign?: Campaign;
-  props?: Record<string, PropValue>;
+  /** Flat values are kept as they are; anything else is stored as its JSON text. */
+  props?: Record<string, unknown>;
+  /**
+   * Who the person says they are, on `form` and `identify` events: trait names (`email`,
+   * `jobTitle`, …) or common form field names (`job_title`, `work_email`, …), which the ingest
+   * maps onto traits; other keys are dropped.
+   */
+  traits?: Record<string, unknown>;
 }
 
 /** What the script posts to `/v1/collect`. */

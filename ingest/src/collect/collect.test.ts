@@ -37,15 +37,15 @@ describeEachDialect('POST /v1/collect', (getDb) => {
   it('keeps the good events of a batch and says which were rejected and why', async () => {
     const visitorId = 'v_' + newId();
     const good = makeEvent({ visitorId });
-    const badStage = { ...makeEvent({ visitorId }), stage: 'sideways' };
+    const badVisit = { ...makeEvent({ visitorId }), visit: 0 };
     const noType = { ...makeEvent({ visitorId }), type: undefined };
-    const res = await postBatch(app(), { events: [badStage as never, good, noType as never] });
+    const res = await postBatch(app(), { events: [badVisit, good, noType as never] });
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.accepted).toBe(1);
     expect(body.rejected).toHaveLength(2);
-    expect(body.rejected[0]).toMatchObject({ index: 0, id: badStage.id });
-    expect(body.rejected[0].error).toMatch(/^stage:/);
+    expect(body.rejected[0]).toMatchObject({ index: 0, id: badVisit.id });
+    expect(body.rejected[0].error).toMatch(/^visit:/);
     expect(body.rejected[1]).toMatchObject({ index: 2 });
     expect(body.rejected[1].error).toMatch(/^type:/);
     expect(Number(await countEvents(visitorId))).toBe(1);

@@ -9,10 +9,13 @@ import {
   eventBatchEnvelopeSchema,
   trackedEventSchema,
 } from '../../../shared/src/schemas.js';
-import type { CollectResult, TrackedEvent } from '../../../shared/src/types.js';
+import type { CollectResult } from '../../../shared/src/types.js';
+import type { ValidEvent } from '../../../shared/src/schemas.js';
+import { campaignOf } from './campaign.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
 import type { Database, EventsTable } from '../db/schema.js';
+import { dropSensitiveValues } from '../../../sdk/src/sensitive.js';
 import { correctClockSkew } from './correctClockSkew.js';
 import { storeEvents } from './storeEvents.js';
 
@@ -22,7 +25,23 @@ export interface CollectOptions {
   now?: () => number;
 }
 
-type Site = SiteConfig & { classifyPage: ReturnType<typeof createPageClassifier> };
+type Site = SiteConfig & {
+  classifyPage: ReturnType<typeof createPageClassifier>;
+  countsAsDownload: (e: ValidEvent) => boolean;
+};
+
+/**
+ * The script reports every click on a link to a file; the site's `downloads` list says which
+ * file types count (links marked as downloads in markup always do). Other events pass.
+ */
+function createDownloadFilter(types: string[]) {
+  const counted = new Set(types.map((t) => t.toLowerCase().replace(/^\./, '')));
+  return (e: ValidEvent) => {
+    if (e.type !== 'download' || e.props?.marked) return true;
+    const file = String(e.props?.url ?? e.name ?? '');
+    return counted.has(/\.(\w+)$/.exec(file)?.[1]?.toLowerCase() ?? '');
+  };
+}
 
 /**
  * `POST /v1/collect`: takes a batch of events as JSON or `text/plain` JSON (what sendBeacon
@@ -32,7 +51,9 @@ type Site = SiteConfig & { classifyPage: ReturnType<typeof createPageClassifier>
  * app.route('/v1/collect', createCollectRoute({ db, config }));
  */
 export function createCollectRoute({ db, config, now = Date.now }: CollectOptions) {
-  const sites = new Map<string, Site>(config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages) }]));
+  const sites = new Map<string, Site>(
+    config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads) }]),
+  );
   const app = new Hono();
 
   app.post(
@@ -64,6 +85,7 @@ export function createCollectRoute({ db, config, now = Date.now }: CollectOption
       }
 
       const rejected: CollectResult['rejected'] = [];
+      let ignored = 0;
       const rows: EventsTable[] = [];
       events.forEach((raw, index) => {
         const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
@@ -76,10 +98,17 @@ export function createCollectRoute({ db, config, now = Date.now }: CollectOption
           rejected.push({ index, id, error: describeZodError(parsed.error) });
           return;
         }
+        if (!site.countsAsDownload(parsed.data)) {
+          ignored++;
+          return;
+        }
         rows.push(toRow(site, parsed.data, { sentAt, receivedAt }));
       });
 
-      if (rows.length === 0) return c.json({ accepted: 0, duplicates: 0, rejected } satisfies CollectResult, 400);
+      if (rows.length === 0) {
+        const result: CollectResult = { accepted: 0, duplicates: 0, ignored, rejected };
+        return rejected.length ? c.json(result, 400) : c.json(result, 202);
+      }
       let stored;
       try {
         stored = await storeEvents(db, rows);
@@ -89,32 +118,47 @@ export function createCollectRoute({ db, config, now = Date.now }: CollectOption
         return c.json({ error: 'storage is unavailable; nothing was stored, retry later' }, 503, { 'Retry-After': '5' });
       }
       const { inserted, duplicates } = stored;
-      return c.json({ accepted: inserted.length, duplicates, rejected } satisfies CollectResult, 200);
+      return c.json({ accepted: inserted.length, duplicates, ...(ignored && { ignored }), rejected } satisfies CollectResult, 200);
     },
   );
   return app;
 }
 
-function toRow(site: Site, e: TrackedEvent, { sentAt, receivedAt }: { sentAt: number; receivedAt: number }): EventsTable {
-  const page = site.classifyPage(e.path, { stage: e.stage, category: e.category });
+function toRow(site: Site, e: ValidEvent, { sentAt, receivedAt }: { sentAt: number; receivedAt: number }): EventsTable {
+  const path = e.path ?? new URL(e.url).pathname;
+  const page = site.classifyPage(path, { stage: e.stage, category: e.category });
   return {
     site_id: site.key,
     id: e.id,
     visitor_id: e.visitorId,
     session_id: e.sessionId,
     type: e.type,
-    name: e.name ?? null,
+    name: e.type === 'download' && e.name ? safeDecode(e.name) : (e.name ?? null),
     ts: correctClockSkew({ clientTs: e.ts, sentAt, receivedAt }),
     client_ts: e.ts,
     received_at: receivedAt,
     visit: e.visit,
     url: e.url,
-    path: e.path,
+    path,
     referrer: e.referrer || null,
     title: e.title ?? null,
     stage: page.stage ?? null,
     category: page.category ?? null,
-    campaign: e.campaign && Object.keys(e.campaign).length ? JSON.stringify(e.campaign) : null,
-    props: e.props && Object.keys(e.props).length ? JSON.stringify(e.props) : null,
+    // The event's own campaign; events without one get their visit's when stored.
+    campaign: jsonOrNull({ ...e.campaign, ...campaignOf(e.url, e.referrer) }),
+    props: jsonOrNull(e.props && dropSensitiveValues(e.props)),
+    traits: jsonOrNull(e.traits),
   };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function jsonOrNull(value: object | undefined): string | null {
+  return value && Object.keys(value).length ? JSON.stringify(value) : null;
 }

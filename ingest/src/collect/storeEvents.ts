@@ -19,6 +19,7 @@ export async function storeEvents(db: Kysely<Database>, rows: EventsTable[]): Pr
   const unique = [...new Map(rows.map((r) => [`${r.site_id}\u0000${r.id}`, r])).values()];
   if (unique.length === 0) return { inserted: [], duplicates: rows.length };
   return db.transaction().execute(async (trx) => {
+    await attributeToVisits(trx, unique);
     const insertedIds = await trx
       .insertInto('events')
       .values(unique)
@@ -32,6 +33,42 @@ export async function storeEvents(db: Kysely<Database>, rows: EventsTable[]): Pr
     }
     return { inserted, duplicates: rows.length - inserted.length };
   });
+}
+
+/**
+ * Gives every event the campaign of its visit: an event that carries one (UTM parameters,
+ * click ids, an external referrer) sets it for the events after it; one without inherits it.
+ * The visit's campaign is kept in `sessions`, so it spans batches and pages.
+ */
+async function attributeToVisits(trx: Kysely<Database>, rows: EventsTable[]): Promise<void> {
+  const key = (r: { site_id: string; session_id: string }) => `${r.site_id}\u0000${r.session_id}`;
+  const known = await trx
+    .selectFrom('sessions')
+    .select(['site_id', 'session_id', 'campaign'])
+    .where('session_id', 'in', [...new Set(rows.map((r) => r.session_id))])
+    .execute();
+  const campaignOfVisit = new Map(known.map((s) => [key(s), s.campaign]));
+  const changed = new Map<string, { site_id: string; session_id: string; visitor_id: string; started_at: number; campaign: string | null }>();
+  for (const row of [...rows].sort((a, b) => a.ts - b.ts)) {
+    const k = key(row);
+    const current = campaignOfVisit.get(k);
+    if (row.campaign && row.campaign !== current) {
+      campaignOfVisit.set(k, row.campaign);
+      changed.set(k, { site_id: row.site_id, session_id: row.session_id, visitor_id: row.visitor_id, started_at: row.ts, campaign: row.campaign });
+    } else {
+      row.campaign ??= current ?? null;
+      if (current === undefined && !changed.has(k)) {
+        campaignOfVisit.set(k, null);
+        changed.set(k, { site_id: row.site_id, session_id: row.session_id, visitor_id: row.visitor_id, started_at: row.ts, campaign: null });
+      }
+    }
+  }
+  if (changed.size === 0) return;
+  await trx
+    .insertInto('sessions')
+    .values([...changed.values()])
+    .onConflict((oc) => oc.columns(['site_id', 'session_id']).doUpdateSet((eb) => ({ campaign: eb.ref('excluded.campaign') })))
+    .execute();
 }
 
 type VisitorRollup = Omit<VisitorsTable, 'updated_at'>;

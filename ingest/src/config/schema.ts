@@ -29,6 +29,10 @@ export const siteSchema = z
     /** Drop events from crawlers and headless browsers, recognised by their user agent. */
     ignoreBots: z.boolean().default(true),
     pages: z.array(pageRuleSchema).default([]),
+    /** File types whose links count as downloads (the script reports every link to a file). */
+    downloads: z
+      .array(z.string().regex(/^\.?\w{1,10}$/, 'a file extension such as "pdf"'))
+      .default(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'pps', 'key', 'csv', 'txt', 'rtf', 'epub', 'zip', '7z', 'rar', 'gz', 'pkg', 'dmg', 'exe', 'mp3', 'mp4', 'mov', 'avi', 'wav']),
   })
   .strict();
 

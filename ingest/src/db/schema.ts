@@ -8,6 +8,16 @@
 export interface Database {
   events: EventsTable;
   visitors: VisitorsTable;
+  sessions: SessionsTable;
+}
+
+export interface SessionsTable {
+  site_id: string;
+  session_id: string;
+  visitor_id: string;
+  started_at: number;
+  /** JSON campaign of the visit, or null for a direct visit. */
+  campaign: string | null;
 }
 
 export interface EventsTable {
@@ -34,6 +44,8 @@ export interface EventsTable {
   campaign: string | null;
   /** JSON object or null. */
   props: string | null;
+  /** JSON object of lead traits (form and identify events) or null. */
+  traits: string | null;
 }
 
 export interface VisitorsTable {

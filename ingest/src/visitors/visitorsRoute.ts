@@ -41,6 +41,7 @@ export function presentEvent(e: EventsTable) {
     category: e.category,
     campaign: e.campaign ? (JSON.parse(e.campaign) as Record<string, string>) : null,
     props: e.props ? (JSON.parse(e.props) as Record<string, unknown>) : null,
+    traits: e.traits ? (JSON.parse(e.traits) as Record<string, string>) : null,
   };
 }
 

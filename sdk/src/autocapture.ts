@@ -1,0 +1,100 @@
+import { createEngagement } from './engagement.js';
+import { readForm } from './forms.js';
+import { isHidden, on } from './dom.js';
+import type { Tracker } from './tracker.js';
+
+/**
+ * A link to a file: its path ends in an extension that is not a web page's. Which file types
+ * count as downloads is the site's config (`downloads`), applied by the ingest, so marketers
+ * change the list without touching the script; links marked in markup always count.
+ */
+const FILE_PATH = /\.(?!html?$|php$|aspx?$|jsp$)\w{2,5}$/i;
+
+/**
+ * What the script captures with no code from the site owner: downloads, marked clicks, form
+ * submissions, single-page-app navigation, engaged time and scroll depth.
+ *
+ * @param hashRouting count hash changes as page views (`data-hash`)
+ * @example
+ * startAutocapture(createTracker({ site: 'demo', api }), true);
+ */
+export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?: unknown) {
+  const engagement = createEngagement();
+  const pageKey = () => location.pathname + (hashRouting ? location.hash : '');
+  let key = pageKey();
+  let url = location.href;
+
+  const reportEngagement = () => {
+    const measured = engagement();
+    if (measured.engagedMs > 499) capture('engagement', 0, measured, { url, path: new URL(url).pathname });
+  };
+
+  // Downloads and marked clicks: one listener for the whole document, middle clicks too.
+  const clicked = (e: MouseEvent) => {
+    const target = e.target as Element;
+    const marked = target.closest?.('[data-leadbeam-event]');
+    const link = target.closest?.('a[href],[data-leadbeam-download]');
+    if (e.button > 1) return;
+    if (marked) {
+      const props: Record<string, string> = {};
+      for (const { name, value } of marked.attributes) if (name.startsWith('data-leadbeam-prop-')) props[name.slice(19)] = value;
+      capture('click', marked.getAttribute('data-leadbeam-event'), props);
+    }
+    if (link) {
+      const named = link.getAttribute('data-leadbeam-download');
+      const href = new URL(link.getAttribute('href') || '', location.href);
+      // The query string is left out: download links often carry access tokens.
+      if (named != null || FILE_PATH.test(href.pathname) || link.hasAttribute('download'))
+        capture('download', named || href.pathname.split('/').pop(), { url: href.origin + href.pathname, marked: named != null || link.hasAttribute('download') || undefined });
+    }
+  };
+  on('click', clicked);
+  on('auxclick', clicked);
+
+  // Forms: on submit, before the browser leaves for the form's action page, and forms that
+  // scripts submit with form.submit(), which fires no submit event.
+  const lastSubmit = new WeakMap<object, number>();
+  const submitted = (form: HTMLFormElement) => {
+    if (Date.now() - lastSubmit.get(form)! < 999) return;
+    lastSubmit.set(form, Date.now());
+    const { name, traits } = readForm(form);
+    capture('form', name, 0, { traits });
+  };
+  on('submit', (e) => submitted(e.target));
+  const submit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () {
+    try {
+      submitted(this);
+    } catch {}
+    submit.call(this);
+  };
+
+  // Single-page apps: a new path (or hash, when enabled) is a new page view.
+  const navigated = () => {
+    if (pageKey() != key) {
+      reportEngagement();
+      const referrer = url;
+      key = pageKey();
+      url = location.href;
+      page(undefined, referrer);
+    }
+  };
+  for (const method of ['pushState', 'replaceState'] as const) {
+    const original = history[method];
+    history[method] = function (...args: [any, string]) {
+      original.apply(this, args);
+      navigated();
+    };
+  }
+  on('popstate', navigated);
+  if (hashRouting) on('hashchange', navigated);
+
+  // The page is hidden or left: report engagement, then hand the queue to sendBeacon. A form
+  // posting to another page, or a link to a file, leaves through here too.
+  const hidden = () => {
+    reportEngagement();
+    flush();
+  };
+  on('pagehide', hidden);
+  on('visibilitychange', () => isHidden() && hidden());
+}
