@@ -26,7 +26,7 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
 
   const reportEngagement = () => {
     const measured = engagement();
-    if (measured.engagedMs > 499) capture('engagement', 0, measured, { url, path: new URL(url).pathname });
+    if (measured.engagedMs > 499) capture('engagement', 0, measured, { url });
   };
 
   // Downloads and marked clicks: one listener for the whole document, middle clicks too.
@@ -53,10 +53,10 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
 
   // Forms: on submit, before the browser leaves for the form's action page, and forms that
   // scripts submit with form.submit(), which fires no submit event.
-  const lastSubmit = new WeakMap<object, number>();
-  const submitted = (form: HTMLFormElement) => {
-    if (Date.now() - lastSubmit.get(form)! < 999) return;
-    lastSubmit.set(form, Date.now());
+  // A submit handler that calls form.submit() itself would report twice: once is enough.
+  const submitted = (form: HTMLFormElement & { lbAt?: number }) => {
+    if (Date.now() - form.lbAt! < 999) return;
+    form.lbAt = Date.now();
     const { name, traits } = readForm(form);
     capture('form', name, 0, { traits });
   };

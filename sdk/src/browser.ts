@@ -11,13 +11,8 @@ const script = document.currentScript as HTMLScriptElement;
 const data = script?.dataset || {};
 
 function start() {
-  const tracker: any = createTracker({
-    site: data.site!,
-    api: data.api || new URL(script.src).origin,
-    consent: data.consent,
-    respectDnt: data.respectDnt,
-    trackAutomation: data.trackAutomation,
-  });
+  // data-site, data-api, data-consent, data-respect-dnt, data-track-automation
+  const tracker: any = createTracker({ ...(data as any), api: data.api || new URL(script.src).origin });
   const queued = w.leadbeam?.q || [];
   const leadbeam = (w.leadbeam = (method: string, ...args: unknown[]) => {
     try {
