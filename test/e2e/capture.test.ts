@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describeInBrowser, launchChromium, newVisitorContext } from '../support/browser.js';
+import { eventually, startStack, type Stack } from '../support/stack.js';
+
+describeInBrowser('what the script captures on the demo site', () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const eventsOf = async (visitorId: string) => {
+    const { body } = await stack.api(`/v1/visitors/${visitorId}/events?limit=500`);
+    return (body.events ?? []) as any[];
+  };
+  const visitorOf = (page: Page): Promise<string> => page.evaluate(() => (window as any).leadbeam.visitorId());
+
+  it('records a whitepaper download and two real form submissions once each, with stages and without sensitive values', async () => {
+    const context: BrowserContext = await newVisitorContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${stack.demoUrl}/resources/`);
+    const visitorId = await visitorOf(page);
+
+    // The whitepaper link: Chromium opens or downloads the PDF, whichever it does headless.
+    await page.click('#whitepaper-download');
+    await page.waitForTimeout(300);
+
+    await page.goto(`${stack.demoUrl}/newsletter`);
+    await page.fill('input[name=email]', 'ana.kovac@fernhill.example');
+    await Promise.all([page.waitForURL('**/thanks?form=newsletter'), page.click('button[type=submit]')]);
+
+    await page.goto(`${stack.demoUrl}/demo`);
+    await page.fill('input[name=email]', 'Ana.Kovac@Fernhill.example');
+    await page.fill('input[name=name]', 'Ana Kovač');
+    await page.fill('input[name=company]', 'Fernhill Foods');
+    await page.fill('input[name=job_title]', 'Financial Controller');
+    await page.selectOption('select[name=company_size]', '201-1000');
+    await page.fill('textarea[name=message]', 'my card is 4111 1111 1111 1111');
+    await Promise.all([page.waitForURL('**/thanks?form=demo'), page.click('button[type=submit]')]);
+
+    const events = await eventually(async () => {
+      const all = await eventsOf(visitorId);
+      return all.filter((e) => e.type === 'form').length === 2 && all.some((e) => e.type === 'download') ? all : undefined;
+    });
+    const byType = (type: string) => events.filter((e) => e.type === type);
+    expect(byType('download')).toHaveLength(1);
+    expect(byType('download')[0]).toMatchObject({ name: 'close-benchmark-2026.pdf', stage: 'middle', category: 'whitepaper', path: '/resources/' });
+    const forms = byType('form').reverse();
+    expect(forms).toHaveLength(2);
+    expect(forms[0]).toMatchObject({ name: 'newsletter-signup', stage: 'top', traits: { email: 'ana.kovac@fernhill.example' } });
+    expect(forms[1]).toMatchObject({
+      name: 'demo-request',
+      stage: 'bottom',
+      traits: { email: 'Ana.Kovac@Fernhill.example', name: 'Ana Kovač', company: 'Fernhill Foods', jobTitle: 'Financial Controller', companySize: '201-1000' },
+    });
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+
+    // Nothing the site did not allow reached storage: not the message, not the hidden field.
+    const everything = JSON.stringify(await stack.test.db.selectFrom('events').selectAll().execute());
+    expect(everything).not.toContain('4111');
+    expect(everything).not.toContain('internal-7f3a9c');
+    await context.close();
+  });
+
+  it('keeps what happens offline and delivers it once, after coming back online and reloading', async () => {
+    const context = await newVisitorContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${stack.demoUrl}/guides/month-end-close-checklist`);
+    const visitorId = await visitorOf(page);
+    await eventually(async () => ((await eventsOf(visitorId)).length === 1 ? true : undefined));
+
+    await context.setOffline(true);
+    await page.click('#webinar-signup');
+    await page.evaluate(() => (window as any).leadbeam.track('offline_check', { n: 1 }));
+    // Let the script try (and fail) to send while offline.
+    await page.waitForTimeout(1500);
+    await context.setOffline(false);
+    await page.reload();
+
+    const events = await eventually(async () => {
+      const all = await eventsOf(visitorId);
+      return all.some((e) => e.name === 'offline_check') && all.some((e) => e.name === 'webinar_signup') ? all : undefined;
+    });
+    expect(events.filter((e) => e.name === 'webinar_signup')).toMatchObject([{ type: 'click', props: { webinar: 'two-day-close' }, stage: 'middle' }]);
+    expect(events.filter((e) => e.name === 'offline_check')).toHaveLength(1);
+    // Give any resend a moment, then check nothing arrived twice.
+    await page.waitForTimeout(1500);
+    const again = await eventsOf(visitorId);
+    expect(new Set(again.map((e) => e.id)).size).toBe(again.length);
+    expect(again.filter((e) => e.name === 'webinar_signup')).toHaveLength(1);
+    await context.close();
+  });
+
+  it('sends page views of a single-page app, and custom events from the page’s own code', async () => {
+    const context = await newVisitorContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${stack.demoUrl}/pricing`);
+    const visitorId = await visitorOf(page);
+    await page.fill('#seats', '12');
+    await page.dispatchEvent('#seats', 'change');
+    await page.evaluate(() => history.pushState({}, '', '/blog/five-signs-your-close-is-too-slow'));
+    const events = await eventually(async () => {
+      const all = await eventsOf(visitorId);
+      return all.some((e) => e.type === 'pageview' && e.path.startsWith('/blog/')) && all.some((e) => e.type === 'track') ? all : undefined;
+    });
+    expect(events.find((e) => e.type === 'track')).toMatchObject({ name: 'pricing_calculator_used', props: { seats: 12, plan: 'growth' }, stage: 'bottom' });
+    expect(events.find((e) => e.path.startsWith('/blog/'))).toMatchObject({ type: 'pageview', stage: 'top', referrer: `${stack.demoUrl}/pricing` });
+    await context.close();
+  });
+});
