@@ -33,6 +33,9 @@ async function loadScriptTag(attributes: Record<string, string>) {
   Object.defineProperty(document, 'currentScript', { value: null, configurable: true });
 }
 
+/** The script starts when the page is first idle. */
+const idle = () => vi.advanceTimersByTimeAsync(2100);
+
 describe('the script tag', () => {
   it('sends a page view to the origin it was loaded from', async () => {
     const urls: string[] = [];
@@ -42,7 +45,7 @@ describe('the script tag', () => {
       return new Response('{}');
     });
     await loadScriptTag({ 'data-site': 'demo' });
-    await vi.advanceTimersByTimeAsync(1000);
+    await idle();
     expect(urls).toEqual(['https://ingest.example.com/v1/collect']);
     expect(batches[0]!.events[0]).toMatchObject({ type: 'pageview', url: 'https://www.example.com/blog/post' });
   });
@@ -51,7 +54,7 @@ describe('the script tag', () => {
     const urls: string[] = [];
     (fetch as any).mockImplementation(async (url: string) => (urls.push(url), new Response('{}')));
     await loadScriptTag({ 'data-site': 'demo', 'data-api': 'https://collect.example.org' });
-    await vi.advanceTimersByTimeAsync(1000);
+    await idle();
     expect(urls).toEqual(['https://collect.example.org/v1/collect']);
   });
 
@@ -63,17 +66,32 @@ describe('the script tag', () => {
     stub('track', 'first', { n: 1 });
     stub('track', 'second', { n: 2 });
     await loadScriptTag({ 'data-site': 'demo' });
+    (window as any).leadbeam('track', 'before-start'); // the script has loaded but not started
+    await idle();
     const leadbeam = (window as any).leadbeam;
     leadbeam.track('third');
     leadbeam('track', 'fourth');
     await vi.advanceTimersByTimeAsync(1000);
     const names = batches.flatMap((b) => b.events).map((e) => e.name ?? e.type);
-    expect(names).toEqual(['pageview', 'first', 'second', 'third', 'fourth']);
+    expect(names).toEqual(['pageview', 'first', 'second', 'before-start', 'third', 'fourth']);
     expect(leadbeam.visitorId()).toBe(batches[0]!.events[0]!.visitorId);
+  });
+
+  it('does no work while the page loads, and records at once when the visitor leaves before it started', async () => {
+    const beacons: string[] = [];
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation((_u, body) => (beacons.push(String(body)), true));
+    await loadScriptTag({ 'data-site': 'demo' });
+    expect(localStorage.getItem('lb')).toBeNull();
+    expect((window as any).leadbeam.visitorId).toBeUndefined();
+    window.dispatchEvent(new Event('pagehide'));
+    expect(beacons).toHaveLength(1);
+    expect(JSON.parse(beacons[0]!).events[0]).toMatchObject({ type: 'pageview' });
+    vi.restoreAllMocks();
   });
 
   it('never throws into the page', async () => {
     await loadScriptTag({ 'data-site': 'demo' });
+    await idle();
     const leadbeam = (window as any).leadbeam;
     expect(() => leadbeam('noSuchMethod')).not.toThrow();
     expect(() => leadbeam.track(Symbol('bad') as any)).not.toThrow();
@@ -81,7 +99,7 @@ describe('the script tag', () => {
 
   it('does nothing without data-site', async () => {
     await loadScriptTag({});
-    await vi.advanceTimersByTimeAsync(1000);
+    await idle();
     expect(batches).toHaveLength(0);
     expect((window as any).leadbeam).toBeUndefined();
   });

@@ -1,7 +1,10 @@
 /**
  * The script-tag entry: `<script defer src="https://INGEST/sdk.js" data-site="KEY"></script>`.
- * Configuration comes from the tag's `data-` attributes; calls made before it loaded (the
+ * Configuration comes from the tag's `data-` attributes; calls made before it started (the
  * `leadbeam.q` stub) are replayed in order. Nothing here ever throws into the page.
+ *
+ * The script does no work while the page loads: it starts when the browser is first idle
+ * (within two seconds), or at once if the visitor leaves before that.
  */
 import { startAutocapture } from './autocapture.js';
 import { createTracker } from './tracker.js';
@@ -25,12 +28,22 @@ function start() {
   startAutocapture(tracker, data.hash);
   tracker.page();
   queued.map((args: unknown[]) => leadbeam(...(args as [string])));
+  return tracker;
   // Web vitals come in a separate chunk, loaded once the page has settled: the core pays nothing.
   if (data.vitals != 'off') setTimeout(() => import(new URL('sdk/vitals.js', script.src) + ''), 3000);
 }
 
 if (data.site && !w.leadbeam?.page) {
-  try {
-    start();
-  } catch {}
+  // Until it starts, calls wait in the queue, as calls made before the script loaded do.
+  const q: unknown[] = w.leadbeam?.q || [];
+  w.leadbeam = Object.assign((...args: unknown[]) => q.push(args), { q });
+  let started: any;
+  const go = (e?: Event) => {
+    try {
+      // Leaving before the idle start: record now and hand it straight to sendBeacon.
+      if (!started) (started = start()), e?.type && started.flush();
+    } catch {}
+  };
+  (w.requestIdleCallback || setTimeout)(go, { timeout: 2000 });
+  addEventListener('pagehide', go);
 }

@@ -31,7 +31,11 @@ export function touchVisit(prev: VisitState | undefined, now: number, makeId: ()
   return { ...prev, t: now };
 }
 
-/** A random id of 128 bits from the browser's CSPRNG (randomUUID is missing on plain-http pages). */
+/**
+ * A random id of about 100 bits. Ids only need to be unique, not secret, and Math.random is
+ * far cheaper at page load than the first use of crypto (randomUUID is also missing on
+ * plain-http pages).
+ */
 export function makeId(): string {
-  return Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('');
+  return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
 }

@@ -20,7 +20,11 @@ describeInBrowser('what the script captures on the demo site', () => {
     const { body } = await stack.api(`/v1/visitors/${visitorId}/events?limit=500`);
     return (body.events ?? []) as any[];
   };
-  const visitorOf = (page: Page): Promise<string> => page.evaluate(() => (window as any).leadbeam.visitorId());
+  // The script starts when the page is first idle; wait for it, then ask.
+  const visitorOf = async (page: Page): Promise<string> => {
+    await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
+    return page.evaluate(() => (window as any).leadbeam.visitorId());
+  };
 
   it('records a whitepaper download and two real form submissions once each, with stages and without sensitive values', async () => {
     const context: BrowserContext = await newVisitorContext(browser);

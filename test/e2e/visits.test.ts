@@ -27,6 +27,7 @@ describeInBrowser('a visitor browsing the demo site', () => {
     await page.click('a[href="/guides/month-end-close-checklist"]');
     await page.click('nav a[href="/pricing"]');
     await page.waitForURL('**/pricing');
+    await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
     const visitorId: string = await page.evaluate(() => (window as any).leadbeam.visitorId());
 
     const first = await eventually(async () => {

@@ -1,0 +1,14 @@
+/**
+ * `npm run bench`: every speed and size budget, each printed with its figures and its ratio
+ * to a baseline measured in the same run. Exits non-zero when a budget is broken.
+ */
+import { measureLoadTimes, printLoadTimes } from './loadTime.js';
+import { measureSizes, printSizes } from './size.js';
+
+const results: Array<[string, boolean]> = [];
+results.push(['script size', printSizes(measureSizes())]);
+results.push(['script load time', printLoadTimes(await measureLoadTimes())]);
+
+console.log('\nSummary');
+for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);
+process.exitCode = results.every(([, ok]) => ok) ? 0 : 1;
