@@ -7,6 +7,9 @@ import type { LeadbeamConfig } from './config/schema.js';
 import type { Database } from './db/schema.js';
 import { createSdkAssetsRoute } from './sdk-assets/sdkAssetsRoute.js';
 import { createVisitorsRoute } from './visitors/visitorsRoute.js';
+import { createScorer } from './scoring/engine.js';
+import { createLeadsRoute } from './leads/leadsRoute.js';
+import { createAdminRoute } from './admin/adminRoute.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -29,6 +32,7 @@ export interface AppOptions {
 export function createApp({ db, config, secretKey, sdkDir, now }: AppOptions) {
   const app = new Hono();
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
+  const scorers = new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));
 
   app.onError((err, c) => {
     console.error('leadbeam: unhandled error', err);
@@ -48,9 +52,14 @@ export function createApp({ db, config, secretKey, sdkDir, now }: AppOptions) {
       maxAge: 86400,
     }),
   );
-  app.route('/v1/collect', createCollectRoute({ db, config, now }));
+  app.route('/v1/collect', createCollectRoute({ db, config, scorers, now }));
 
   app.use('/v1/visitors/*', requireSecretKey(secretKey));
-  app.route('/v1/visitors', createVisitorsRoute({ db }));
+  app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));
+  app.use('/v1/leads/*', requireSecretKey(secretKey));
+  app.use('/v1/leads', requireSecretKey(secretKey));
+  app.route('/v1/leads', createLeadsRoute({ db, scorers, now }));
+  app.use('/v1/admin/*', requireSecretKey(secretKey));
+  app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
   return app;
 }

@@ -18,16 +18,20 @@ import type { Database, EventsTable } from '../db/schema.js';
 import { dropSensitiveValues } from '../../../sdk/src/sensitive.js';
 import { correctClockSkew } from './correctClockSkew.js';
 import { storeEvents } from './storeEvents.js';
+import type { Scorer } from '../scoring/engine.js';
+import { scoreNewEvents } from '../scoring/scoreEvents.js';
 
 export interface CollectOptions {
   db: Kysely<Database>;
   config: LeadbeamConfig;
+  scorers: Map<string, Scorer>;
   now?: () => number;
 }
 
 type Site = SiteConfig & {
   classifyPage: ReturnType<typeof createPageClassifier>;
   countsAsDownload: (e: ValidEvent) => boolean;
+  scorer: Scorer;
 };
 
 /**
@@ -50,9 +54,12 @@ function createDownloadFilter(types: string[]) {
  * @example
  * app.route('/v1/collect', createCollectRoute({ db, config }));
  */
-export function createCollectRoute({ db, config, now = Date.now }: CollectOptions) {
+export function createCollectRoute({ db, config, scorers, now = Date.now }: CollectOptions) {
   const sites = new Map<string, Site>(
-    config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads) }]),
+    config.sites.map((s) => [
+      s.key,
+      { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads), scorer: scorers.get(s.key)! },
+    ]),
   );
   const app = new Hono();
 
@@ -111,7 +118,7 @@ export function createCollectRoute({ db, config, now = Date.now }: CollectOption
       }
       let stored;
       try {
-        stored = await storeEvents(db, rows);
+        stored = await storeEvents(db, rows, (trx, inserted) => scoreNewEvents(trx, site.scorer, site.key, inserted, receivedAt));
       } catch (err) {
         console.error('leadbeam: storing events failed', err);
         // 503 tells the script to keep the events and retry; nothing was committed.

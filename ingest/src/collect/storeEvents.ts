@@ -15,7 +15,12 @@ const STAGE_COLUMNS = { top: 'pageviews_top', middle: 'pageviews_middle', bottom
  * @example
  * const { inserted, duplicates } = await storeEvents(db, rows);
  */
-export async function storeEvents(db: Kysely<Database>, rows: EventsTable[]): Promise<StoreResult> {
+export async function storeEvents(
+  db: Kysely<Database>,
+  rows: EventsTable[],
+  /** Runs in the same transaction with the events actually inserted (scoring, linking). */
+  afterInsert?: (trx: Kysely<Database>, inserted: EventsTable[]) => Promise<void>,
+): Promise<StoreResult> {
   const unique = [...new Map(rows.map((r) => [`${r.site_id}\u0000${r.id}`, r])).values()];
   if (unique.length === 0) return { inserted: [], duplicates: rows.length };
   return db.transaction().execute(async (trx) => {
@@ -31,6 +36,7 @@ export async function storeEvents(db: Kysely<Database>, rows: EventsTable[]): Pr
     for (const rollup of rollUpByVisitor(inserted)) {
       await upsertVisitor(trx, rollup);
     }
+    await afterInsert?.(trx, inserted);
     return { inserted, duplicates: rows.length - inserted.length };
   });
 }
@@ -71,7 +77,7 @@ async function attributeToVisits(trx: Kysely<Database>, rows: EventsTable[]): Pr
     .execute();
 }
 
-type VisitorRollup = Omit<VisitorsTable, 'updated_at'>;
+type VisitorRollup = Omit<VisitorsTable, 'updated_at' | 'score_state' | 'engagement' | 'engagement_at'>;
 
 function rollUpByVisitor(events: EventsTable[]): VisitorRollup[] {
   const byVisitor = new Map<string, VisitorRollup>();

@@ -6,11 +6,12 @@ export interface PageClassification {
   category?: string;
 }
 
-function normalisePath(path: string): string {
+export function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function patternToRegExp(pattern: string): RegExp {
+/** Compiles a path pattern: `*` within one segment, `**` across, "/x/**" also matches "/x". */
+export function patternToRegExp(pattern: string): RegExp {
   // `**` crosses "/", `*` stays within one path segment; a trailing "/" is optional, and
   // "/blog/**" also matches "/blog" itself (the section's index page).
   const underSection = pattern.endsWith('/**');

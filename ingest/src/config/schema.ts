@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { funnelStageSchema } from '../../../shared/src/schemas.js';
+import { scoringSchema } from '../scoring/rulesSchema.js';
 
 /** A URL rule: pages whose path matches get this funnel stage and category. */
 export const pageRuleSchema = z
@@ -29,6 +30,8 @@ export const siteSchema = z
     /** Drop events from crawlers and headless browsers, recognised by their user agent. */
     ignoreBots: z.boolean().default(true),
     pages: z.array(pageRuleSchema).default([]),
+    /** Lead scoring: engagement and fit rules, caps, decay, thresholds. */
+    scoring: scoringSchema.default(scoringSchema.parse({})),
     /** File types whose links count as downloads (the script reports every link to a file). */
     downloads: z
       .array(z.string().regex(/^\.?\w{1,10}$/, 'a file extension such as "pdf"'))

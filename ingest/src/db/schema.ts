@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 
 /**
  * Every table the ingest reads or writes. Queries are typed from this one interface.
@@ -9,6 +11,60 @@ export interface Database {
   events: EventsTable;
   visitors: VisitorsTable;
   sessions: SessionsTable;
+  leads: LeadsTable;
+  lead_visitors: LeadVisitorsTable;
+  score_hits: ScoreHitsTable;
+  stage_changes: StageChangesTable;
+}
+
+export interface LeadsTable {
+  id: string;
+  site_id: string;
+  /** Normalised: trimmed and lowercased. */
+  email: string;
+  /** JSON LeadTraits. */
+  traits: string;
+  stage: string;
+  /** JSON ScoreState: what incremental scoring carries between events. */
+  score_state: string;
+  rule_version: string;
+  /** Engagement before decay and cap, as of `engagement_at`: decayed at read time. */
+  engagement: number;
+  engagement_at: number;
+  fit: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LeadVisitorsTable {
+  site_id: string;
+  visitor_id: string;
+  lead_id: string;
+  linked_at: number;
+}
+
+export interface ScoreHitsTable {
+  /** `lead:<id>` or `visitor:<site>:<visitorId>`. */
+  subject: string;
+  event_id: string;
+  rule_id: string;
+  points: number;
+  ts: number;
+}
+
+export interface StageChangesTable {
+  id: string;
+  lead_id: string;
+  from_stage: string;
+  to_stage: string;
+  at: number;
+  /** What moved it: `threshold:mql`, `rule:<id>`, `form:<name>`, `rescore:<version>`, … */
+  cause: string;
+  /** `scoring`, `api`, `rescore`. */
+  source: string;
+  engagement: number;
+  fit: number;
+  rule_version: string;
 }
 
 export interface SessionsTable {
@@ -61,4 +117,8 @@ export interface VisitorsTable {
   pageviews_middle: number;
   pageviews_bottom: number;
   updated_at: number;
+  /** JSON ScoreState of the visitor's own (anonymous) engagement, or null before any. */
+  score_state: ColumnType<string | null, string | null | undefined, string | null>;
+  engagement: ColumnType<number, number | undefined, number>;
+  engagement_at: ColumnType<number, number | undefined, number>;
 }

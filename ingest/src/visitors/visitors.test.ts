@@ -45,6 +45,8 @@ describeEachDialect('visitor lookups', (getDb) => {
       events: 6,
       pageviews: 5,
       pageviewsByStage: { top: 2, middle: 1, bottom: 1 },
+      score: { engagement: 0 },
+      leadId: null,
     });
   });
 

@@ -2,12 +2,15 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { describeZodError } from '../../../shared/src/schemas.js';
+import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
+import { emptyState, type Scorer } from '../scoring/engine.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A visitor as other systems see it. */
-export function presentVisitor(v: VisitorsTable) {
+/** A visitor as other systems see it, with its own (anonymous) engagement score and its lead. */
+export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | undefined, leadId: string | null, now: number) {
+  const state = v.score_state ? JSON.parse(v.score_state) : emptyState();
   return {
     visitorId: v.visitor_id,
     site: v.site_id,
@@ -18,6 +21,8 @@ export function presentVisitor(v: VisitorsTable) {
     events: v.events,
     pageviews: v.pageviews,
     pageviewsByStage: { top: v.pageviews_top, middle: v.pageviews_middle, bottom: v.pageviews_bottom },
+    score: { engagement: scorer ? scorer.scoresAt({ ...state, traits: {} }, now).engagement : 0 },
+    leadId,
   };
 }
 
@@ -68,7 +73,7 @@ const eventsQuerySchema = z.object({
  * @example
  * app.route('/v1/visitors', createVisitorsRoute({ db }));
  */
-export function createVisitorsRoute({ db }: { db: Kysely<Database> }) {
+export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysely<Database>; scorers: Map<string, Scorer>; now?: () => number }) {
   const app = new Hono();
 
   const findVisitor = (visitorId: string, site?: string) => {
@@ -80,7 +85,8 @@ export function createVisitorsRoute({ db }: { db: Kysely<Database> }) {
   app.get('/:visitorId', async (c) => {
     const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
     if (!visitor) return c.json({ error: `visitorId: no visitor "${c.req.param('visitorId')}"` }, 404);
-    return c.json(presentVisitor(visitor));
+    const link = await db.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
+    return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link?.lead_id ?? null, now()));
   });
 
   app.get('/:visitorId/events', async (c) => {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import { eventsAndVisitors } from './001_events_and_visitors.js';
 import { eventTraits } from './002_event_traits.js';
 import { sessions } from './003_sessions.js';
+import { leadsAndScores } from './004_leads_and_scores.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '001_events_and_visitors': eventsAndVisitors,
   '002_event_traits': eventTraits,
   '003_sessions': sessions,
+  '004_leads_and_scores': leadsAndScores,
 };

@@ -1,0 +1,207 @@
+import type { LeadTraits } from '../../../shared/src/types.js';
+import { normalisePath, patternToRegExp } from '../config/pageRules.js';
+import { FREEMAIL_DOMAINS } from './freemail.js';
+import { ruleVersion, type EngagementRule, type ScoringRules } from './rulesSchema.js';
+
+/** What scoring needs to know of a stored event. */
+export interface ScoredEvent {
+  id: string;
+  ts: number;
+  type: string;
+  name: string | null;
+  path: string;
+  stage: string | null;
+  category: string | null;
+  visit: number;
+  sessionId: string;
+  props: Record<string, unknown> | null;
+  /** Traits a form or identify event carried. */
+  traits: LeadTraits | null;
+}
+
+/**
+ * Everything incremental scoring carries from one event to the next. Its size is bounded by
+ * the rule set, never by the history: work per event stays the same however old the lead.
+ */
+export interface ScoreState {
+  /** Engagement points, decayed to `at`. */
+  engagement: number;
+  /** Time of the last event applied (ms), and its id: events apply in (ts, id) order. */
+  at: number;
+  lastId: string;
+  /** Recent visits (session ids), newest last, to tell the first event of a visit. */
+  visits: string[];
+  /** Per rule: when it last gave points (ts), or the visits it gave points in. */
+  fired: Record<string, Array<number | string>>;
+  /** Traits from forms and identify calls so far: later values win, empty ones never erase. */
+  traits: LeadTraits;
+}
+
+export interface RuleHit {
+  eventId: string;
+  ruleId: string;
+  points: number;
+  ts: number;
+}
+
+export type Qualification = 'mql' | 'sql';
+
+export const emptyState = (): ScoreState => ({ engagement: 0, at: 0, lastId: '', visits: [], fired: {}, traits: {} });
+
+const DAY_MS = 86_400_000;
+const RECENT_VISITS = 20;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** True when (ts, id) comes after the state's last event: the event can apply incrementally. */
+export const comesAfter = (state: ScoreState, e: { ts: number; id: string }) => e.ts > state.at || (e.ts === state.at && e.id > state.lastId);
+
+/**
+ * Compiles a site's scoring rules into pure functions: the same events and rule version
+ * always give the same scores.
+ *
+ * @example
+ * const scorer = createScorer(site.scoring);
+ * const { state, hits } = scorer.scoreEvent(emptyState(), event);
+ */
+export function createScorer(rules: ScoringRules) {
+  const halfLifeMs = rules.halfLifeDays * DAY_MS;
+  const version = ruleVersion(rules);
+  const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+
+  const compiled = rules.engagement.map((rule) => {
+    const m = rule.match;
+    const path = m.path ? patternToRegExp(m.path) : undefined;
+    const name = m.name ? glob(m.name) : undefined;
+    return {
+      rule,
+      test(e: ScoredEvent, visitStart: boolean): boolean {
+        if (m.type === 'visit' ? !visitStart : m.type && m.type !== e.type) return false;
+        if (m.stage && m.stage !== e.stage) return false;
+        if (m.category && m.category !== e.category) return false;
+        if (path && !path.test(normalisePath(e.path))) return false;
+        if (name && !name.test(e.name ?? '')) return false;
+        if (m.visit && (m.visit === 'first') !== (e.visit === 1)) return false;
+        if (m.props && Object.entries(m.props).some(([k, v]) => e.props?.[k] !== v)) return false;
+        if (m.minEngagedSeconds !== undefined && !(Number(e.props?.engagedMs) >= m.minEngagedSeconds * 1000)) return false;
+        if (m.minScrollDepth !== undefined && !(Number(e.props?.scrollDepth) >= m.minScrollDepth)) return false;
+        return true;
+      },
+    };
+  });
+
+  /** Whether the rule's frequency limit lets it give points now; records the firing if so. */
+  function mayFire(rule: EngagementRule, fired: ScoreState['fired'], e: ScoredEvent): boolean {
+    const past = fired[rule.id] ?? [];
+    const limit = rule.limit;
+    if (limit === 'once' && past.length) return false;
+    if (limit === 'oncePerVisit') {
+      if (past.includes(e.sessionId)) return false;
+      fired[rule.id] = [...past, e.sessionId].slice(-RECENT_VISITS);
+      return true;
+    }
+    if (typeof limit === 'object') {
+      const recent = (past as number[]).filter((t) => t > e.ts - limit.perDays * DAY_MS);
+      if (recent.length >= limit.max) return false;
+      fired[rule.id] = [...recent, e.ts];
+      return true;
+    }
+    if (limit === 'once') fired[rule.id] = [e.ts];
+    return true;
+  }
+
+  /** Engagement of a state as of `at` (ms), decayed; before any cap. */
+  const engagementAt = (state: ScoreState, at: number) => (state.at ? state.engagement * 2 ** (-(Math.max(at, state.at) - state.at) / halfLifeMs) : 0);
+
+  /**
+   * Applies one event (which must come after the state's last one): the rule hits it earns,
+   * the new state, and a hand-raiser's qualification if one matched.
+   */
+  function scoreEvent(state: ScoreState, e: ScoredEvent): { state: ScoreState; hits: RuleHit[]; qualifies?: Qualification; qualifiedBy?: string } {
+    const visitStart = !state.visits.includes(e.sessionId);
+    const next: ScoreState = {
+      engagement: engagementAt(state, e.ts),
+      at: e.ts,
+      lastId: e.id,
+      visits: visitStart ? [...state.visits, e.sessionId].slice(-RECENT_VISITS) : state.visits,
+      fired: { ...state.fired },
+      traits: e.traits ? { ...state.traits, ...Object.fromEntries(Object.entries(e.traits).filter(([, v]) => v)) } : state.traits,
+    };
+    const hits: RuleHit[] = [];
+    let qualifies: Qualification | undefined;
+    let qualifiedBy: string | undefined;
+    for (const { rule, test } of compiled) {
+      if (!test(e, visitStart) || !mayFire(rule, next.fired, e)) continue;
+      next.engagement += rule.points;
+      hits.push({ eventId: e.id, ruleId: rule.id, points: rule.points, ts: e.ts });
+      if (rule.qualifies && qualifies !== 'sql') [qualifies, qualifiedBy] = [rule.qualifies, rule.id];
+    }
+    return { state: next, hits, qualifies, qualifiedBy };
+  }
+
+  /** Fit points from a lead's traits: each fit rule counts once. */
+  function fitHits(traits: LeadTraits): Array<{ ruleId: string; points: number }> {
+    const domain = traits.email?.split('@')[1]?.toLowerCase();
+    return rules.fit
+      .filter((rule) => {
+        const value = (rule.trait === 'emailDomain' ? domain : traits[rule.trait])?.trim();
+        if (!value) return false;
+        if (rule.matches && new RegExp(rule.matches, 'i').test(value)) return true;
+        return !!rule.in?.some((v) => (v === 'freemail' ? rule.trait === 'emailDomain' && FREEMAIL_DOMAINS.has(value.toLowerCase()) : v.toLowerCase() === value.toLowerCase()));
+      })
+      .map((rule) => ({ ruleId: rule.id, points: rule.points }));
+  }
+
+  /** Scores as of `at`: engagement decayed and capped, fit from the traits capped, and their total. */
+  function scoresAt(state: ScoreState, at: number) {
+    const engagement = round2(Math.min(engagementAt(state, at), rules.caps.engagement ?? Infinity));
+    const cappedFit = round2(Math.min(fitHits(state.traits).reduce((a, h) => a + h.points, 0), rules.caps.fit ?? Infinity));
+    return { engagement, fit: cappedFit, total: round2(engagement + cappedFit) };
+  }
+
+  /** Whether scores pass the MQL threshold. */
+  const passesMql = (scores: { engagement: number; fit: number }) =>
+    scores.engagement >= rules.thresholds.mql.engagement && scores.fit >= rules.thresholds.mql.fit;
+
+  /**
+   * The itemised score: every rule hit with the points it gave and what is left of them after
+   * decay, plus a line for each cap, so that the items sum exactly to the score shown.
+   */
+  function explain(hits: RuleHit[], fit: Array<{ ruleId: string; points: number }>, at: number) {
+    const engagementItems = hits.map((h) => ({ kind: 'engagement' as const, eventId: h.eventId, ruleId: h.ruleId, ts: h.ts, points: h.points, remaining: round2(h.points * 2 ** (-(Math.max(at, h.ts) - h.ts) / halfLifeMs)) }));
+    const fitItems = fit.map((f) => ({ kind: 'fit' as const, eventId: null, ruleId: f.ruleId, ts: null, points: f.points, remaining: f.points }));
+    const capLine = (kind: 'engagement' | 'fit', items: Array<{ remaining: number }>, cap?: number) => {
+      const sum = round2(items.reduce((a, i) => a + i.remaining, 0));
+      return cap !== undefined && sum > cap ? [{ kind, eventId: null, ruleId: `cap:${kind}`, ts: null, points: 0, remaining: round2(cap - sum) }] : [];
+    };
+    const items = [...engagementItems, ...capLine('engagement', engagementItems, rules.caps.engagement), ...fitItems, ...capLine('fit', fitItems, rules.caps.fit)];
+    const sum = (kind: string) => round2(items.filter((i) => i.kind === kind).reduce((a, i) => a + i.remaining, 0));
+    const engagement = sum('engagement');
+    const fitScore = sum('fit');
+    return { engagement, fit: fitScore, total: round2(engagement + fitScore), items };
+  }
+
+  return { version, rules, scoreEvent, fitHits, scoresAt, passesMql, explain, engagementAt };
+}
+
+export type Scorer = ReturnType<typeof createScorer>;
+
+/** Events in the order scoring applies them: by time, then id. */
+export const sortEvents = <T extends { ts: number; id: string }>(events: T[]) =>
+  [...events].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/**
+ * Scores a whole history from scratch, in (ts, id) order: what incremental scoring must equal.
+ *
+ * @example
+ * const { state, hits } = replay(scorer, events);
+ */
+export function replay(scorer: Scorer, events: ScoredEvent[]) {
+  let state = emptyState();
+  const hits: RuleHit[] = [];
+  for (const e of sortEvents(events)) {
+    const result = scorer.scoreEvent(state, e);
+    state = result.state;
+    hits.push(...result.hits);
+  }
+  return { state, hits };
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+const id = z.string().regex(/^[\w.-]{1,60}$/, 'letters, digits, ".", "-" and "_" only');
+
+/** How often a rule may give points. */
+export const limitSchema = z.union([
+  z.enum(['always', 'once', 'oncePerVisit']),
+  z.object({ max: z.number().int().min(1).max(1000), perDays: z.number().positive().max(3650) }).strict(),
+]);
+
+/** Which events an engagement rule matches: every condition given must hold. */
+export const eventMatchSchema = z
+  .object({
+    /** An event type, or `visit`: the first event of a visit (with `visit: "returning"`, a returning visit). */
+    type: z.enum(['pageview', 'track', 'download', 'form', 'click', 'engagement', 'identify', 'vitals', 'visit']).optional(),
+    stage: z.enum(['top', 'middle', 'bottom']).optional(),
+    category: z.string().optional(),
+    /** Path pattern, as in page rules: `*` within a segment, `**` across. */
+    path: z.string().startsWith('/').optional(),
+    /** Event name: form id, file name, custom event name, marked click name (`*` wildcards). */
+    name: z.string().optional(),
+    /** Properties that must have these values. */
+    props: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    visit: z.enum(['first', 'returning']).optional(),
+    minEngagedSeconds: z.number().nonnegative().optional(),
+    minScrollDepth: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+
+export const engagementRuleSchema = z
+  .object({
+    id,
+    description: z.string().optional(),
+    match: eventMatchSchema,
+    points: z.number().finite(),
+    limit: limitSchema.default('always'),
+    /** A hand-raiser: matching it qualifies the lead at once, whatever the score. */
+    qualifies: z.enum(['mql', 'sql']).optional(),
+  })
+  .strict();
+
+export const fitRuleSchema = z
+  .object({
+    id,
+    description: z.string().optional(),
+    trait: z.enum(['jobTitle', 'companySize', 'industry', 'country', 'emailDomain', 'company', 'name']),
+    /** Case-insensitive regular expression the trait must match… */
+    matches: z.string().optional(),
+    /** …or one of these values (case-insensitive). `freemail` stands for the common free-mail domains. */
+    in: z.array(z.string()).optional(),
+    points: z.number().finite(),
+  })
+  .strict()
+  .refine((r) => r.matches || r.in, 'give "matches" or "in"')
+  .refine((r) => {
+    if (!r.matches) return true;
+    try {
+      new RegExp(r.matches, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  }, '"matches" is not a valid regular expression');
+
+export const scoringSchema = z
+  .object({
+    /** Engagement halves every this many days without new activity. */
+    halfLifeDays: z.number().positive().max(3650).default(30),
+    caps: z.object({ engagement: z.number().positive().optional(), fit: z.number().positive().optional() }).strict().default({}),
+    thresholds: z
+      .object({ mql: z.object({ engagement: z.number().default(0), fit: z.number().default(0) }).strict() })
+      .strict()
+      .default({ mql: { engagement: 100, fit: 0 } }),
+    engagement: z.array(engagementRuleSchema).default([]),
+    fit: z.array(fitRuleSchema).default([]),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    [...s.engagement, ...s.fit].forEach((rule, i) => {
+      if (seen.has(rule.id)) {
+        const inFit = i >= s.engagement.length;
+        ctx.addIssue({ code: 'custom', path: [inFit ? 'fit' : 'engagement', inFit ? i - s.engagement.length : i, 'id'], message: `duplicate rule id "${rule.id}"` });
+      }
+      seen.add(rule.id);
+    });
+  });
+
+export type ScoringRules = z.infer<typeof scoringSchema>;
+export type EngagementRule = z.infer<typeof engagementRuleSchema>;
+export type FitRule = z.infer<typeof fitRuleSchema>;
+
+/**
+ * The version of a rule set: a short hash of its content, so every change gets a new version
+ * without anyone having to remember to bump it.
+ *
+ * @example
+ * ruleVersion(rules) // 'r-3f9a1c2e7b4d'
+ */
+export function ruleVersion(rules: ScoringRules): string {
+  return 'r-' + createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 12);
+}

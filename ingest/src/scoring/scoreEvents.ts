@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { LeadTraits } from '../../../shared/src/types.js';
+import type { Database, EventsTable, LeadsTable } from '../db/schema.js';
+import { normaliseEmail } from '../leads/email.js';
+import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoredEvent, type ScoreState, type Scorer } from './engine.js';
+import { advanceStage, type Stage } from './lifecycle.js';
+
+export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
+export const leadSubject = (leadId: string) => `lead:${leadId}`;
+export const visitorSubject = (site: string, visitorId: string) => `visitor:${site}:${visitorId}`;
+
+/** A stored event as scoring sees it. */
+export function toScoredEvent(e: Selectable<EventsTable>): ScoredEvent {
+  return {
+    id: e.id,
+    ts: e.ts,
+    type: e.type,
+    name: e.name,
+    path: e.path,
+    stage: e.stage,
+    category: e.category,
+    visit: e.visit,
+    sessionId: e.session_id,
+    props: e.props ? JSON.parse(e.props) : null,
+    traits: e.traits ? JSON.parse(e.traits) : null,
+  };
+}
+
+async function insertHits(trx: Kysely<Database>, subject: string, hits: RuleHit[]) {
+  for (let i = 0; i < hits.length; i += 1000) {
+    const chunk = hits.slice(i, i + 1000).map((h) => ({ subject, event_id: h.eventId, rule_id: h.ruleId, points: h.points, ts: h.ts }));
+    await trx.insertInto('score_hits').values(chunk).onConflict((oc) => oc.columns(['subject', 'event_id', 'rule_id']).doNothing()).execute();
+  }
+}
+
+/** Every event of the given visitors, in scoring order. */
+export async function eventsOfVisitors(trx: Kysely<Database>, site: string, visitorIds: string[]): Promise<ScoredEvent[]> {
+  if (!visitorIds.length) return [];
+  const rows = await trx.selectFrom('events').selectAll().where('site_id', '=', site).where('visitor_id', 'in', visitorIds).orderBy('ts').orderBy('id').execute();
+  return rows.map(toScoredEvent);
+}
+
+export interface StageChange {
+  from: Stage;
+  to: Stage;
+  at: number;
+  cause: string;
+  engagement: number;
+  fit: number;
+}
+
+/**
+ * Runs events through scoring and the lifecycle from a given state and stage: the one path
+ * that both incremental scoring and a full replay take, so the two cannot disagree.
+ */
+export function runLead(scorer: Scorer, start: { state: ScoreState; stage: Stage }, events: ScoredEvent[]) {
+  let { state, stage } = start;
+  const hits: RuleHit[] = [];
+  const changes: StageChange[] = [];
+  for (const e of events) {
+    const result = scorer.scoreEvent(state, e);
+    state = result.state;
+    hits.push(...result.hits);
+    const scores = scorer.scoresAt(state, e.ts);
+    const next = advanceStage(stage, { passesMql: scorer.passesMql(scores), qualifies: result.qualifies, ruleId: result.qualifiedBy });
+    if (next) {
+      changes.push({ from: stage, to: next.stage, at: e.ts, cause: next.cause, engagement: scores.engagement, fit: scores.fit });
+      stage = next.stage;
+    }
+  }
+  return { state, stage, hits, changes };
+}
+
+async function recordStageChanges(trx: Kysely<Database>, leadId: string, changes: StageChange[], source: string, version: string) {
+  if (!changes.length) return;
+  await trx
+    .insertInto('stage_changes')
+    .values(changes.map((c) => ({ id: newId('sc'), lead_id: leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source, engagement: c.engagement, fit: c.fit, rule_version: version })))
+    .execute();
+}
+
+async function saveLead(trx: Kysely<Database>, lead: Selectable<LeadsTable>, scorer: Scorer, state: ScoreState, stage: Stage, now: number) {
+  const fit = scorer.fitHits(state.traits).reduce((a, h) => a + h.points, 0);
+  const traits: LeadTraits = { ...JSON.parse(lead.traits), ...state.traits };
+  await trx
+    .updateTable('leads')
+    .set({ score_state: JSON.stringify(state), engagement: state.engagement, engagement_at: state.at, fit, stage, traits: JSON.stringify(traits), rule_version: scorer.version, updated_at: now })
+    .where('id', '=', lead.id)
+    .execute();
+}
+
+/**
+ * Scores a lead from scratch: every event of every visitor linked to it, in time order. Used
+ * when a visitor is linked (its anonymous history counts at once, in order), when an event
+ * arrives older than the lead's last one, and when the rules change. Scoring only moves a lead
+ * forward, unless `allowDown` (a rescore under new rules) says its stage follows the new rules.
+ */
+export async function replayLead(trx: Kysely<Database>, scorer: Scorer, lead: Selectable<LeadsTable>, now: number, { source = 'scoring', allowDown = false } = {}) {
+  const visitorIds = (await trx.selectFrom('lead_visitors').select('visitor_id').where('lead_id', '=', lead.id).execute()).map((r) => r.visitor_id);
+  const events = await eventsOfVisitors(trx, lead.site_id, visitorIds);
+  const replayed = runLead(scorer, { state: emptyState(), stage: 'lead' }, events);
+  const current = lead.stage as Stage;
+  const scoringOwnsStage = current === 'lead' || current === 'mql';
+  let stage = current;
+  let changes: StageChange[] = [];
+  const rank = (s: Stage) => ['lead', 'mql', 'sql', 'opportunity', 'customer'].indexOf(s);
+  if (rank(replayed.stage) > rank(current) && current !== 'disqualified') {
+    changes = replayed.changes.filter((c) => rank(c.to) > rank(current) || (current === 'recycled' && c.to === 'mql'));
+    stage = replayed.stage;
+  } else if (allowDown && scoringOwnsStage && replayed.stage !== current) {
+    const scores = scorer.scoresAt(replayed.state, now);
+    changes = [{ from: current, to: replayed.stage, at: now, cause: `rescore:${scorer.version}`, engagement: scores.engagement, fit: scores.fit }];
+    stage = replayed.stage;
+  }
+  await trx.deleteFrom('score_hits').where('subject', '=', leadSubject(lead.id)).execute();
+  await insertHits(trx, leadSubject(lead.id), replayed.hits);
+  await recordStageChanges(trx, lead.id, changes, source, scorer.version);
+  await saveLead(trx, lead, scorer, replayed.state, stage, now);
+  return { from: current, to: stage, events: events.length };
+}
+
+/** Re-scores one visitor's own (anonymous) engagement from its stored events. */
+async function replayVisitor(trx: Kysely<Database>, scorer: Scorer, site: string, visitorId: string) {
+  const { state, hits } = runLead(scorer, { state: emptyState(), stage: 'visitor' }, await eventsOfVisitors(trx, site, [visitorId]));
+  const subject = visitorSubject(site, visitorId);
+  await trx.deleteFrom('score_hits').where('subject', '=', subject).execute();
+  await insertHits(trx, subject, hits);
+  return state;
+}
+
+/**
+ * Links a form's or identify's visitor to the lead with that email, creating the lead on first
+ * sight. Returns the lead ids that gained a visitor (their history must be replayed).
+ */
+async function linkVisitors(trx: Kysely<Database>, site: string, events: ScoredEvent[], visitorOf: Map<string, string>, scorer: Scorer, now: number) {
+  const relinked = new Set<string>();
+  for (const e of events) {
+    const email = normaliseEmail(e.traits?.email);
+    if (!email || (e.type !== 'form' && e.type !== 'identify')) continue;
+    const visitorId = visitorOf.get(e.id)!;
+    let lead = await trx.selectFrom('leads').selectAll().where('site_id', '=', site).where('email', '=', email).executeTakeFirst();
+    if (!lead) {
+      lead = {
+        id: newId('ld'),
+        site_id: site,
+        email,
+        traits: JSON.stringify({}),
+        stage: 'lead',
+        score_state: JSON.stringify(emptyState()),
+        rule_version: scorer.version,
+        engagement: 0,
+        engagement_at: 0,
+        fit: 0,
+        created_at: now,
+        updated_at: now,
+      };
+      await trx.insertInto('leads').values(lead).execute();
+      await recordStageChanges(trx, lead.id, [{ from: 'visitor', to: 'lead', at: e.ts, cause: `${e.type}:${e.name ?? 'identify'}`, engagement: 0, fit: 0 }], 'scoring', scorer.version);
+    }
+    const link = await trx.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', site).where('visitor_id', '=', visitorId).executeTakeFirst();
+    if (!link) {
+      await trx.insertInto('lead_visitors').values({ site_id: site, visitor_id: visitorId, lead_id: lead.id, linked_at: now }).execute();
+      relinked.add(lead.id);
+    }
+  }
+  return relinked;
+}
+
+/**
+ * Scores newly stored events, in the same transaction that stored them: each visitor's own
+ * engagement, and the lead's when the visitor is known. Incremental (work per event does not
+ * grow with history), except where a replay is needed to stay exact: a visitor just linked,
+ * or an event older than the subject's last.
+ *
+ * @example
+ * await scoreNewEvents(trx, scorer, 'demo', inserted, Date.now());
+ */
+export async function scoreNewEvents(trx: Kysely<Database>, scorer: Scorer, site: string, inserted: EventsTable[], now: number) {
+  if (!inserted.length) return;
+  const visitorOf = new Map(inserted.map((e) => [e.id, e.visitor_id]));
+  const events = sortEvents(inserted.map(toScoredEvent));
+  const relinked = await linkVisitors(trx, site, events, visitorOf, scorer, now);
+
+  // Each visitor's own score.
+  const visitorIds = [...new Set(inserted.map((e) => e.visitor_id))];
+  const visitors = await trx.selectFrom('visitors').select(['visitor_id', 'score_state']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute();
+  for (const v of visitors) {
+    const mine = events.filter((e) => visitorOf.get(e.id) === v.visitor_id);
+    const before: ScoreState | undefined = v.score_state ? JSON.parse(v.score_state) : undefined;
+    let state: ScoreState;
+    if (before && mine.every((e) => comesAfter(before, e))) {
+      const run = runLead(scorer, { state: before, stage: 'visitor' }, mine);
+      await insertHits(trx, visitorSubject(site, v.visitor_id), run.hits);
+      state = run.state;
+    } else state = await replayVisitor(trx, scorer, site, v.visitor_id);
+    await trx.updateTable('visitors').set({ score_state: JSON.stringify(state), engagement: state.engagement, engagement_at: state.at }).where('site_id', '=', site).where('visitor_id', '=', v.visitor_id).execute();
+  }
+
+  // Leads of the visitors that are known.
+  const links = await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute();
+  const leadOf = new Map(links.map((l) => [l.visitor_id, l.lead_id]));
+  for (const leadId of new Set(links.map((l) => l.lead_id))) {
+    const lead = await trx.selectFrom('leads').selectAll().where('id', '=', leadId).executeTakeFirstOrThrow();
+    const mine = events.filter((e) => leadOf.get(visitorOf.get(e.id)!) === leadId);
+    const state: ScoreState = JSON.parse(lead.score_state);
+    if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
+      await replayLead(trx, scorer, lead, now);
+      continue;
+    }
+    const run = runLead(scorer, { state, stage: lead.stage as Stage }, mine);
+    await insertHits(trx, leadSubject(leadId), run.hits);
+    await recordStageChanges(trx, leadId, run.changes, 'scoring', scorer.version);
+    await saveLead(trx, lead, scorer, run.state, run.stage, now);
+  }
+}
