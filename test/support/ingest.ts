@@ -9,6 +9,25 @@ export const TEST_SECRET_KEY = 'sk_test_0123456789abcdef';
 export const DEMO_ORIGIN = 'http://localhost:3000';
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 
+/** A small rule set for scoring tests: thresholds low enough to cross in a few events. */
+export const TEST_SCORING = {
+  halfLifeDays: 30,
+  caps: { engagement: 100 },
+  thresholds: { mql: { engagement: 15, fit: 10 } },
+  engagement: [
+    { id: 'page-view', match: { type: 'pageview' }, points: 2, limit: { max: 5, perDays: 1 } },
+    { id: 'pricing', match: { type: 'pageview', category: 'pricing' }, points: 5, limit: 'oncePerVisit' },
+    { id: 'returning', match: { type: 'visit', visit: 'returning' }, points: 4 },
+    { id: 'download', match: { type: 'download' }, points: 10 },
+    { id: 'careers', match: { type: 'pageview', path: '/careers/**' }, points: -6 },
+    { id: 'demo-request', match: { type: 'form', name: 'demo-request' }, points: 20, limit: 'once', qualifies: 'sql' },
+  ],
+  fit: [
+    { id: 'finance', trait: 'jobTitle', matches: 'cfo|controller', points: 15 },
+    { id: 'free-mail', trait: 'emailDomain', in: ['freemail'], points: -10 },
+  ],
+};
+
 export const testConfig = parseConfig(
   {
     sites: [
@@ -22,6 +41,7 @@ export const testConfig = parseConfig(
         ],
       },
       { key: 'other', allowedOrigins: ['https://other.example'] },
+      { key: 'scored', allowedOrigins: [DEMO_ORIGIN], pages: [{ match: '/pricing', stage: 'bottom', category: 'pricing' }], scoring: TEST_SCORING },
     ],
   },
   'test config',

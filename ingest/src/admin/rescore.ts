@@ -23,7 +23,11 @@ const ORDER = ['visitor', 'lead', 'recycled', 'mql', 'sql', 'opportunity', 'cust
  * @example
  * const report = await rescoreAll(db, scorers);
  */
-export async function rescoreAll(db: Kysely<Database>, scorers: Map<string, Scorer>, { now = Date.now, pageSize = 200 } = {}): Promise<RescoreReport> {
+export async function rescoreAll(
+  db: Kysely<Database>,
+  scorers: Map<string, Scorer>,
+  { now = Date.now, pageSize = 200, leadId }: { now?: () => number; pageSize?: number; leadId?: string } = {},
+): Promise<RescoreReport> {
   const started = performance.now();
   const report: RescoreReport = {
     ruleVersions: Object.fromEntries([...scorers].map(([site, s]) => [site, s.version])),
@@ -36,7 +40,9 @@ export async function rescoreAll(db: Kysely<Database>, scorers: Map<string, Scor
   };
   let lastId = '';
   for (;;) {
-    const page = await db.selectFrom('leads').selectAll().where('id', '>', lastId).orderBy('id').limit(pageSize).execute();
+    let query = db.selectFrom('leads').selectAll().where('id', '>', lastId);
+    if (leadId) query = query.where('id', '=', leadId);
+    const page = await query.orderBy('id').limit(pageSize).execute();
     if (!page.length) break;
     await db.transaction().execute(async (trx) => {
       for (const lead of page) {

@@ -72,11 +72,15 @@ export function runLead(scorer: Scorer, start: { state: ScoreState; stage: Stage
   return { state, stage, hits, changes };
 }
 
-async function recordStageChanges(trx: Kysely<Database>, leadId: string, changes: StageChange[], source: string, version: string) {
+let changeSeq = 0;
+/** Stage change ids sort in the order the changes happened, even within one millisecond. */
+const changeId = (at: number) => `sc_${at.toString(36).padStart(9, '0')}_${(changeSeq++ % 1e6).toString(36).padStart(4, '0')}_${randomBytes(3).toString('hex')}`;
+
+export async function recordStageChanges(trx: Kysely<Database>, leadId: string, changes: StageChange[], source: string, version: string) {
   if (!changes.length) return;
   await trx
     .insertInto('stage_changes')
-    .values(changes.map((c) => ({ id: newId('sc'), lead_id: leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source, engagement: c.engagement, fit: c.fit, rule_version: version })))
+    .values(changes.map((c) => ({ id: changeId(c.at), lead_id: leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source, engagement: c.engagement, fit: c.fit, rule_version: version })))
     .execute();
 }
 

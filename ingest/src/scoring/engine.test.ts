@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { createScorer, emptyState, replay, type ScoredEvent, type ScoreState } from './engine.js';
+import { advanceStage } from './lifecycle.js';
+import { scoringSchema, ruleVersion } from './rulesSchema.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 1);
+let n = 0;
+const ev = (over: Partial<ScoredEvent> = {}): ScoredEvent => ({
+  id: `e${String(++n).padStart(6, '0')}`,
+  ts: T0,
+  type: 'pageview',
+  name: null,
+  path: '/',
+  stage: null,
+  category: null,
+  visit: 1,
+  sessionId: 's1',
+  props: null,
+  traits: null,
+  ...over,
+});
+
+const scorerOf = (rules: unknown) => createScorer(scoringSchema.parse(rules));
+const run = (scorer: ReturnType<typeof scorerOf>, events: ScoredEvent[]) => {
+  let state: ScoreState = emptyState();
+  const all = [];
+  for (const e of events) {
+    const r = scorer.scoreEvent(state, e);
+    state = r.state;
+    all.push(r);
+  }
+  return { state, results: all, points: all.map((r) => r.hits.reduce((a, h) => a + h.points, 0)) };
+};
+
+describe('engagement rules', () => {
+  it('match on type, stage, category, path, name, properties and first or returning visit', () => {
+    const scorer = scorerOf({
+      halfLifeDays: 1000,
+      engagement: [
+        { id: 'stage', match: { type: 'pageview', stage: 'bottom' }, points: 1 },
+        { id: 'category', match: { category: 'pricing' }, points: 2 },
+        { id: 'path', match: { path: '/docs/**' }, points: 4 },
+        { id: 'form', match: { type: 'form', name: 'demo-*' }, points: 8 },
+        { id: 'file', match: { type: 'download', name: '*.pdf' }, points: 16 },
+        { id: 'props', match: { type: 'track', name: 'calc', props: { plan: 'growth' } }, points: 32 },
+        { id: 'returning', match: { type: 'pageview', visit: 'returning' }, points: 64 },
+      ],
+    });
+    const { points } = run(scorer, [
+      ev({ stage: 'bottom', category: 'pricing' }),
+      ev({ path: '/docs/setup/sso' }),
+      ev({ type: 'form', name: 'demo-request' }),
+      ev({ type: 'download', name: 'Benchmark.PDF' }),
+      ev({ type: 'track', name: 'calc', props: { plan: 'growth' } }),
+      ev({ type: 'track', name: 'calc', props: { plan: 'starter' } }),
+      ev({ visit: 2, sessionId: 's2' }),
+    ]);
+    expect(points).toEqual([3, 4, 8, 16, 32, 0, 64]);
+  });
+
+  it('scores the first event of a visit, returning visits, engaged time and scroll depth', () => {
+    const scorer = scorerOf({
+      engagement: [
+        { id: 'returning-visit', match: { type: 'visit', visit: 'returning' }, points: 8 },
+        { id: 'reading', match: { type: 'engagement', minEngagedSeconds: 60, minScrollDepth: 50 }, points: 3 },
+      ],
+    });
+    const { points } = run(scorer, [
+      ev({ sessionId: 'a' }),
+      ev({ sessionId: 'b', visit: 2 }),
+      ev({ sessionId: 'b', visit: 2 }),
+      ev({ type: 'engagement', sessionId: 'b', visit: 2, props: { engagedMs: 61_000, scrollDepth: 80 } }),
+      ev({ type: 'engagement', sessionId: 'b', visit: 2, props: { engagedMs: 61_000, scrollDepth: 20 } }),
+    ]);
+    expect(points).toEqual([0, 8, 0, 3, 0]);
+  });
+
+  it('gives negative points', () => {
+    const scorer = scorerOf({ engagement: [{ id: 'careers', match: { category: 'careers' }, points: -10 }] });
+    expect(run(scorer, [ev({ category: 'careers' })]).state.engagement).toBe(-10);
+  });
+});
+
+describe('frequency limits', () => {
+  const scorer = scorerOf({
+    engagement: [
+      { id: 'always', match: { type: 'pageview' }, points: 1 },
+      { id: 'once', match: { type: 'pageview' }, points: 10, limit: 'once' },
+      { id: 'per-visit', match: { type: 'pageview' }, points: 100, limit: 'oncePerVisit' },
+      { id: 'two-a-day', match: { type: 'pageview' }, points: 1000, limit: { max: 2, perDays: 1 } },
+    ],
+  });
+  it('give points every time, once ever, once per visit, or at most N per period', () => {
+    const { points } = run(scorer, [
+      ev({ ts: T0, sessionId: 'a' }),
+      ev({ ts: T0 + 1000, sessionId: 'a' }),
+      ev({ ts: T0 + 2000, sessionId: 'a' }),
+      ev({ ts: T0 + 3000, sessionId: 'b' }),
+      ev({ ts: T0 + DAY + 1000, sessionId: 'c' }),
+    ]);
+    expect(points).toEqual([1111, 1001, 1, 101, 1101]);
+  });
+});
+
+describe('decay, caps and explanation', () => {
+  const scorer = scorerOf({
+    halfLifeDays: 10,
+    caps: { engagement: 50, fit: 15 },
+    engagement: [{ id: 'download', match: { type: 'download' }, points: 40 }],
+    fit: [
+      { id: 'cfo', trait: 'jobTitle', matches: 'cfo|controller', points: 10 },
+      { id: 'size', trait: 'companySize', in: ['51-200'], points: 10 },
+    ],
+  });
+
+  it('halves engagement every half-life, computed at read time', () => {
+    const { state } = run(scorer, [ev({ type: 'download' })]);
+    expect(scorer.scoresAt(state, T0).engagement).toBe(40);
+    expect(scorer.scoresAt(state, T0 + 10 * DAY).engagement).toBe(20);
+    expect(scorer.scoresAt(state, T0 + 20 * DAY).engagement).toBe(10);
+  });
+
+  it('caps engagement and fit separately, and explains every point, summing exactly to the score', () => {
+    const { state, results } = run(scorer, [
+      ev({ type: 'download', traits: { jobTitle: 'Financial Controller', companySize: '51-200' } }),
+      ev({ type: 'download', ts: T0 + 5 * DAY }),
+    ]);
+    const at = T0 + 7 * DAY;
+    const scores = scorer.scoresAt(state, at);
+    expect(scores).toEqual({ engagement: 50, fit: 15, total: 65 });
+    const explained = scorer.explain(results.flatMap((r) => r.hits), scorer.fitHits(state.traits), at);
+    expect(explained.total).toBe(scores.total);
+    expect(Math.round(explained.items.reduce((a, i) => a + i.remaining, 0) * 100) / 100).toBe(explained.total);
+    expect(explained.items.map((i) => i.ruleId)).toEqual(['download', 'download', 'cap:engagement', 'cfo', 'size', 'cap:fit']);
+    const [first, second] = explained.items;
+    expect(first!.remaining).toBeCloseTo(40 * 2 ** -0.7, 2);
+    expect(second!.remaining).toBeCloseTo(40 * 2 ** -0.2, 2);
+  });
+
+  it('costs points for free-mail and competitor domains', () => {
+    const s = scorerOf({ fit: [{ id: 'free', trait: 'emailDomain', in: ['freemail'], points: -10 }, { id: 'rival', trait: 'emailDomain', in: ['rival.example'], points: -50 }] });
+    expect(s.fitHits({ email: 'ana@gmail.com' })).toEqual([{ ruleId: 'free', points: -10 }]);
+    expect(s.fitHits({ email: 'bo@Rival.example' })).toEqual([{ ruleId: 'rival', points: -50 }]);
+    expect(s.fitHits({ email: 'cy@fernhill.example' })).toEqual([]);
+  });
+});
+
+describe('thresholds, hand-raisers and stages', () => {
+  it('qualifies when the thresholds pass, once; a hand-raiser qualifies at once', () => {
+    expect(advanceStage('lead', { passesMql: true })).toEqual({ stage: 'mql', cause: 'threshold:mql' });
+    expect(advanceStage('mql', { passesMql: true })).toBeUndefined();
+    expect(advanceStage('lead', { passesMql: false, qualifies: 'sql', ruleId: 'demo' })).toEqual({ stage: 'sql', cause: 'rule:demo' });
+    expect(advanceStage('sql', { passesMql: true, qualifies: 'mql', ruleId: 'demo' })).toBeUndefined();
+    expect(advanceStage('recycled', { passesMql: true })).toEqual({ stage: 'mql', cause: 'threshold:mql' });
+    expect(advanceStage('disqualified', { passesMql: true, qualifies: 'sql' })).toBeUndefined();
+  });
+});
+
+describe('rule versions', () => {
+  it('change with any change to the rules', () => {
+    const a = scoringSchema.parse({ engagement: [{ id: 'x', match: { type: 'pageview' }, points: 1 }] });
+    const b = scoringSchema.parse({ engagement: [{ id: 'x', match: { type: 'pageview' }, points: 2 }] });
+    expect(ruleVersion(a)).not.toBe(ruleVersion(b));
+    expect(ruleVersion(a)).toBe(ruleVersion(scoringSchema.parse(JSON.parse(JSON.stringify(a)))));
+  });
+
+  it('reject a bad rule with a message naming it', () => {
+    const bad = scoringSchema.safeParse({ engagement: [{ id: 'a', match: { type: 'pageview' }, points: 1 }, { id: 'a', match: {}, points: 1 }], fit: [{ id: 'b', trait: 'jobTitle', matches: '(', points: 1 }] });
+    expect(bad.success).toBe(false);
+    const messages = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(messages).toContain('engagement.1.id: duplicate rule id "a"');
+    expect(messages.some((m) => m.startsWith('fit.0') && m.includes('not a valid regular expression'))).toBe(true);
+  });
+});
+
+describe('replay', () => {
+  it('gives the same state whatever order events arrive in', () => {
+    const scorer = scorerOf({ engagement: [{ id: 'a', match: { type: 'pageview' }, points: 3, limit: { max: 2, perDays: 1 } }] });
+    const events = [ev({ ts: T0 }), ev({ ts: T0 + 10 }), ev({ ts: T0 + 5 })];
+    expect(replay(scorer, events).state).toEqual(replay(scorer, [...events].reverse()).state);
+  });
+});
