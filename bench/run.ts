@@ -3,11 +3,13 @@
  * to a baseline measured in the same run. Exits non-zero when a budget is broken.
  */
 import { measureLoadTimes, printLoadTimes } from './loadTime.js';
+import { benchScoring } from './scoring.js';
 import { measureSizes, printSizes } from './size.js';
 
 const results: Array<[string, boolean]> = [];
 results.push(['script size', printSizes(measureSizes())]);
 results.push(['script load time', printLoadTimes(await measureLoadTimes())]);
+results.push(['scoring and lookups', await benchScoring()]);
 
 console.log('\nSummary');
 for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);
