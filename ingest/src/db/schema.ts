@@ -15,6 +15,22 @@ export interface Database {
   lead_visitors: LeadVisitorsTable;
   score_hits: ScoreHitsTable;
   stage_changes: StageChangesTable;
+  feedback: FeedbackTable;
+}
+
+export interface FeedbackTable {
+  id: string;
+  lead_id: string;
+  /** accepted, rejected, contacted, opportunity, won, lost. */
+  type: string;
+  reason: string | null;
+  note: string | null;
+  by_user: string | null;
+  at: number;
+  /** When the lead was handed to sales (qualified), if this is the first feedback since. */
+  handover_at: number | null;
+  /** Speed to lead: from handover to this, the first response. */
+  response_ms: number | null;
 }
 
 export interface LeadsTable {

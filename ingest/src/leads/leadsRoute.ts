@@ -7,6 +7,9 @@ import type { Scorer } from '../scoring/engine.js';
 import { leadSubject } from '../scoring/scoreEvents.js';
 import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
+import { feedbackSchema, stageAfterFeedback } from './feedback.js';
+import { newId, recordStageChanges } from '../scoring/scoreEvents.js';
+import type { Stage } from '../scoring/lifecycle.js';
 import { presentLeads } from './presentLead.js';
 
 const listQuerySchema = z.object({
@@ -98,6 +101,56 @@ export function createLeadsRoute({ db, scorers, now = Date.now }: { db: Kysely<D
       total: explained.total,
       items: explained.items.map((i) => ({ ...i, ts: i.ts ? new Date(i.ts).toISOString() : null })),
     });
+  });
+
+  app.post('/:id/feedback', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'body is not valid JSON' }, 400);
+    }
+    const parsed = feedbackSchema.safeParse(body);
+    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    const at = now();
+    const result = await db.transaction().execute(async (trx) => {
+      const lead = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
+      if (!lead) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
+      const next = stageAfterFeedback(lead.stage as Stage, parsed.data);
+      if ('error' in next) return { status: 409 as const, error: next.error };
+      // Speed to lead: the first feedback after the lead was handed to sales.
+      const handover = await trx
+        .selectFrom('stage_changes')
+        .select('at')
+        .where('lead_id', '=', lead.id)
+        .where('source', '=', 'scoring')
+        .where('to_stage', 'in', ['mql', 'sql'])
+        .orderBy('at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const answered = handover && (await trx.selectFrom('feedback').select('id').where('lead_id', '=', lead.id).where('at', '>=', handover.at).limit(1).executeTakeFirst());
+      const responseMs = handover && !answered ? at - handover.at : null;
+      const reason = 'reason' in parsed.data ? parsed.data.reason : null;
+      await trx
+        .insertInto('feedback')
+        .values({ id: newId('fb'), lead_id: lead.id, type: parsed.data.type, reason, note: parsed.data.note ?? null, by_user: parsed.data.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
+        .execute();
+      const scorer = scorers.get(lead.site_id);
+      const scores = scorer ? scorer.scoresAt(JSON.parse(lead.score_state), at) : { engagement: 0, fit: 0 };
+      await recordStageChanges(
+        trx,
+        lead.id,
+        [{ from: lead.stage as Stage, to: next.stage, at, cause: `feedback:${parsed.data.type}${reason ? `:${reason}` : ''}`, engagement: scores.engagement, fit: scores.fit }],
+        'api',
+        lead.rule_version,
+      );
+      await trx.updateTable('leads').set({ stage: next.stage, updated_at: at }).where('id', '=', lead.id).execute();
+      return { status: 200 as const, leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
+    });
+    if ('error' in result) return c.json({ error: result.error }, result.status);
+    const lead = await findLead(result.leadId);
+    const [presented] = await presentLeads(db, scorers, [lead!], now());
+    return c.json({ feedback: { type: parsed.data.type, from: result.from, to: result.to, responseSeconds: result.responseMs === null ? null : result.responseMs / 1000 }, lead: presented });
   });
 
   return app;

@@ -152,7 +152,6 @@ describe('thresholds, hand-raisers and stages', () => {
     expect(advanceStage('mql', { passesMql: true })).toBeUndefined();
     expect(advanceStage('lead', { passesMql: false, qualifies: 'sql', ruleId: 'demo' })).toEqual({ stage: 'sql', cause: 'rule:demo' });
     expect(advanceStage('sql', { passesMql: true, qualifies: 'mql', ruleId: 'demo' })).toBeUndefined();
-    expect(advanceStage('recycled', { passesMql: true })).toEqual({ stage: 'mql', cause: 'threshold:mql' });
     expect(advanceStage('disqualified', { passesMql: true, qualifies: 'sql' })).toBeUndefined();
   });
 });
@@ -179,5 +178,15 @@ describe('replay', () => {
     const scorer = scorerOf({ engagement: [{ id: 'a', match: { type: 'pageview' }, points: 3, limit: { max: 2, perDays: 1 } }] });
     const events = [ev({ ts: T0 }), ev({ ts: T0 + 10 }), ev({ ts: T0 + 5 })];
     expect(replay(scorer, events).state).toEqual(replay(scorer, [...events].reverse()).state);
+  });
+});
+
+describe('recycled leads', () => {
+  it('qualify again by a hand-raiser after recycling, or by score only after a 30-day cool-off', () => {
+    const recycledAt = T0;
+    expect(advanceStage('recycled', { passesMql: true, at: T0 + DAY, recycledAt })).toBeUndefined();
+    expect(advanceStage('recycled', { passesMql: true, at: T0 + 31 * DAY, recycledAt })).toEqual({ stage: 'mql', cause: 'threshold:mql' });
+    expect(advanceStage('recycled', { passesMql: false, qualifies: 'sql', ruleId: 'demo', at: T0 + 1, recycledAt })).toEqual({ stage: 'sql', cause: 'rule:demo' });
+    expect(advanceStage('recycled', { passesMql: false, qualifies: 'sql', ruleId: 'demo', at: T0 - 1, recycledAt })).toBeUndefined();
   });
 });

@@ -54,8 +54,9 @@ export interface StageChange {
  * Runs events through scoring and the lifecycle from a given state and stage: the one path
  * that both incremental scoring and a full replay take, so the two cannot disagree.
  */
-export function runLead(scorer: Scorer, start: { state: ScoreState; stage: Stage }, events: ScoredEvent[]) {
+export function runLead(scorer: Scorer, start: { state: ScoreState; stage: Stage; recycledAt?: number }, events: ScoredEvent[]) {
   let { state, stage } = start;
+  const { recycledAt } = start;
   const hits: RuleHit[] = [];
   const changes: StageChange[] = [];
   for (const e of events) {
@@ -63,7 +64,7 @@ export function runLead(scorer: Scorer, start: { state: ScoreState; stage: Stage
     state = result.state;
     hits.push(...result.hits);
     const scores = scorer.scoresAt(state, e.ts);
-    const next = advanceStage(stage, { passesMql: scorer.passesMql(scores), qualifies: result.qualifies, ruleId: result.qualifiedBy });
+    const next = advanceStage(stage, { passesMql: scorer.passesMql(scores), qualifies: result.qualifies, ruleId: result.qualifiedBy, at: e.ts, recycledAt });
     if (next) {
       changes.push({ from: stage, to: next.stage, at: e.ts, cause: next.cause, engagement: scores.engagement, fit: scores.fit });
       stage = next.stage;
@@ -97,31 +98,46 @@ async function saveLead(trx: Kysely<Database>, lead: Selectable<LeadsTable>, sco
 /**
  * Scores a lead from scratch: every event of every visitor linked to it, in time order. Used
  * when a visitor is linked (its anonymous history counts at once, in order), when an event
- * arrives older than the lead's last one, and when the rules change. Scoring only moves a lead
- * forward, unless `allowDown` (a rescore under new rules) says its stage follows the new rules.
+ * arrives older than the lead's last one, and when the rules change. With `allowDown` a stage
+ * that scoring owns (lead, MQL) becomes whatever the replay gives, down as well as up; stages
+ * set by sales (SQL and beyond, recycled, disqualified) stay.
  */
 export async function replayLead(trx: Kysely<Database>, scorer: Scorer, lead: Selectable<LeadsTable>, now: number, { source = 'scoring', allowDown = false } = {}) {
   const visitorIds = (await trx.selectFrom('lead_visitors').select('visitor_id').where('lead_id', '=', lead.id).execute()).map((r) => r.visitor_id);
   const events = await eventsOfVisitors(trx, lead.site_id, visitorIds);
   const replayed = runLead(scorer, { state: emptyState(), stage: 'lead' }, events);
   const current = lead.stage as Stage;
-  const scoringOwnsStage = current === 'lead' || current === 'mql';
   let stage = current;
   let changes: StageChange[] = [];
-  const rank = (s: Stage) => ['lead', 'mql', 'sql', 'opportunity', 'customer'].indexOf(s);
-  if (rank(replayed.stage) > rank(current) && current !== 'disqualified') {
-    changes = replayed.changes.filter((c) => rank(c.to) > rank(current) || (current === 'recycled' && c.to === 'mql'));
-    stage = replayed.stage;
-  } else if (allowDown && scoringOwnsStage && replayed.stage !== current) {
-    const scores = scorer.scoresAt(replayed.state, now);
-    changes = [{ from: current, to: replayed.stage, at: now, cause: `rescore:${scorer.version}`, engagement: scores.engagement, fit: scores.fit }];
-    stage = replayed.stage;
+  const rank = (s: Stage) => ['lead', 'mql', 'sql'].indexOf(s);
+  if (current === 'lead' || current === 'mql') {
+    // Scoring owns these stages: forward only, or wherever new rules put it on a rescore.
+    if (rank(replayed.stage) > rank(current)) {
+      changes = replayed.changes.filter((c) => rank(c.to) > rank(current)).map((c) => ({ ...c, from: c.from === 'lead' && current === 'mql' ? 'mql' : c.from }));
+      stage = replayed.stage;
+    } else if (allowDown && replayed.stage !== current) {
+      const scores = scorer.scoresAt(replayed.state, now);
+      changes = [{ from: current, to: replayed.stage, at: now, cause: source === 'rescore' ? `rescore:${scorer.version}` : 'replay', engagement: scores.engagement, fit: scores.fit }];
+      stage = replayed.stage;
+    }
+  } else if (current === 'recycled') {
+    // Only what happened after sales recycled it can qualify it again.
+    const recycledAt = await recycledSince(trx, lead.id);
+    const again = runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events);
+    changes = again.changes;
+    stage = again.stage;
   }
   await trx.deleteFrom('score_hits').where('subject', '=', leadSubject(lead.id)).execute();
   await insertHits(trx, leadSubject(lead.id), replayed.hits);
   await recordStageChanges(trx, lead.id, changes, source, scorer.version);
   await saveLead(trx, lead, scorer, replayed.state, stage, now);
   return { from: current, to: stage, events: events.length };
+}
+
+/** When sales last sent the lead back to nurture. */
+export async function recycledSince(trx: Kysely<Database>, leadId: string): Promise<number> {
+  const change = await trx.selectFrom('stage_changes').select('at').where('lead_id', '=', leadId).where('to_stage', '=', 'recycled').orderBy('at', 'desc').limit(1).executeTakeFirst();
+  return change?.at ?? 0;
 }
 
 /** Re-scores one visitor's own (anonymous) engagement from its stored events. */
@@ -209,10 +225,14 @@ export async function scoreNewEvents(trx: Kysely<Database>, scorer: Scorer, site
     const mine = events.filter((e) => leadOf.get(visitorOf.get(e.id)!) === leadId);
     const state: ScoreState = JSON.parse(lead.score_state);
     if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
-      await replayLead(trx, scorer, lead, now);
+      // The stage follows the replay (for stages scoring owns), so that scores and stages are
+      // always what a replay of the stored events gives: a late event with negative points can
+      // take an MQL back to lead.
+      await replayLead(trx, scorer, lead, now, { allowDown: true });
       continue;
     }
-    const run = runLead(scorer, { state, stage: lead.stage as Stage }, mine);
+    const recycledAt = lead.stage === 'recycled' ? await recycledSince(trx, leadId) : undefined;
+    const run = runLead(scorer, { state, stage: lead.stage as Stage, recycledAt }, mine);
     await insertHits(trx, leadSubject(leadId), run.hits);
     await recordStageChanges(trx, leadId, run.changes, 'scoring', scorer.version);
     await saveLead(trx, lead, scorer, run.state, run.stage, now);

@@ -174,7 +174,7 @@ describeEachDialect('lead scoring', (getDb) => {
         expect(replayedScore.items).toEqual(incrementalScore.items);
         expect(replayed.stageHistory.filter((c: any) => c.source === 'rescore')).toEqual([]);
       }),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   }, 180_000);
 });

@@ -3,6 +3,7 @@ import { eventsAndVisitors } from './001_events_and_visitors.js';
 import { eventTraits } from './002_event_traits.js';
 import { sessions } from './003_sessions.js';
 import { leadsAndScores } from './004_leads_and_scores.js';
+import { feedback } from './005_feedback.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '002_event_traits': eventTraits,
   '003_sessions': sessions,
   '004_leads_and_scores': leadsAndScores,
+  '005_feedback': feedback,
 };

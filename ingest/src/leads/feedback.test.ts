@@ -1,0 +1,95 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
+import { stageAfterFeedback } from './feedback.js';
+
+const DAY = 86_400_000;
+
+describeEachDialect('sales feedback', (getDb) => {
+  const at = (now: number) => testApp(getDb().db, () => now);
+  const json = async (res: Response | Promise<Response>) => (await res).json();
+  const feedback = (now: number, leadId: string, body: unknown) =>
+    at(now).request(`/v1/leads/${leadId}/feedback`, { method: 'POST', body: JSON.stringify(body), headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+
+  /** A lead that a demo request (a hand-raiser to SQL in the test rules) or a threshold qualified. */
+  async function qualifiedLead(now: number, form = 'contact') {
+    const visitorId = 'v_' + newId();
+    const sessionId = 'sess_' + newId();
+    const email = `fb-${newId()}@fernhill.example`;
+    const events = [
+      makeEvent({ visitorId, sessionId, ts: now - 3000, type: 'form', name: form, traits: { email, jobTitle: 'CFO' }, url: `${DEMO_ORIGIN}/form` }),
+      makeEvent({ visitorId, sessionId, ts: now - 2000, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` }),
+      makeEvent({ visitorId, sessionId, ts: now - 1000, type: 'download', name: 'a.pdf' }),
+    ];
+    await postBatch(at(now), { site: 'scored', sentAt: now, events });
+    const { leads } = await json(getWithKey(at(now), `/v1/leads?email=${email}`));
+    return { lead: leads[0], visitorId, sessionId };
+  }
+
+  it('accepted moves an MQL to SQL, records who said so and how fast sales answered', async () => {
+    const t0 = Date.now() - DAY;
+    const { lead } = await qualifiedLead(t0);
+    expect(lead.stage).toBe('mql');
+    const res = await feedback(t0 + 45 * 60_000, lead.id, { type: 'accepted', by: 'sam@northwind.example' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.feedback).toMatchObject({ type: 'accepted', from: 'mql', to: 'sql' });
+    expect(body.feedback.responseSeconds).toBe(45 * 60 + 1);
+    expect(body.lead.stage).toBe('sql');
+    expect(body.lead.stageHistory.at(-1)).toMatchObject({ from: 'mql', to: 'sql', cause: 'feedback:accepted', source: 'api' });
+    // Only the first answer after the handover counts as the response time.
+    const second = await json(feedback(t0 + 50 * 60_000, lead.id, { type: 'contacted' }));
+    expect(second.feedback).toMatchObject({ type: 'contacted', from: 'sql', to: 'sql', responseSeconds: null });
+  });
+
+  it('rejected needs a reason, recycles the lead to nurture, and the next page view does not bounce it back', async () => {
+    const t0 = Date.now() - 2 * DAY;
+    const { lead, visitorId, sessionId } = await qualifiedLead(t0);
+    const missing = await feedback(t0 + 1000, lead.id, { type: 'rejected' });
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error).toMatch(/^reason:/);
+    const res = await json(feedback(t0 + 2000, lead.id, { type: 'rejected', reason: 'not_ready' }));
+    expect(res.lead.stage).toBe('recycled');
+    expect(res.lead.stageHistory.at(-1)).toMatchObject({ from: 'mql', to: 'recycled', cause: 'feedback:rejected:not_ready', source: 'api' });
+    await postBatch(at(t0 + 5000), { site: 'scored', sentAt: t0 + 5000, events: [makeEvent({ visitorId, sessionId, ts: t0 + 4000, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` })] });
+    expect((await json(getWithKey(at(t0 + 6000), `/v1/leads/${lead.id}`))).stage).toBe('recycled');
+    // A hand-raiser qualifies it again at once.
+    await postBatch(at(t0 + 8000), {
+      site: 'scored',
+      sentAt: t0 + 8000,
+      events: [makeEvent({ visitorId, sessionId, ts: t0 + 7000, type: 'form', name: 'demo-request', traits: { email: lead.email }, url: `${DEMO_ORIGIN}/demo` })],
+    });
+    const again = await json(getWithKey(at(t0 + 9000), `/v1/leads/${lead.id}`));
+    expect(again.stage).toBe('sql');
+    expect(again.stageHistory.at(-1)).toMatchObject({ from: 'recycled', to: 'sql', cause: 'rule:demo-request', source: 'scoring' });
+  });
+
+  it('walks an accepted lead through opportunity to customer, and a lost deal back to nurture', async () => {
+    const t0 = Date.now() - DAY;
+    const { lead } = await qualifiedLead(t0);
+    await feedback(t0 + 1, lead.id, { type: 'accepted' });
+    expect((await json(feedback(t0 + 2, lead.id, { type: 'opportunity' }))).lead.stage).toBe('opportunity');
+    expect((await json(feedback(t0 + 3, lead.id, { type: 'won' }))).lead.stage).toBe('customer');
+    const other = (await qualifiedLead(t0)).lead;
+    await feedback(t0 + 1, other.id, { type: 'accepted' });
+    const lost = await json(feedback(t0 + 2, other.id, { type: 'lost', reason: 'went with a competitor' }));
+    expect(lost.lead.stage).toBe('recycled');
+  });
+
+  it('answers 409 for a transition that cannot happen, 404 for no such lead, 401 without the key', async () => {
+    const t0 = Date.now() - DAY;
+    const { lead } = await qualifiedLead(t0);
+    const res = await feedback(t0 + 1, lead.id, { type: 'won' });
+    expect(res.status).toBe(409);
+    expect((await res.json()).error).toBe('a mql lead cannot be marked won; allowed from: sql, opportunity');
+    expect((await feedback(t0, 'ld_nope', { type: 'accepted' })).status).toBe(404);
+    expect((await at(t0).request(`/v1/leads/${lead.id}/feedback`, { method: 'POST', body: '{"type":"accepted"}' })).status).toBe(401);
+    expect((await feedback(t0, lead.id, { type: 'praised' })).status).toBe(400);
+  });
+});
+
+it('feedback rules: disqualify on rejection when sales says so; nothing leaves a disqualified lead but…', () => {
+  expect(stageAfterFeedback('sql', { type: 'rejected', reason: 'bad_fit', outcome: 'disqualify' })).toEqual({ stage: 'disqualified' });
+  expect(stageAfterFeedback('disqualified', { type: 'accepted' })).toHaveProperty('error');
+  expect(stageAfterFeedback('recycled', { type: 'accepted' })).toEqual({ stage: 'sql' });
+});
