@@ -10,6 +10,8 @@ import { createVisitorsRoute } from './visitors/visitorsRoute.js';
 import { createScorer } from './scoring/engine.js';
 import { createLeadsRoute } from './leads/leadsRoute.js';
 import { createAdminRoute } from './admin/adminRoute.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { createWebhooksRoute } from './webhooks/webhooksRoute.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -20,6 +22,8 @@ export interface AppOptions {
   sdkDir?: string;
   /** The server's clock; tests pass a fixed one. */
   now?: () => number;
+  /** Sends webhook deliveries; kicked right after a stage change commits. */
+  dispatcher?: WebhookDispatcher;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now }: AppOptions) {
+export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: AppOptions) {
   const app = new Hono();
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
   const scorers = new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));
@@ -52,13 +56,16 @@ export function createApp({ db, config, secretKey, sdkDir, now }: AppOptions) {
       maxAge: 86400,
     }),
   );
-  app.route('/v1/collect', createCollectRoute({ db, config, scorers, now }));
+  app.route('/v1/collect', createCollectRoute({ db, config, scorers, now, onCommitted: () => void dispatcher?.kick() }));
 
   app.use('/v1/visitors/*', requireSecretKey(secretKey));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));
   app.use('/v1/leads/*', requireSecretKey(secretKey));
   app.use('/v1/leads', requireSecretKey(secretKey));
-  app.route('/v1/leads', createLeadsRoute({ db, scorers, now }));
+  app.route('/v1/leads', createLeadsRoute({ db, scorers, now, onCommitted: () => void dispatcher?.kick() }));
+  app.use('/v1/webhooks/*', requireSecretKey(secretKey));
+  app.use('/v1/webhooks', requireSecretKey(secretKey));
+  app.route('/v1/webhooks', createWebhooksRoute({ db, now }));
   app.use('/v1/admin/*', requireSecretKey(secretKey));
   app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
   return app;

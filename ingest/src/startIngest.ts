@@ -4,6 +4,8 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from './config/loadConfig.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
 import type { Settings } from './settings.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
+import { syncConfigWebhooks } from './webhooks/enqueue.js';
 
 export interface RunningIngest {
   url: string;
@@ -22,7 +24,11 @@ export async function startIngest(settings: Settings, env: Record<string, string
   const config = loadConfig(settings.configPath ?? DEFAULT_CONFIG_PATH, env);
   const { db, location } = openDatabase(settings.databaseUrl);
   await migrateToLatest(db);
-  const app = createApp({ db, config, secretKey: settings.secretKey });
+  await syncConfigWebhooks(db, config);
+  // Deliveries stored before a restart go out now; new ones as soon as their change commits.
+  const dispatcher = createWebhookDispatcher({ db });
+  dispatcher.start();
+  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: settings.port }, () => resolve(s));
   });
@@ -34,6 +40,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     location,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher.stop();
       await db.destroy();
     },
   };

@@ -26,6 +26,8 @@ export interface CollectOptions {
   config: LeadbeamConfig;
   scorers: Map<string, Scorer>;
   now?: () => number;
+  /** Called after events are committed (to send webhooks at once). */
+  onCommitted?: () => void;
 }
 
 type Site = SiteConfig & {
@@ -54,7 +56,7 @@ function createDownloadFilter(types: string[]) {
  * @example
  * app.route('/v1/collect', createCollectRoute({ db, config }));
  */
-export function createCollectRoute({ db, config, scorers, now = Date.now }: CollectOptions) {
+export function createCollectRoute({ db, config, scorers, now = Date.now, onCommitted }: CollectOptions) {
   const sites = new Map<string, Site>(
     config.sites.map((s) => [
       s.key,
@@ -125,6 +127,7 @@ export function createCollectRoute({ db, config, scorers, now = Date.now }: Coll
         return c.json({ error: 'storage is unavailable; nothing was stored, retry later' }, 503, { 'Retry-After': '5' });
       }
       const { inserted, duplicates } = stored;
+      if (inserted.length) onCommitted?.();
       return c.json({ accepted: inserted.length, duplicates, ...(ignored && { ignored }), rejected } satisfies CollectResult, 200);
     },
   );

@@ -30,6 +30,18 @@ export const siteSchema = z
     /** Drop events from crawlers and headless browsers, recognised by their user agent. */
     ignoreBots: z.boolean().default(true),
     pages: z.array(pageRuleSchema).default([]),
+    /** Webhooks for this site's leads (more can be registered through the API). */
+    webhooks: z
+      .array(
+        z
+          .object({
+            url: z.string().url(),
+            secret: z.string().min(16, 'use at least 16 characters'),
+            events: z.array(z.enum(['lead.created', 'lead.mql', 'lead.sql', 'lead.stage_changed', 'lead.recycled', 'lead.merged'])).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
     /** Lead scoring: engagement and fit rules, caps, decay, thresholds. */
     scoring: scoringSchema.default(scoringSchema.parse({})),
     /** File types whose links count as downloads (the script reports every link to a file). */

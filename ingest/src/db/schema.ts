@@ -16,6 +16,44 @@ export interface Database {
   score_hits: ScoreHitsTable;
   stage_changes: StageChangesTable;
   feedback: FeedbackTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+export interface WebhooksTable {
+  id: string;
+  /** Null: every site. */
+  site_id: string | null;
+  url: string;
+  secret: string;
+  /** JSON array of event types. */
+  events: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  /** Also the idempotency key the receiver sees (`Leadbeam-Delivery`). */
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  lead_id: string;
+  payload: string;
+  /** pending, delivered, failed. */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
 }
 
 export interface FeedbackTable {

@@ -43,7 +43,7 @@ function decodeCursor(cursor: string): [number, string] | undefined {
  * @example
  * app.route('/v1/leads', createLeadsRoute({ db, scorers }));
  */
-export function createLeadsRoute({ db, scorers, now = Date.now }: { db: Kysely<Database>; scorers: Map<string, Scorer>; now?: () => number }) {
+export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: { db: Kysely<Database>; scorers: Map<string, Scorer>; now?: () => number; onCommitted?: () => void }) {
   const app = new Hono();
 
   app.get('/', async (c) => {
@@ -148,6 +148,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now }: { db: Kysely<D
       return { status: 200 as const, leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
     });
     if ('error' in result) return c.json({ error: result.error }, result.status);
+    onCommitted?.();
     const lead = await findLead(result.leadId);
     const [presented] = await presentLeads(db, scorers, [lead!], now());
     return c.json({ feedback: { type: parsed.data.type, from: result.from, to: result.to, responseSeconds: result.responseMs === null ? null : result.responseMs / 1000 }, lead: presented });

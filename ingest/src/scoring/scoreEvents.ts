@@ -5,6 +5,7 @@ import type { Database, EventsTable, LeadsTable } from '../db/schema.js';
 import { normaliseEmail } from '../leads/email.js';
 import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoredEvent, type ScoreState, type Scorer } from './engine.js';
 import { advanceStage, type Stage } from './lifecycle.js';
+import { enqueueStageChanges } from '../webhooks/enqueue.js';
 
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
 export const leadSubject = (leadId: string) => `lead:${leadId}`;
@@ -77,12 +78,14 @@ let changeSeq = 0;
 /** Stage change ids sort in the order the changes happened, even within one millisecond. */
 const changeId = (at: number) => `sc_${at.toString(36).padStart(9, '0')}_${(changeSeq++ % 1e6).toString(36).padStart(4, '0')}_${randomBytes(3).toString('hex')}`;
 
+/** Records stage changes and, in the same transaction, the webhook deliveries they raise. */
 export async function recordStageChanges(trx: Kysely<Database>, leadId: string, changes: StageChange[], source: string, version: string) {
   if (!changes.length) return;
   await trx
     .insertInto('stage_changes')
     .values(changes.map((c) => ({ id: changeId(c.at), lead_id: leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source, engagement: c.engagement, fit: c.fit, rule_version: version })))
     .execute();
+  await enqueueStageChanges(trx, leadId, changes, source, Date.now());
 }
 
 async function saveLead(trx: Kysely<Database>, lead: Selectable<LeadsTable>, scorer: Scorer, state: ScoreState, stage: Stage, now: number) {
@@ -165,7 +168,7 @@ async function linkVisitors(trx: Kysely<Database>, site: string, events: ScoredE
         id: newId('ld'),
         site_id: site,
         email,
-        traits: JSON.stringify({}),
+        traits: JSON.stringify(e.traits ?? {}),
         stage: 'lead',
         score_state: JSON.stringify(emptyState()),
         rule_version: scorer.version,

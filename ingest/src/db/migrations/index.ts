@@ -4,6 +4,7 @@ import { eventTraits } from './002_event_traits.js';
 import { sessions } from './003_sessions.js';
 import { leadsAndScores } from './004_leads_and_scores.js';
 import { feedback } from './005_feedback.js';
+import { webhooks } from './006_webhooks.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '003_sessions': sessions,
   '004_leads_and_scores': leadsAndScores,
   '005_feedback': feedback,
+  '006_webhooks': webhooks,
 };

@@ -1,0 +1,134 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch, testConfig } from '../../../test/support/ingest.js';
+import { startReceiver } from '../../../test/support/receiver.js';
+import { createApp } from '../app.js';
+import { createWebhookDispatcher } from './dispatcher.js';
+import { verifySignature } from './sign.js';
+
+const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' };
+const until = async (check: () => boolean | Promise<boolean>, ms = 8000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describeEachDialect('webhooks', (getDb) => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  const dispatchers: Array<ReturnType<typeof createWebhookDispatcher>> = [];
+  afterAll(async () => {
+    await Promise.all(dispatchers.map((d) => d.stop()));
+    await receiver.close();
+  });
+
+  const setup = (pollMs = 50) => {
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs, timeoutMs: 1000 });
+    dispatchers.push(dispatcher);
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher });
+    return { app, dispatcher };
+  };
+  const register = async (app: ReturnType<typeof createApp>, url: string, events: string[]) =>
+    (await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url, events, site: 'scored', secret: 'whsec_test_0123456789abcdef' }) })).json();
+  const demoRequest = (email: string) => {
+    const visitorId = 'v_' + newId();
+    return makeEvent({ visitorId, sessionId: 'sess_' + newId(), type: 'form', name: 'demo-request', traits: { email, jobTitle: 'CFO' }, url: `${DEMO_ORIGIN}/demo` });
+  };
+
+  it('registers, lists and deletes webhooks; refuses bad ones naming the field', async () => {
+    const { app } = setup();
+    const created = await register(app, 'https://crm.example/hook', ['lead.mql']);
+    expect(created).toMatchObject({ id: expect.stringMatching(/^wh_/), url: 'https://crm.example/hook', events: ['lead.mql'], source: 'api', secret: 'whsec_test_0123456789abcdef' });
+    const list = await (await app.request('/v1/webhooks', { headers: auth })).json();
+    expect(list.webhooks.map((w: any) => w.id)).toContain(created.id);
+    expect(JSON.stringify(list)).not.toContain('whsec_test');
+    expect((await app.request(`/v1/webhooks/${created.id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await app.request(`/v1/webhooks/${created.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    const bad = await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url: 'ftp://x', events: ['lead.sold'] }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/^url:|^events/);
+    expect((await app.request('/v1/webhooks')).status).toBe(401);
+  });
+
+  it('delivers a signed handover at once, with the lead, its scores and the change; the signature verifies independently', async () => {
+    const { app, dispatcher } = setup();
+    const hook = await register(app, receiver.url, ['lead.sql', 'lead.created']);
+    const email = `hook-${newId()}@fernhill.example`;
+    const sentAt = Date.now();
+    await postBatch(app, { site: 'scored', events: [demoRequest(email)] });
+    await until(() => receiver.received.filter((r) => r.body.includes(email)).length >= 2);
+    const mine = receiver.received.filter((r) => r.body.includes(email));
+    const sql = mine.find((r) => r.headers['leadbeam-event'] === 'lead.sql')!;
+    expect(sql.at - sentAt).toBeLessThan(1000);
+    const payload = JSON.parse(sql.body);
+    expect(payload).toMatchObject({ type: 'lead.sql', lead: { email, stage: 'sql', traits: { email, jobTitle: 'CFO' } }, change: { from: 'lead', to: 'sql', cause: 'rule:demo-request' } });
+    expect(payload.lead.score).toMatchObject({ fit: 15 });
+    expect(payload.topReasons[0]).toEqual({ rule: 'demo-request', points: 20 });
+    expect(sql.headers['leadbeam-delivery']).toBe(payload.id);
+    // An independent check: HMAC-SHA256 over "<timestamp>.<body>" with the secret.
+    const expected = 'v1=' + createHmac('sha256', 'whsec_test_0123456789abcdef').update(`${sql.headers['leadbeam-timestamp']}.${sql.body}`).digest('hex');
+    expect(sql.headers['leadbeam-signature']).toBe(expected);
+    expect(verifySignature({ secret: 'whsec_test_0123456789abcdef', body: sql.body, timestamp: String(sql.headers['leadbeam-timestamp']), signature: expected })).toBe(true);
+    expect(verifySignature({ secret: 'whsec_test_0123456789abcdef', body: sql.body.replace('sql', 'mql'), timestamp: String(sql.headers['leadbeam-timestamp']), signature: expected })).toBe(false);
+    expect(verifySignature({ secret: 'whsec_test_0123456789abcdef', body: sql.body, timestamp: String(Number(sql.headers['leadbeam-timestamp']) - 600), signature: expected })).toBe(false);
+    await dispatcher.stop();
+    await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
+  });
+
+  it('retries a failing receiver with backoff and logs every attempt', async () => {
+    const failing = await startReceiver([500, 503]);
+    const { app, dispatcher } = setup(20);
+    dispatcher.start();
+    const hook = await register(app, failing.url, ['lead.sql']);
+    const email = `retry-${newId()}@fernhill.example`;
+    await postBatch(app, { site: 'scored', events: [demoRequest(email)] });
+    await until(() => failing.received.length >= 3, 15_000);
+    const log = await (await app.request(`/v1/webhooks/${hook.id}/deliveries`, { headers: auth })).json();
+    const delivery = log.deliveries.find((d: any) => d.payload.lead.email === email);
+    const deliveryNow = async () => (await (await app.request(`/v1/webhooks/${hook.id}/deliveries`, { headers: auth })).json()).deliveries.find((d: any) => d.id === delivery.id);
+    await until(async () => (await deliveryNow()).status === 'delivered');
+    const done = await deliveryNow();
+    expect(done.attempts.map((a: any) => a.statusCode)).toEqual([500, 503, 200]);
+    const gaps = failing.received.slice(1).map((r, i) => r.at - failing.received[i]!.at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(700); // ~1 s, then ~2 s
+    expect(gaps[1]).toBeGreaterThan(gaps[0]!);
+    expect(new Set(failing.received.map((r) => r.headers['leadbeam-delivery'])).size).toBe(1);
+    await dispatcher.stop();
+    await failing.close();
+    await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
+  }, 30_000);
+
+  it('survives a restart: a delivery stored while nothing could send is delivered by the next process', async () => {
+    const { app } = setup(); // no dispatcher running: as if the process died right after the commit
+    const hook = await register(app, receiver.url, ['lead.sql']);
+    const email = `restart-${newId()}@fernhill.example`;
+    await postBatch(createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY }), { site: 'scored', events: [demoRequest(email)] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.received.some((r) => r.body.includes(email))).toBe(false);
+    const next = createWebhookDispatcher({ db: getDb().db, pollMs: 50 });
+    dispatchers.push(next);
+    next.start();
+    await until(() => receiver.received.some((r) => r.body.includes(email)));
+    await next.stop();
+    await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
+  });
+
+  it('sends nothing when an event does not change the stage', async () => {
+    const { app, dispatcher } = setup();
+    const hook = await register(app, receiver.url, ['lead.stage_changed']);
+    const email = `quiet-${newId()}@fernhill.example`;
+    const first = demoRequest(email);
+    await postBatch(app, { site: 'scored', events: [first] });
+    await until(() => receiver.received.filter((r) => r.body.includes(email)).length >= 2); // created, then sql
+    await postBatch(app, { site: 'scored', events: [makeEvent({ visitorId: first.visitorId, sessionId: first.sessionId, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` })] });
+    await dispatcher.kick();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.received.filter((r) => r.body.includes(email))).toHaveLength(2);
+    await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
+  });
+});

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { describeZodError } from '../../../shared/src/schemas.js';
+import type { Database } from '../db/schema.js';
+import { newId } from '../scoring/scoreEvents.js';
+import { WEBHOOK_EVENTS } from './enqueue.js';
+
+export const webhookSchema = z
+  .object({
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+    /** The signing secret; made up and returned once when not given. */
+    secret: z.string().min(16, 'use at least 16 characters').optional(),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
+    /** Only this site's leads; every site when absent. */
+    site: z.string().optional(),
+  })
+  .strict();
+
+const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+
+/**
+ * Webhooks for other systems (secret key): register, list, delete, and read the delivery log
+ * with every attempt.
+ *
+ * @example
+ * app.route('/v1/webhooks', createWebhooksRoute({ db }));
+ */
+export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Database>; now?: () => number }) {
+  const app = new Hono();
+  const present = (h: Database['webhooks'] extends infer T ? T : never) => ({
+    id: h.id,
+    url: h.url,
+    events: JSON.parse(h.events),
+    site: h.site_id,
+    source: h.id.startsWith('wh_cfg_') ? 'config' : 'api',
+    createdAt: iso(h.created_at),
+  });
+
+  app.post('/', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'body is not valid JSON' }, 400);
+    }
+    const parsed = webhookSchema.safeParse(body);
+    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    const secret = parsed.data.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+    const row = { id: newId('wh'), site_id: parsed.data.site ?? null, url: parsed.data.url, secret, events: JSON.stringify(parsed.data.events), created_at: now() };
+    await db.insertInto('webhooks').values(row).execute();
+    return c.json({ ...present(row), secret }, 201);
+  });
+
+  app.get('/', async (c) => c.json({ webhooks: (await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute()).map(present) }));
+
+  app.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    if (id.startsWith('wh_cfg_')) return c.json({ error: `id: webhook "${id}" is defined in the config file; remove it there` }, 409);
+    const result = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+    if (!Number(result.numDeletedRows)) return c.json({ error: `id: no webhook "${id}"` }, 404);
+    await db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('webhook_id', '=', id).where('status', '=', 'pending').execute();
+    return c.body(null, 204);
+  });
+
+  app.get('/:id/deliveries', async (c) => {
+    const id = c.req.param('id');
+    const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id).orderBy('created_at', 'desc').limit(100).execute();
+    const attempts = deliveries.length
+      ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).orderBy('attempt').execute()
+      : [];
+    return c.json({
+      deliveries: deliveries.map((d) => ({
+        id: d.id,
+        type: d.event_type,
+        leadId: d.lead_id,
+        status: d.status,
+        attempts: attempts
+          .filter((a) => a.delivery_id === d.id)
+          .map((a) => ({ attempt: a.attempt, at: iso(a.at), statusCode: a.status_code, error: a.error, durationMs: a.duration_ms })),
+        nextAttemptAt: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+        createdAt: iso(d.created_at),
+        deliveredAt: iso(d.delivered_at),
+        payload: JSON.parse(d.payload),
+      })),
+    });
+  });
+
+  return app;
+}
