@@ -3,6 +3,7 @@
  * to a baseline measured in the same run. Exits non-zero when a budget is broken.
  */
 import { measureLoadTimes, printLoadTimes } from './loadTime.js';
+import { benchHandover } from './handover.js';
 import { benchScoring } from './scoring.js';
 import { measureSizes, printSizes } from './size.js';
 
@@ -10,6 +11,7 @@ const results: Array<[string, boolean]> = [];
 results.push(['script size', printSizes(measureSizes())]);
 results.push(['script load time', printLoadTimes(await measureLoadTimes())]);
 results.push(['scoring and lookups', await benchScoring()]);
+results.push(['speed to lead (webhook)', await benchHandover()]);
 
 console.log('\nSummary');
 for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../../ingest/src/app.js';
+import { createWebhookDispatcher } from '../../ingest/src/webhooks/dispatcher.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../ingest/src/config/loadConfig.js';
 import { startDemoSite } from '../../demo-site/startDemoSite.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
@@ -21,8 +22,8 @@ export interface Stack {
   ingestUrl: string;
   demoUrl: string;
   test: TestDatabase;
-  /** GET an API path with the secret key; resolves to the parsed JSON and status. */
-  api(path: string): Promise<{ status: number; body: any }>;
+  /** Calls the API with the secret key; resolves to the parsed JSON and status. */
+  api(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -37,7 +38,9 @@ export async function startStack({ dialect = 'sqlite' as const } = {}): Promise<
   const test = await createTestDatabase(dialect);
   const demoPort = await freePort();
   const config = loadConfig(DEFAULT_CONFIG_PATH, { DEMO_PORT: String(demoPort) });
-  const app = createApp({ db: test.db, config, secretKey: TEST_SECRET_KEY });
+  const dispatcher = createWebhookDispatcher({ db: test.db, pollMs: 200 });
+  dispatcher.start();
+  const app = createApp({ db: test.db, config, secretKey: TEST_SECRET_KEY, dispatcher });
   const ingest: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0 }, () => resolve(s));
   });
@@ -48,13 +51,18 @@ export async function startStack({ dialect = 'sqlite' as const } = {}): Promise<
     ingestUrl,
     demoUrl: demo.url,
     test,
-    async api(path) {
-      const res = await fetch(ingestUrl + path, { headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
-      return { status: res.status, body: await res.json() };
+    async api(path, init = {}) {
+      const res = await fetch(ingestUrl + path, {
+        method: init.method ?? 'GET',
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' },
+      });
+      return { status: res.status, body: res.status === 204 ? null : await res.json() };
     },
     async close() {
       await demo.close();
       await new Promise<void>((resolve) => ingest.close(() => resolve()));
+      await dispatcher.stop();
       await test.close();
     },
   };
