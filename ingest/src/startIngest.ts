@@ -6,6 +6,7 @@ import { openDatabase } from './db/openDatabase.js';
 import type { Settings } from './settings.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import { syncConfigWebhooks } from './webhooks/enqueue.js';
+import { scheduleRetention } from './retention/expireAnonymousVisitors.js';
 
 export interface RunningIngest {
   url: string;
@@ -29,6 +30,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
   const dispatcher = createWebhookDispatcher({ db });
   dispatcher.start();
   const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher });
+  const stopRetention = scheduleRetention(db, config);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: settings.port }, () => resolve(s));
   });
@@ -40,6 +42,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     location,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      stopRetention();
       await dispatcher.stop();
       await db.destroy();
     },

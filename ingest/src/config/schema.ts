@@ -27,6 +27,8 @@ export const siteSchema = z
     key: z.string().regex(/^[\w.-]{1,100}$/, 'letters, digits, ".", "-" and "_" only'),
     name: z.string().min(1).optional(),
     allowedOrigins: z.array(originSchema).default([]),
+    /** Anonymous visitors (never linked to a lead) are deleted after this many days unseen. */
+    anonymousRetentionDays: z.number().int().min(1).max(36500).default(365),
     /** Drop events from crawlers and headless browsers, recognised by their user agent. */
     ignoreBots: z.boolean().default(true),
     pages: z.array(pageRuleSchema).default([]),

@@ -19,6 +19,8 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  past_links: PastLinksTable;
+  identity_log: IdentityLogTable;
 }
 
 export interface WebhooksTable {
@@ -88,13 +90,38 @@ export interface LeadsTable {
   fit: number;
   created_at: number;
   updated_at: number;
+  /** Set when this lead was merged into another: lookups by this id answer with that one. */
+  merged_into: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** The visitor's current lead: its events from `from_ts` on count for that lead. */
 export interface LeadVisitorsTable {
   site_id: string;
   visitor_id: string;
   lead_id: string;
   linked_at: number;
+  from_ts: ColumnType<number, number | undefined, number>;
+}
+
+/** A visitor's earlier link: its events in [from_ts, until_ts) stay with that lead. */
+export interface PastLinksTable {
+  site_id: string;
+  visitor_id: string;
+  lead_id: string;
+  from_ts: number;
+  until_ts: number;
+}
+
+export interface IdentityLogTable {
+  id: string;
+  site_id: string;
+  visitor_id: string | null;
+  lead_id: string;
+  other_lead_id: string | null;
+  /** linked, switched, refused, merged. */
+  kind: string;
+  detail: string;
+  at: number;
 }
 
 export interface ScoreHitsTable {

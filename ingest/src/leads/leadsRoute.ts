@@ -8,7 +8,8 @@ import { leadSubject } from '../scoring/scoreEvents.js';
 import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
 import { feedbackSchema, stageAfterFeedback } from './feedback.js';
-import { newId, recordStageChanges } from '../scoring/scoreEvents.js';
+import { newId, recordStageChanges, replayLead } from '../scoring/scoreEvents.js';
+import { enqueueMerge } from '../webhooks/enqueue.js';
 import type { Stage } from '../scoring/lifecycle.js';
 import { presentLeads } from './presentLead.js';
 
@@ -46,6 +47,13 @@ function decodeCursor(cursor: string): [number, string] | undefined {
 export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: { db: Kysely<Database>; scorers: Map<string, Scorer>; now?: () => number; onCommitted?: () => void }) {
   const app = new Hono();
 
+  /** A lead by id; a merged lead's id answers with the lead it was merged into. */
+  const findLead = async (id: string) => {
+    let lead = await db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst();
+    for (let hops = 0; lead?.merged_into && hops < 10; hops++) lead = await db.selectFrom('leads').selectAll().where('id', '=', lead.merged_into).executeTakeFirst();
+    return lead;
+  };
+
   app.get('/', async (c) => {
     const query = listQuerySchema.safeParse(c.req.query());
     if (!query.success) return c.json({ error: describeZodError(query.error) }, 400);
@@ -56,8 +64,12 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     if (email !== undefined) {
       const normal = normaliseEmail(email);
       if (!normal) return c.json({ error: `email: "${email}" is not an email address` }, 400);
-      q = q.where('email', '=', normal);
+      const matches = await db.selectFrom('leads').select('id').where('email', '=', normal).execute();
+      const found = (await Promise.all(matches.map((m) => findLead(m.id)))).filter((l): l is NonNullable<typeof l> => !!l && (!site || l.site_id === site));
+      const unique = [...new Map(found.map((l) => [l.id, l])).values()];
+      return c.json({ leads: await presentLeads(db, scorers, unique, now()), nextCursor: null });
     }
+    q = q.where('merged_into', 'is', null);
     if (site) q = q.where('site_id', '=', site);
     if (stage) q = q.where('stage', '=', stage);
     if (updatedSince !== undefined) q = q.where('updated_at', '>=', updatedSince);
@@ -70,8 +82,6 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     const last = page[page.length - 1];
     return c.json({ leads, nextCursor: rows.length > limit && last ? encodeCursor(last.updated_at, last.id) : null });
   });
-
-  const findLead = async (id: string) => db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst();
 
   app.get('/:id', async (c) => {
     const lead = await findLead(c.req.param('id'));
@@ -101,6 +111,38 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
       total: explained.total,
       items: explained.items.map((i) => ({ ...i, ts: i.ts ? new Date(i.ts).toISOString() : null })),
     });
+  });
+
+  app.post('/:id/merge', async (c) => {
+    const parsed = z.object({ leadId: z.string().min(1) }).strict().safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    const at = now();
+    const result = await db.transaction().execute(async (trx) => {
+      const survivor = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
+      const merged = await trx.selectFrom('leads').selectAll().where('id', '=', parsed.data.leadId).executeTakeFirst();
+      if (!survivor) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
+      if (!merged) return { status: 404 as const, error: `leadId: no lead "${parsed.data.leadId}"` };
+      if (survivor.id === merged.id) return { status: 409 as const, error: 'leadId: a lead cannot be merged into itself' };
+      if (survivor.merged_into || merged.merged_into) return { status: 409 as const, error: `leadId: ${survivor.merged_into ? survivor.id : merged.id} was already merged into ${survivor.merged_into ?? merged.merged_into}` };
+      if (survivor.site_id !== merged.site_id) return { status: 409 as const, error: 'leadId: leads of different sites cannot be merged' };
+      await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
+      await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
+      await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
+      await trx.updateTable('leads').set({ traits: JSON.stringify({ ...JSON.parse(merged.traits), ...JSON.parse(survivor.traits) }) }).where('id', '=', survivor.id).execute();
+      await trx
+        .insertInto('identity_log')
+        .values({ id: newId('id'), site_id: survivor.site_id, visitor_id: null, lead_id: survivor.id, other_lead_id: merged.id, kind: 'merged', detail: `${merged.id} (${merged.email}) merged into ${survivor.id}`, at })
+        .execute();
+      const scorer = scorers.get(survivor.site_id);
+      const fresh = await trx.selectFrom('leads').selectAll().where('id', '=', survivor.id).executeTakeFirstOrThrow();
+      if (scorer) await replayLead(trx, scorer, fresh, at);
+      await enqueueMerge(trx, survivor.id, merged.id, at);
+      return { status: 200 as const, id: survivor.id };
+    });
+    if ('error' in result) return c.json({ error: result.error }, result.status);
+    onCommitted?.();
+    const [presented] = await presentLeads(db, scorers, [(await findLead(result.id))!], now());
+    return c.json(presented);
   });
 
   app.post('/:id/feedback', async (c) => {

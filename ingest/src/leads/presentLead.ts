@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, LeadsTable } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
 
-const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+const iso = (ms: number | null | undefined) => (ms && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 
 /**
  * Leads as other systems see them, with their visitors and stage history, in three queries
@@ -21,6 +21,8 @@ export async function presentLeads(db: Kysely<Database>, scorers: Map<string, Sc
     .where('lead_visitors.lead_id', 'in', ids)
     .execute();
   const changes = await db.selectFrom('stage_changes').selectAll().where('lead_id', 'in', ids).orderBy('at').orderBy('id').execute();
+  const merged = await db.selectFrom('leads').select(['id', 'merged_into']).where('merged_into', 'in', ids).execute();
+  const conflicts = await db.selectFrom('identity_log').selectAll().where('lead_id', 'in', ids).where('kind', 'in', ['switched', 'refused', 'merged']).orderBy('at').execute();
   return leads.map((lead) => {
     const mine = visitors.filter((v) => v.lead_id === lead.id);
     const scorer = scorers.get(lead.site_id);
@@ -37,6 +39,8 @@ export async function presentLeads(db: Kysely<Database>, scorers: Map<string, Sc
       visits: mine.reduce((a, v) => a + v.visits, 0),
       firstSeenAt: iso(Math.min(...mine.map((v) => v.first_seen_at))) ?? iso(lead.created_at),
       lastSeenAt: iso(Math.max(...mine.map((v) => v.last_seen_at))) ?? iso(lead.updated_at),
+      mergedIds: merged.filter((m) => m.merged_into === lead.id).map((m) => m.id),
+      identityLog: conflicts.filter((c) => c.lead_id === lead.id).map((c) => ({ kind: c.kind, visitorId: c.visitor_id, otherLeadId: c.other_lead_id, detail: c.detail, at: iso(c.at) })),
       createdAt: iso(lead.created_at),
       updatedAt: iso(lead.updated_at),
       stageHistory: changes

@@ -35,6 +35,30 @@ async function insertHits(trx: Kysely<Database>, subject: string, hits: RuleHit[
   }
 }
 
+/**
+ * Every event that counts for a lead, in scoring order: each linked visitor's events from
+ * its link's start, and those of earlier links within their time ranges.
+ */
+export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; site_id: string }): Promise<ScoredEvent[]> {
+  const current = await trx.selectFrom('lead_visitors').select(['visitor_id', 'from_ts']).where('lead_id', '=', lead.id).execute();
+  const past = await trx.selectFrom('past_links').select(['visitor_id', 'from_ts', 'until_ts']).where('lead_id', '=', lead.id).execute();
+  if (!current.length && !past.length) return [];
+  const rows = await trx
+    .selectFrom('events')
+    .selectAll()
+    .where('site_id', '=', lead.site_id)
+    .where((eb) =>
+      eb.or([
+        ...current.map((l) => eb.and([eb('visitor_id', '=', l.visitor_id), eb('ts', '>=', l.from_ts)])),
+        ...past.map((l) => eb.and([eb('visitor_id', '=', l.visitor_id), eb('ts', '>=', l.from_ts), eb('ts', '<', l.until_ts)])),
+      ]),
+    )
+    .orderBy('ts')
+    .orderBy('id')
+    .execute();
+  return rows.map(toScoredEvent);
+}
+
 /** Every event of the given visitors, in scoring order. */
 export async function eventsOfVisitors(trx: Kysely<Database>, site: string, visitorIds: string[]): Promise<ScoredEvent[]> {
   if (!visitorIds.length) return [];
@@ -106,8 +130,7 @@ async function saveLead(trx: Kysely<Database>, lead: Selectable<LeadsTable>, sco
  * set by sales (SQL and beyond, recycled, disqualified) stay.
  */
 export async function replayLead(trx: Kysely<Database>, scorer: Scorer, lead: Selectable<LeadsTable>, now: number, { source = 'scoring', allowDown = false } = {}) {
-  const visitorIds = (await trx.selectFrom('lead_visitors').select('visitor_id').where('lead_id', '=', lead.id).execute()).map((r) => r.visitor_id);
-  const events = await eventsOfVisitors(trx, lead.site_id, visitorIds);
+  const events = await eventsOfLead(trx, lead);
   const replayed = runLead(scorer, { state: emptyState(), stage: 'lead' }, events);
   const current = lead.stage as Stage;
   let stage = current;
@@ -152,17 +175,35 @@ async function replayVisitor(trx: Kysely<Database>, scorer: Scorer, site: string
   return state;
 }
 
+/** A lead with this many browsers and devices is most likely a shared or scripted address. */
+export const MAX_VISITORS_PER_LEAD = 50;
+
+async function logIdentity(trx: Kysely<Database>, entry: { site: string; visitorId: string | null; leadId: string; otherLeadId?: string | null; kind: string; detail: string; at: number }) {
+  await trx
+    .insertInto('identity_log')
+    .values({ id: newId('id'), site_id: entry.site, visitor_id: entry.visitorId, lead_id: entry.leadId, other_lead_id: entry.otherLeadId ?? null, kind: entry.kind, detail: entry.detail, at: entry.at })
+    .execute();
+}
+
 /**
  * Links a form's or identify's visitor to the lead with that email, creating the lead on first
- * sight. Returns the lead ids that gained a visitor (their history must be replayed).
+ * sight (its id never changes after). The guardrails:
+ * - junk and malformed emails link nothing (`normaliseEmail`);
+ * - a browser already linked to lead A that gives email B (a shared computer) is linked to B
+ *   from that event on; A keeps everything before it, and the switch is logged;
+ * - two known leads are never merged by a link (only the merge API does that);
+ * - a lead with MAX_VISITORS_PER_LEAD browsers takes no more, and says why in the log.
+ * Returns the leads whose events changed (they must be replayed).
  */
 async function linkVisitors(trx: Kysely<Database>, site: string, events: ScoredEvent[], visitorOf: Map<string, string>, scorer: Scorer, now: number) {
-  const relinked = new Set<string>();
+  const changed = new Set<string>();
   for (const e of events) {
+    if (e.type !== 'form' && e.type !== 'identify') continue;
     const email = normaliseEmail(e.traits?.email);
-    if (!email || (e.type !== 'form' && e.type !== 'identify')) continue;
+    if (!email) continue;
     const visitorId = visitorOf.get(e.id)!;
     let lead = await trx.selectFrom('leads').selectAll().where('site_id', '=', site).where('email', '=', email).executeTakeFirst();
+    if (lead?.merged_into) lead = await trx.selectFrom('leads').selectAll().where('id', '=', lead.merged_into).executeTakeFirstOrThrow();
     if (!lead) {
       lead = {
         id: newId('ld'),
@@ -177,17 +218,31 @@ async function linkVisitors(trx: Kysely<Database>, site: string, events: ScoredE
         fit: 0,
         created_at: now,
         updated_at: now,
+        merged_into: null,
       };
       await trx.insertInto('leads').values(lead).execute();
       await recordStageChanges(trx, lead.id, [{ from: 'visitor', to: 'lead', at: e.ts, cause: `${e.type}:${e.name ?? 'identify'}`, engagement: 0, fit: 0 }], 'scoring', scorer.version);
     }
-    const link = await trx.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', site).where('visitor_id', '=', visitorId).executeTakeFirst();
-    if (!link) {
-      await trx.insertInto('lead_visitors').values({ site_id: site, visitor_id: visitorId, lead_id: lead.id, linked_at: now }).execute();
-      relinked.add(lead.id);
+    const link = await trx.selectFrom('lead_visitors').selectAll().where('site_id', '=', site).where('visitor_id', '=', visitorId).executeTakeFirst();
+    if (link?.lead_id === lead.id) continue;
+    const count = await trx.selectFrom('lead_visitors').select((eb) => eb.fn.countAll<number>().as('n')).where('lead_id', '=', lead.id).executeTakeFirstOrThrow();
+    if (Number(count.n) >= MAX_VISITORS_PER_LEAD) {
+      await logIdentity(trx, { site, visitorId, leadId: lead.id, kind: 'refused', detail: `the lead already has ${MAX_VISITORS_PER_LEAD} browsers: not linking more`, at: e.ts });
+      continue;
     }
+    if (link) {
+      // A shared computer: the earlier lead keeps its past, the new one gets what follows.
+      await trx.insertInto('past_links').values({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: e.ts }).execute();
+      await trx.updateTable('lead_visitors').set({ lead_id: lead.id, from_ts: e.ts, linked_at: now }).where('site_id', '=', site).where('visitor_id', '=', visitorId).execute();
+      await logIdentity(trx, { site, visitorId, leadId: lead.id, otherLeadId: link.lead_id, kind: 'switched', detail: `this browser was linked to ${link.lead_id}; from this event on it counts for ${lead.id}`, at: e.ts });
+      changed.add(link.lead_id);
+    } else {
+      await trx.insertInto('lead_visitors').values({ site_id: site, visitor_id: visitorId, lead_id: lead.id, linked_at: now, from_ts: 0 }).execute();
+      await logIdentity(trx, { site, visitorId, leadId: lead.id, kind: 'linked', detail: `linked by ${e.type} ${e.name ?? ''}`.trim(), at: e.ts });
+    }
+    changed.add(lead.id);
   }
-  return relinked;
+  return changed;
 }
 
 /**
@@ -221,11 +276,28 @@ export async function scoreNewEvents(trx: Kysely<Database>, scorer: Scorer, site
   }
 
   // Leads of the visitors that are known.
-  const links = await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute();
-  const leadOf = new Map(links.map((l) => [l.visitor_id, l.lead_id]));
-  for (const leadId of new Set(links.map((l) => l.lead_id))) {
+  const links = await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute();
+  const linkOf = new Map(links.map((l) => [l.visitor_id, l]));
+  // An event from before its visitor's current link belongs to an earlier lead: replay that one.
+  const earlier = events.filter((e) => e.ts < (linkOf.get(visitorOf.get(e.id)!)?.from_ts ?? 0));
+  for (const e of earlier) {
+    const past = await trx
+      .selectFrom('past_links')
+      .select('lead_id')
+      .where('site_id', '=', site)
+      .where('visitor_id', '=', visitorOf.get(e.id)!)
+      .where('from_ts', '<=', e.ts)
+      .where('until_ts', '>', e.ts)
+      .executeTakeFirst();
+    if (past) relinked.add(past.lead_id);
+  }
+  const leadOfEvent = (e: ScoredEvent) => {
+    const link = linkOf.get(visitorOf.get(e.id)!);
+    return link && e.ts >= link.from_ts ? link.lead_id : undefined;
+  };
+  for (const leadId of new Set([...links.map((l) => l.lead_id), ...relinked])) {
     const lead = await trx.selectFrom('leads').selectAll().where('id', '=', leadId).executeTakeFirstOrThrow();
-    const mine = events.filter((e) => leadOf.get(visitorOf.get(e.id)!) === leadId);
+    const mine = events.filter((e) => leadOfEvent(e) === leadId);
     const state: ScoreState = JSON.parse(lead.score_state);
     if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
       // The stage follows the replay (for stages scoring owns), so that scores and stages are

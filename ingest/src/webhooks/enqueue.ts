@@ -66,6 +66,26 @@ export async function enqueueStageChanges(trx: Kysely<Database>, leadId: string,
   if (rows.length) await trx.insertInto('webhook_deliveries').values(rows).execute();
 }
 
+/** Stores `lead.merged` deliveries: `mergedId` now answers as `survivorId`. */
+export async function enqueueMerge(trx: Kysely<Database>, survivorId: string, mergedId: string, now: number) {
+  const lead = await trx.selectFrom('leads').selectAll().where('id', '=', survivorId).executeTakeFirstOrThrow();
+  const hooks = (await trx.selectFrom('webhooks').selectAll().where((eb) => eb.or([eb('site_id', '=', lead.site_id), eb('site_id', 'is', null)])).execute()).filter((h) =>
+    (JSON.parse(h.events) as string[]).includes('lead.merged'),
+  );
+  for (const hook of hooks) {
+    const id = newId('dl');
+    const payload = {
+      id,
+      type: 'lead.merged',
+      createdAt: new Date(now).toISOString(),
+      site: lead.site_id,
+      lead: { id: lead.id, email: lead.email, stage: lead.stage, traits: JSON.parse(lead.traits), url: `/v1/leads/${lead.id}` },
+      merge: { survivor: survivorId, merged: mergedId },
+    };
+    await trx.insertInto('webhook_deliveries').values({ id, webhook_id: hook.id, event_type: 'lead.merged', lead_id: lead.id, payload: JSON.stringify(payload), status: 'pending', attempts: 0, next_attempt_at: now, created_at: now, delivered_at: null }).execute();
+  }
+}
+
 /**
  * Makes the config file's webhooks (per site) rows of the webhooks table, with ids derived
  * from their content, so deliveries can refer to them and survive restarts.

@@ -5,6 +5,7 @@ import { sessions } from './003_sessions.js';
 import { leadsAndScores } from './004_leads_and_scores.js';
 import { feedback } from './005_feedback.js';
 import { webhooks } from './006_webhooks.js';
+import { identity } from './007_identity.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '004_leads_and_scores': leadsAndScores,
   '005_feedback': feedback,
   '006_webhooks': webhooks,
+  '007_identity': identity,
 };

@@ -1,0 +1,128 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, postBatch, testApp, testConfig } from '../../../test/support/ingest.js';
+import type { TrackedEvent } from '../../../shared/src/types.js';
+import { parseConfig } from '../config/loadConfig.js';
+import { expireAnonymousVisitors } from '../retention/expireAnonymousVisitors.js';
+import { MAX_VISITORS_PER_LEAD } from '../scoring/scoreEvents.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+describeEachDialect('identity', (getDb) => {
+  const at = (now: number) => testApp(getDb().db, () => now);
+  const json = async (res: Response | Promise<Response>) => (await res).json();
+  const send = (now: number, events: TrackedEvent[]) => postBatch(at(now), { site: 'scored', sentAt: now, events });
+  const view = (visitorId: string, ts: number, visit = 1, path = '/') =>
+    makeEvent({ visitorId, sessionId: `s${visit}-${visitorId}`, ts, visit, path, url: `${DEMO_ORIGIN}${path}` });
+  const form = (visitorId: string, ts: number, email: string, visit = 1, extra: Record<string, string> = {}) =>
+    makeEvent({ visitorId, sessionId: `s${visit}-${visitorId}`, ts, visit, type: 'form', name: 'contact', traits: { email, ...extra }, url: `${DEMO_ORIGIN}/contact` });
+  const leadByEmail = async (email: string, now = Date.now()) => (await json(getWithKey(at(now), `/v1/leads?email=${encodeURIComponent(email)}`))).leads[0];
+
+  it('counts the anonymous history at link time exactly as if the email had been known from the start', async () => {
+    const v = 'v_' + newId();
+    const t0 = Date.now() - 5 * DAY;
+    // Two visits (the second a returning one), pricing twice in one visit (once per visit), then the form.
+    await send(t0 + DAY, [view(v, t0, 1, '/pricing'), view(v, t0 + 1000, 1, '/pricing'), view(v, t0 + 2 * DAY, 2, '/'), view(v, t0 + 2 * DAY + 1000, 2, '/pricing')]);
+    const email = `anon-${newId()}@fernhill.example`;
+    await send(t0 + 3 * DAY, [form(v, t0 + 3 * DAY, email, 2)]);
+    const lead = await leadByEmail(email, t0 + 3 * DAY);
+    const visitor = await json(getWithKey(at(t0 + 3 * DAY), `/v1/visitors/${v}`));
+    // page-view 2 ×4 (+ the form is not a page view), pricing 5 ×2 (one per visit), returning visit 4: decayed alike.
+    expect(lead.score.engagement).toBe(visitor.score.engagement);
+    const score = await json(getWithKey(at(t0 + 3 * DAY), `/v1/leads/${lead.id}/score`));
+    expect(score.items.map((i: any) => i.ruleId).sort()).toEqual(['page-view', 'page-view', 'page-view', 'page-view', 'pricing', 'pricing', 'returning'].sort());
+  });
+
+  it('links a second device to the same lead: one id, both visitors, one combined score', async () => {
+    const [phone, laptop] = ['v_' + newId(), 'v_' + newId()];
+    const t0 = Date.now() - 2 * DAY;
+    const email = `two-${newId()}@fernhill.example`;
+    await send(t0 + 10, [view(phone, t0), form(phone, t0 + 5, email)]);
+    const first = await leadByEmail(email);
+    await send(t0 + HOUR, [view(laptop, t0 + HOUR - 10, 1, '/pricing'), makeEvent({ visitorId: laptop, sessionId: `s1-${laptop}`, ts: t0 + HOUR, type: 'identify', traits: { email: email.toUpperCase() }, url: `${DEMO_ORIGIN}/` })]);
+    const lead = await leadByEmail(email);
+    expect(lead.id).toBe(first.id);
+    expect(lead.visitorIds.sort()).toEqual([phone, laptop].sort());
+    const score = await json(getWithKey(at(t0 + HOUR), `/v1/leads/${lead.id}/score`));
+    expect(score.items.filter((i: any) => i.ruleId === 'page-view')).toHaveLength(2);
+    expect(score.items.filter((i: any) => i.ruleId === 'pricing')).toHaveLength(1);
+  });
+
+  it('a shared computer: email B on a browser linked to A counts for B from then on, A keeps its past, and the switch is recorded', async () => {
+    const shared = 'v_' + newId();
+    const t0 = Date.now() - DAY;
+    const [emailA, emailB] = [`a-${newId()}@fernhill.example`, `b-${newId()}@fernhill.example`];
+    await send(t0 + 10, [view(shared, t0, 1, '/pricing'), form(shared, t0 + 5, emailA)]);
+    const a = await leadByEmail(emailA);
+    await send(t0 + 2 * HOUR, [form(shared, t0 + HOUR, emailB, 2), view(shared, t0 + HOUR + 10, 2, '/pricing')]);
+    const [a2, b] = [await leadByEmail(emailA), await leadByEmail(emailB)];
+    expect(a2.id).toBe(a.id);
+    expect(a2.visitorIds).toEqual([]);
+    expect(b.visitorIds).toEqual([shared]);
+    const scoreA = await json(getWithKey(at(t0 + 2 * HOUR), `/v1/leads/${a.id}/score`));
+    const scoreB = await json(getWithKey(at(t0 + 2 * HOUR), `/v1/leads/${b.id}/score`));
+    expect(scoreA.items.every((i: any) => i.kind === 'fit' || new Date(i.ts).getTime() < t0 + HOUR)).toBe(true);
+    expect(scoreB.items.every((i: any) => i.kind === 'fit' || new Date(i.ts).getTime() >= t0 + HOUR)).toBe(true);
+    expect(scoreA.items.length).toBeGreaterThan(0);
+    expect(scoreB.items.length).toBeGreaterThan(0);
+    expect(b.identityLog).toEqual([expect.objectContaining({ kind: 'switched', visitorId: shared, otherLeadId: a.id })]);
+  });
+
+  it.each(['null', 'undefined', 'test@test', 'test@example.com', 'not-an-email', '   ', 'a@b'])('never links junk like %j', async (junk) => {
+    const v = 'v_' + newId();
+    await send(Date.now(), [form(v, Date.now() - 10, junk)]);
+    const visitor = await json(getWithKey(at(Date.now()), `/v1/visitors/${v}`));
+    expect(visitor.leadId).toBeNull();
+  });
+
+  it(`stops linking new browsers to a lead that has ${MAX_VISITORS_PER_LEAD}, and says why`, async () => {
+    const email = `shared-inbox-${newId()}@fernhill.example`;
+    const t0 = Date.now() - DAY;
+    const visitors = Array.from({ length: MAX_VISITORS_PER_LEAD + 1 }, () => 'v_' + newId());
+    await send(t0 + DAY / 2, visitors.map((v, i) => form(v, t0 + i, email)));
+    const lead = await leadByEmail(email);
+    expect(lead.visitorIds).toHaveLength(MAX_VISITORS_PER_LEAD);
+    expect(lead.identityLog.filter((l: any) => l.kind === 'refused')).toEqual([expect.objectContaining({ visitorId: visitors.at(-1), detail: expect.stringContaining(`${MAX_VISITORS_PER_LEAD} browsers`) })]);
+  });
+
+  it('merges two leads on request: the survivor keeps its id, lookups by the old id and email answer with it', async () => {
+    const [v1, v2] = ['v_' + newId(), 'v_' + newId()];
+    const t0 = Date.now() - DAY;
+    const [work, home] = [`work-${newId()}@fernhill.example`, `home-${newId()}@gmail.com`];
+    await send(t0 + 10, [view(v1, t0, 1, '/pricing'), form(v1, t0 + 1, work, 1, { jobTitle: 'CFO' })]);
+    await send(t0 + 20, [view(v2, t0 + 11), form(v2, t0 + 12, home)]);
+    const [survivor, other] = [await leadByEmail(work), await leadByEmail(home)];
+    const merge = (into: string, leadId: string) =>
+      at(t0 + 30).request(`/v1/leads/${into}/merge`, { method: 'POST', body: JSON.stringify({ leadId }), headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+    const res = await merge(survivor.id, other.id);
+    expect(res.status).toBe(200);
+    const merged = await res.json();
+    expect(merged.id).toBe(survivor.id);
+    expect(merged.visitorIds.sort()).toEqual([v1, v2].sort());
+    expect(merged.mergedIds).toEqual([other.id]);
+    expect((await json(getWithKey(at(t0 + 30), `/v1/leads/${other.id}`))).id).toBe(survivor.id);
+    expect((await leadByEmail(home)).id).toBe(survivor.id);
+    expect((await merge(survivor.id, other.id)).status).toBe(409);
+    expect((await merge(survivor.id, survivor.id)).status).toBe(409);
+    // Later events of either browser count for the survivor.
+    await send(t0 + 40, [view(v2, t0 + 35, 1, '/pricing')]);
+    const score = await json(getWithKey(at(t0 + 40), `/v1/leads/${survivor.id}/score`));
+    expect(score.items.filter((i: any) => i.ruleId === 'pricing')).toHaveLength(2);
+  });
+
+  it('expires anonymous visitors after the retention period, keeping leads’ visitors and recent ones', async () => {
+    const now = Date.now();
+    const [old, recent, known] = ['v_' + newId(), 'v_' + newId(), 'v_' + newId()];
+    await send(now - 400 * DAY, [view(old, now - 400 * DAY)]);
+    await send(now - 400 * DAY, [view(known, now - 400 * DAY), form(known, now - 400 * DAY + 1, `old-${newId()}@fernhill.example`)]);
+    await send(now - DAY, [view(recent, now - DAY)]);
+    const config = parseConfig({ sites: testConfig.sites.map((s) => ({ ...s, anonymousRetentionDays: 365 })) }, 'retention');
+    const result = await expireAnonymousVisitors(getDb().db, config, now);
+    expect(result.visitors).toBeGreaterThanOrEqual(1);
+    expect((await getWithKey(at(now), `/v1/visitors/${old}`)).status).toBe(404);
+    expect(await getDb().db.selectFrom('events').select('id').where('visitor_id', '=', old).execute()).toEqual([]);
+    expect((await getWithKey(at(now), `/v1/visitors/${known}`)).status).toBe(200);
+    expect((await getWithKey(at(now), `/v1/visitors/${recent}`)).status).toBe(200);
+  });
+});

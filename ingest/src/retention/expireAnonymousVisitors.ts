@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { LeadbeamConfig } from '../config/schema.js';
+import type { Database } from '../db/schema.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes anonymous visitors (never linked to a lead) not seen for the site's
+ * `anonymousRetentionDays`, with their events, visits and score hits, in small batches. Known
+ * leads' visitors are kept whatever their age. Mautic's databases filled up with millions of
+ * empty contacts because nothing did this.
+ *
+ * @example
+ * const { visitors, events } = await expireAnonymousVisitors(db, config, Date.now());
+ */
+export async function expireAnonymousVisitors(db: Kysely<Database>, config: LeadbeamConfig, now: number, batchSize = 500) {
+  let visitors = 0;
+  let events = 0;
+  for (const site of config.sites) {
+    const cutoff = now - site.anonymousRetentionDays * DAY_MS;
+    for (;;) {
+      const batch = await db
+        .selectFrom('visitors')
+        .select('visitor_id')
+        .where('site_id', '=', site.key)
+        .where('last_seen_at', '<', cutoff)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('lead_visitors').select('lead_visitors.visitor_id').whereRef('lead_visitors.visitor_id', '=', 'visitors.visitor_id').whereRef('lead_visitors.site_id', '=', 'visitors.site_id'))),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('past_links').select('past_links.visitor_id').whereRef('past_links.visitor_id', '=', 'visitors.visitor_id').whereRef('past_links.site_id', '=', 'visitors.site_id'))),
+        )
+        .limit(batchSize)
+        .execute();
+      if (!batch.length) break;
+      const ids = batch.map((v) => v.visitor_id);
+      await db.transaction().execute(async (trx) => {
+        const deleted = await trx.deleteFrom('events').where('site_id', '=', site.key).where('visitor_id', 'in', ids).executeTakeFirst();
+        events += Number(deleted.numDeletedRows);
+        await trx.deleteFrom('sessions').where('site_id', '=', site.key).where('visitor_id', 'in', ids).execute();
+        await trx.deleteFrom('score_hits').where('subject', 'in', ids.map((id) => `visitor:${site.key}:${id}`)).execute();
+        await trx.deleteFrom('visitors').where('site_id', '=', site.key).where('visitor_id', 'in', ids).execute();
+      });
+      visitors += ids.length;
+      if (batch.length < batchSize) break;
+    }
+  }
+  return { visitors, events };
+}
+
+/**
+ * Runs the retention job now and then every `everyMs` (default six hours), inside the server:
+ * nobody has to remember a cron entry.
+ */
+export function scheduleRetention(db: Kysely<Database>, config: LeadbeamConfig, everyMs = 6 * 3_600_000) {
+  const run = () =>
+    expireAnonymousVisitors(db, config, Date.now())
+      .then(({ visitors }) => visitors && console.log(`leadbeam: retention removed ${visitors} anonymous visitors`))
+      .catch((err) => console.error('leadbeam: retention job failed', err));
+  void run();
+  const timer = setInterval(run, everyMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
