@@ -12,6 +12,7 @@ import { createLeadsRoute } from './leads/leadsRoute.js';
 import { createAdminRoute } from './admin/adminRoute.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createWebhooksRoute } from './webhooks/webhooksRoute.js';
+import { createReportsRoute } from './reports/reportsRoute.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -66,6 +67,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: Ap
   app.use('/v1/webhooks/*', requireSecretKey(secretKey));
   app.use('/v1/webhooks', requireSecretKey(secretKey));
   app.route('/v1/webhooks', createWebhooksRoute({ db, now }));
+  app.use('/v1/reports/*', requireSecretKey(secretKey));
+  app.route('/v1/reports', createReportsRoute({ db, now }));
   app.use('/v1/admin/*', requireSecretKey(secretKey));
   app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
   return app;

@@ -118,6 +118,32 @@ describeEachDialect('webhooks', (getDb) => {
     await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
   });
 
+  it('takes webhooks from the config file too, and tells of merges', async () => {
+    const { syncConfigWebhooks } = await import('./enqueue.js');
+    const { parseConfig } = await import('../config/loadConfig.js');
+    const config = parseConfig(
+      { sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, webhooks: [{ url: receiver.url, secret: 'whsec_config_0123456789', events: ['lead.merged'] }] } : s)) },
+      'with webhooks',
+    );
+    await syncConfigWebhooks(getDb().db, config);
+    await syncConfigWebhooks(getDb().db, config); // idempotent at every start
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 50 });
+    dispatchers.push(dispatcher);
+    const app = createApp({ db: getDb().db, config, secretKey: TEST_SECRET_KEY, dispatcher });
+    const list = await (await app.request('/v1/webhooks', { headers: auth })).json();
+    const configured = list.webhooks.filter((w: any) => w.source === 'config');
+    expect(configured).toHaveLength(1);
+    expect((await app.request(`/v1/webhooks/${configured[0].id}`, { method: 'DELETE', headers: auth })).status).toBe(409);
+    const [a, b] = [`m1-${newId()}@fernhill.example`, `m2-${newId()}@fernhill.example`];
+    await postBatch(app, { site: 'scored', events: [demoRequest(a), demoRequest(b)] });
+    const leads = await Promise.all([a, b].map(async (e) => (await (await app.request(`/v1/leads?email=${e}`, { headers: auth })).json()).leads[0]));
+    await app.request(`/v1/leads/${leads[0].id}/merge`, { method: 'POST', headers: auth, body: JSON.stringify({ leadId: leads[1].id }) });
+    await until(() => receiver.received.some((r) => r.headers['leadbeam-event'] === 'lead.merged' && r.body.includes(leads[1].id)));
+    const merged = JSON.parse(receiver.received.find((r) => r.body.includes(leads[1].id) && r.headers['leadbeam-event'] === 'lead.merged')!.body);
+    expect(merged.merge).toEqual({ survivor: leads[0].id, merged: leads[1].id });
+    await getDb().db.deleteFrom('webhooks').where('id', '=', configured[0].id).execute();
+  });
+
   it('sends nothing when an event does not change the stage', async () => {
     const { app, dispatcher } = setup();
     const hook = await register(app, receiver.url, ['lead.stage_changed']);
