@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeInBrowser, launchChromium, newVisitorContext } from '../support/browser.js';
-import { eventually, startStack, type Stack } from '../support/stack.js';
+import { expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describeInBrowser, newVisitorContext } from '../support/browser.js';
+import { useStackAndBrowser } from '../support/e2e.js';
+import { eventually } from '../support/stack.js';
 
 describeInBrowser('what the script captures on the demo site', () => {
-  let stack: Stack;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  const e2e = useStackAndBrowser();
 
   const eventsOf = async (visitorId: string) => {
-    const { body } = await stack.api(`/v1/visitors/${visitorId}/events?limit=500`);
+    const { body } = await e2e.stack.api(`/v1/visitors/${visitorId}/events?limit=500`);
     return (body.events ?? []) as any[];
   };
   // The script starts when the page is first idle; wait for it, then ask.
@@ -27,20 +18,20 @@ describeInBrowser('what the script captures on the demo site', () => {
   };
 
   it('records a whitepaper download and two real form submissions once each, with stages and without sensitive values', async () => {
-    const context: BrowserContext = await newVisitorContext(browser);
+    const context: BrowserContext = await newVisitorContext(e2e.browser);
     const page = await context.newPage();
-    await page.goto(`${stack.demoUrl}/resources/`);
+    await page.goto(`${e2e.stack.demoUrl}/resources/`);
     const visitorId = await visitorOf(page);
 
     // The whitepaper link: Chromium opens or downloads the PDF, whichever it does headless.
     await page.click('#whitepaper-download');
     await page.waitForTimeout(300);
 
-    await page.goto(`${stack.demoUrl}/newsletter`);
+    await page.goto(`${e2e.stack.demoUrl}/newsletter`);
     await page.fill('input[name=email]', 'ana.kovac@fernhill.example');
     await Promise.all([page.waitForURL('**/thanks?form=newsletter'), page.click('button[type=submit]')]);
 
-    await page.goto(`${stack.demoUrl}/demo`);
+    await page.goto(`${e2e.stack.demoUrl}/demo`);
     await page.fill('input[name=email]', 'Ana.Kovac@Fernhill.example');
     await page.fill('input[name=name]', 'Ana Kovač');
     await page.fill('input[name=company]', 'Fernhill Foods');
@@ -67,16 +58,16 @@ describeInBrowser('what the script captures on the demo site', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
 
     // Nothing the site did not allow reached storage: not the message, not the hidden field.
-    const everything = JSON.stringify(await stack.test.db.selectFrom('events').selectAll().execute());
+    const everything = JSON.stringify(await e2e.stack.test.db.selectFrom('events').selectAll().execute());
     expect(everything).not.toContain('4111');
     expect(everything).not.toContain('internal-7f3a9c');
     await context.close();
   });
 
   it('keeps what happens offline and delivers it once, after coming back online and reloading', async () => {
-    const context = await newVisitorContext(browser);
+    const context = await newVisitorContext(e2e.browser);
     const page = await context.newPage();
-    await page.goto(`${stack.demoUrl}/guides/month-end-close-checklist`);
+    await page.goto(`${e2e.stack.demoUrl}/guides/month-end-close-checklist`);
     const visitorId = await visitorOf(page);
     await eventually(async () => ((await eventsOf(visitorId)).length === 1 ? true : undefined));
 
@@ -103,9 +94,9 @@ describeInBrowser('what the script captures on the demo site', () => {
   });
 
   it('sends page views of a single-page app, and custom events from the page’s own code', async () => {
-    const context = await newVisitorContext(browser);
+    const context = await newVisitorContext(e2e.browser);
     const page = await context.newPage();
-    await page.goto(`${stack.demoUrl}/pricing`);
+    await page.goto(`${e2e.stack.demoUrl}/pricing`);
     const visitorId = await visitorOf(page);
     await page.fill('#seats', '12');
     await page.dispatchEvent('#seats', 'change');
@@ -115,7 +106,7 @@ describeInBrowser('what the script captures on the demo site', () => {
       return all.some((e) => e.type === 'pageview' && e.path.startsWith('/blog/')) && all.some((e) => e.type === 'track') ? all : undefined;
     });
     expect(events.find((e) => e.type === 'track')).toMatchObject({ name: 'pricing_calculator_used', props: { seats: 12, plan: 'growth' }, stage: 'bottom' });
-    expect(events.find((e) => e.path.startsWith('/blog/'))).toMatchObject({ type: 'pageview', stage: 'top', referrer: `${stack.demoUrl}/pricing` });
+    expect(events.find((e) => e.path.startsWith('/blog/'))).toMatchObject({ type: 'pageview', stage: 'top', referrer: `${e2e.stack.demoUrl}/pricing` });
     await context.close();
   });
 });

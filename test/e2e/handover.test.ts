@@ -1,40 +1,34 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { describeInBrowser, launchChromium, newVisitorContext } from '../support/browser.js';
+import { describeInBrowser, newVisitorContext } from '../support/browser.js';
+import { useStackAndBrowser } from '../support/e2e.js';
 import { startReceiver } from '../support/receiver.js';
-import { eventually, startStack, type Stack } from '../support/stack.js';
+import { eventually } from '../support/stack.js';
 
 describeInBrowser('handover to sales from the demo site', () => {
-  let stack: Stack;
-  let browser: Browser;
+  const e2e = useStackAndBrowser();
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
     receiver = await startReceiver();
   });
   afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
     await receiver?.close();
   });
 
   it('a demo request reaches sales by webhook within a second, with the lead, its stage, its score and its anonymous history', async () => {
-    const hook = await stack.api('/v1/webhooks', { method: 'POST', body: { url: receiver.url, events: ['lead.mql'], site: 'demo' } });
+    const hook = await e2e.stack.api('/v1/webhooks', { method: 'POST', body: { url: receiver.url, events: ['lead.mql'], site: 'demo' } });
     expect(hook.status).toBe(201);
 
-    const context = await newVisitorContext(browser);
+    const context = await newVisitorContext(e2e.browser);
     const page = await context.newPage();
     // Anonymous browsing: two articles, the whitepaper.
-    await page.goto(`${stack.demoUrl}/blog/`);
+    await page.goto(`${e2e.stack.demoUrl}/blog/`);
     await page.click('a[href="/blog/five-signs-your-close-is-too-slow"]');
     await page.waitForURL('**/five-signs-your-close-is-too-slow');
     await page.waitForLoadState('load');
-    await page.goto(`${stack.demoUrl}/resources/`);
+    await page.goto(`${e2e.stack.demoUrl}/resources/`);
     await page.click('#whitepaper-download');
     await page.waitForTimeout(300);
-    await page.goto(`${stack.demoUrl}/demo`);
+    await page.goto(`${e2e.stack.demoUrl}/demo`);
     await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
     const visitorId: string = await page.evaluate(() => (window as any).leadbeam.visitorId());
     await page.fill('input[name=email]', 'Priya.Raman@Fernhill.example');
@@ -55,12 +49,12 @@ describeInBrowser('handover to sales from the demo site', () => {
     expect(payload.lead.score.fit).toBeGreaterThanOrEqual(20);
     expect(payload.lead.score.engagement).toBeGreaterThan(30); // the demo request and the anonymous browsing before it
 
-    const { body: lead } = await stack.api(`/v1/leads/${payload.lead.id}`);
+    const { body: lead } = await e2e.stack.api(`/v1/leads/${payload.lead.id}`);
     expect(lead.visitorIds).toEqual([visitorId]);
-    const { body: score } = await stack.api(`/v1/leads/${payload.lead.id}/score`);
+    const { body: score } = await e2e.stack.api(`/v1/leads/${payload.lead.id}/score`);
     const rules = score.items.map((i: any) => i.ruleId);
     for (const rule of ['page-view', 'top-content', 'download', 'demo-request']) expect(rules).toContain(rule);
-    const { body: history } = await stack.api(`/v1/visitors/${visitorId}/events?limit=100`);
+    const { body: history } = await e2e.stack.api(`/v1/visitors/${visitorId}/events?limit=100`);
     expect(history.events.filter((e: any) => e.type === 'pageview').map((e: any) => e.path)).toEqual(expect.arrayContaining(['/blog/', '/blog/five-signs-your-close-is-too-slow', '/resources/']));
     await context.close();
   });

@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { describeInBrowser, launchChromium, newVisitorContext } from '../support/browser.js';
-import { eventually, startStack, type Stack } from '../support/stack.js';
+import { expect, it } from 'vitest';
+import { describeInBrowser, newVisitorContext } from '../support/browser.js';
+import { useStackAndBrowser } from '../support/e2e.js';
+import { eventually } from '../support/stack.js';
 
 describeInBrowser('a visitor browsing the demo site', () => {
-  let stack: Stack;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  const e2e = useStackAndBrowser();
 
   it('is recorded with page views per funnel stage, then counted as returning after the session expires', async () => {
-    const context = await newVisitorContext(browser);
+    const context = await newVisitorContext(e2e.browser);
     await context.clock.install({ time: new Date() });
     const page = await context.newPage();
 
     // First visit: a blog article (top), a guide (middle), pricing (bottom), clicking through.
-    await page.goto(`${stack.demoUrl}/blog/`);
+    await page.goto(`${e2e.stack.demoUrl}/blog/`);
     await page.click('a[href="/blog/five-signs-your-close-is-too-slow"]');
     await page.click('a[href="/guides/month-end-close-checklist"]');
     await page.click('nav a[href="/pricing"]');
@@ -31,7 +21,7 @@ describeInBrowser('a visitor browsing the demo site', () => {
     const visitorId: string = await page.evaluate(() => (window as any).leadbeam.visitorId());
 
     const first = await eventually(async () => {
-      const { status, body } = await stack.api(`/v1/visitors/${visitorId}`);
+      const { status, body } = await e2e.stack.api(`/v1/visitors/${visitorId}`);
       return status === 200 && body.pageviews === 4 ? body : undefined;
     });
     // The blog index and the article are both top of the funnel (URL rule "/blog/**").
@@ -39,14 +29,14 @@ describeInBrowser('a visitor browsing the demo site', () => {
 
     // 31 minutes later the same browser comes back: a second visit.
     await context.clock.fastForward('31:00');
-    await page.goto(`${stack.demoUrl}/`);
+    await page.goto(`${e2e.stack.demoUrl}/`);
     const second = await eventually(async () => {
-      const { body } = await stack.api(`/v1/visitors/${visitorId}`);
+      const { body } = await e2e.stack.api(`/v1/visitors/${visitorId}`);
       return body.pageviews === 5 ? body : undefined;
     });
     expect(second).toMatchObject({ visits: 2, returning: true });
 
-    const { body: history } = await stack.api(`/v1/visitors/${visitorId}/events`);
+    const { body: history } = await e2e.stack.api(`/v1/visitors/${visitorId}/events`);
     const views = history.events.filter((e: any) => e.type === 'pageview');
     expect(views.map((e: any) => [e.path, e.visit, e.stage])).toEqual([
       ['/', 2, null],

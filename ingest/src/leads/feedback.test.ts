@@ -40,6 +40,9 @@ describeEachDialect('sales feedback', (getDb) => {
     // Only the first answer after the handover counts as the response time.
     const second = await json(feedback(t0 + 50 * 60_000, lead.id, { type: 'contacted' }));
     expect(second.feedback).toMatchObject({ type: 'contacted', from: 'sql', to: 'sql', responseSeconds: null });
+    // Recorded in the history, but no stage change: no webhook delivery for it.
+    const deliveries = await getDb().db.selectFrom('webhook_deliveries').select('payload').where('lead_id', '=', lead.id).execute();
+    expect(deliveries.map((d) => JSON.parse(d.payload).change).filter((c: any) => c.from === c.to)).toEqual([]);
     const report = await json(getWithKey(at(t0 + DAY / 2), `/v1/reports/speed-to-lead?site=scored&since=${new Date(t0 - 10_000).toISOString()}`));
     expect(report.answered).toBeGreaterThanOrEqual(1);
     expect(report.responseSeconds.median).toBeGreaterThan(0);

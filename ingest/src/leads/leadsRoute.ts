@@ -7,6 +7,7 @@ import type { Scorer } from '../scoring/engine.js';
 import { leadSubject } from '../scoring/scoreEvents.js';
 import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
+import { parseJsonBody } from '../http/parseJsonBody.js';
 import { feedbackSchema, stageAfterFeedback } from './feedback.js';
 import { newId, recordStageChanges, replayLead } from '../scoring/scoreEvents.js';
 import { enqueueMerge } from '../webhooks/enqueue.js';
@@ -114,14 +115,14 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
   });
 
   app.post('/:id/merge', async (c) => {
-    const parsed = z.object({ leadId: z.string().min(1) }).strict().safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    const parsed = await parseJsonBody(c, z.object({ leadId: z.string().min(1) }).strict());
+    if (parsed instanceof Response) return parsed;
     const at = now();
     const result = await db.transaction().execute(async (trx) => {
       const survivor = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
-      const merged = await trx.selectFrom('leads').selectAll().where('id', '=', parsed.data.leadId).executeTakeFirst();
+      const merged = await trx.selectFrom('leads').selectAll().where('id', '=', parsed.leadId).executeTakeFirst();
       if (!survivor) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
-      if (!merged) return { status: 404 as const, error: `leadId: no lead "${parsed.data.leadId}"` };
+      if (!merged) return { status: 404 as const, error: `leadId: no lead "${parsed.leadId}"` };
       if (survivor.id === merged.id) return { status: 409 as const, error: 'leadId: a lead cannot be merged into itself' };
       if (survivor.merged_into || merged.merged_into) return { status: 409 as const, error: `leadId: ${survivor.merged_into ? survivor.id : merged.id} was already merged into ${survivor.merged_into ?? merged.merged_into}` };
       if (survivor.site_id !== merged.site_id) return { status: 409 as const, error: 'leadId: leads of different sites cannot be merged' };
@@ -146,19 +147,13 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
   });
 
   app.post('/:id/feedback', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'body is not valid JSON' }, 400);
-    }
-    const parsed = feedbackSchema.safeParse(body);
-    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    const parsed = await parseJsonBody(c, feedbackSchema);
+    if (parsed instanceof Response) return parsed;
     const at = now();
     const result = await db.transaction().execute(async (trx) => {
       const lead = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
       if (!lead) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
-      const next = stageAfterFeedback(lead.stage as Stage, parsed.data);
+      const next = stageAfterFeedback(lead.stage as Stage, parsed);
       if ('error' in next) return { status: 409 as const, error: next.error };
       // Speed to lead: the first feedback after the lead was handed to sales.
       const handover = await trx
@@ -172,17 +167,17 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
         .executeTakeFirst();
       const answered = handover && (await trx.selectFrom('feedback').select('id').where('lead_id', '=', lead.id).where('at', '>=', handover.at).limit(1).executeTakeFirst());
       const responseMs = handover && !answered ? at - handover.at : null;
-      const reason = 'reason' in parsed.data ? parsed.data.reason : null;
+      const reason = 'reason' in parsed ? parsed.reason : null;
       await trx
         .insertInto('feedback')
-        .values({ id: newId('fb'), lead_id: lead.id, type: parsed.data.type, reason, note: parsed.data.note ?? null, by_user: parsed.data.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
+        .values({ id: newId('fb'), lead_id: lead.id, type: parsed.type, reason, note: parsed.note ?? null, by_user: parsed.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
         .execute();
       const scorer = scorers.get(lead.site_id);
       const scores = scorer ? scorer.scoresAt(JSON.parse(lead.score_state), at) : { engagement: 0, fit: 0 };
       await recordStageChanges(
         trx,
         lead.id,
-        [{ from: lead.stage as Stage, to: next.stage, at, cause: `feedback:${parsed.data.type}${reason ? `:${reason}` : ''}`, engagement: scores.engagement, fit: scores.fit }],
+        [{ from: lead.stage as Stage, to: next.stage, at, cause: `feedback:${parsed.type}${reason ? `:${reason}` : ''}`, engagement: scores.engagement, fit: scores.fit }],
         'api',
         lead.rule_version,
       );
@@ -193,7 +188,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     onCommitted?.();
     const lead = await findLead(result.leadId);
     const [presented] = await presentLeads(db, scorers, [lead!], now());
-    return c.json({ feedback: { type: parsed.data.type, from: result.from, to: result.to, responseSeconds: result.responseMs === null ? null : result.responseMs / 1000 }, lead: presented });
+    return c.json({ feedback: { type: parsed.type, from: result.from, to: result.to, responseSeconds: result.responseMs === null ? null : result.responseMs / 1000 }, lead: presented });
   });
 
   return app;

@@ -39,7 +39,8 @@ export async function enqueueStageChanges(trx: Kysely<Database>, leadId: string,
     .limit(3)
     .execute();
   const rows = [];
-  for (const change of changes) {
+  // A feedback that keeps the stage (contacted) is in the history, but it is no stage change.
+  for (const change of changes.filter((c) => c.from !== c.to)) {
     for (const type of eventsFor(change)) {
       for (const hook of hooks.filter((h) => (JSON.parse(h.events) as string[]).includes(type))) {
         const id = newId('dl');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
 import type { Database } from '../db/schema.js';
 import { newId } from '../scoring/scoreEvents.js';
+import { parseJsonBody } from '../http/parseJsonBody.js';
 import { WEBHOOK_EVENTS } from './enqueue.js';
 
 export const webhookSchema = z
@@ -39,16 +39,10 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
   });
 
   app.post('/', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'body is not valid JSON' }, 400);
-    }
-    const parsed = webhookSchema.safeParse(body);
-    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
-    const secret = parsed.data.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
-    const row = { id: newId('wh'), site_id: parsed.data.site ?? null, url: parsed.data.url, secret, events: JSON.stringify(parsed.data.events), created_at: now() };
+    const parsed = await parseJsonBody(c, webhookSchema);
+    if (parsed instanceof Response) return parsed;
+    const secret = parsed.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+    const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: JSON.stringify(parsed.events), created_at: now() };
     await db.insertInto('webhooks').values(row).execute();
     return c.json({ ...present(row), secret }, 201);
   });
