@@ -30,7 +30,7 @@ const timed = (attributes: string, code: string) =>
   `<!doctype html><title>t</title>${pageOwnScript}<script ${attributes}>window.t0 = performance.now();\n${code}\n;window.atLoad = performance.now() - t0</script>${body}`;
 const pages: Record<string, (origin: string) => string> = {
   baseline: () => timed('', 'window.x = 1'),
-  leadbeam: (o) => timed(`data-site="demo" data-api="${o}/sink" data-track-automation="true" data-vitals="off"`, leadbeam),
+  leadbeam: (o) => timed(`data-site="demo" data-api="${o}/sink" data-track-automation="true"`, leadbeam),
   plausible: (o) => timed('', `${plausible}\nplausibleInit({ domain: 'example.com', endpoint: '${o}/sink', captureOnLocalhost: true, fileDownloads: true, formSubmissions: true })`),
   posthog: (o) => timed('', `${posthog}\nposthog.init('phc_bench', { api_host: '${o}/sink', autocapture: true, disable_session_recording: true })`),
 };

@@ -8,7 +8,7 @@ import type { Tracker } from './tracker.js';
  * count as downloads is the site's config (`downloads`), applied by the ingest, so marketers
  * change the list without touching the script; links marked in markup always count.
  */
-const FILE_PATH = /\.(?!html?$|php$|aspx?$|jsp$)\w{2,5}$/i;
+const FILE_PATH = /\.(?!html?$|php$|aspx?$)\w{2,5}$/i;
 
 /**
  * What the script captures with no code from the site owner: downloads, marked clicks, form
@@ -43,9 +43,9 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
     if (link) {
       const named = link.getAttribute('data-leadbeam-download');
       const href = new URL(link.getAttribute('href') || '', location.href);
+      const marked = named != null || link.hasAttribute('download');
       // The query string is left out: download links often carry access tokens.
-      if (named != null || FILE_PATH.test(href.pathname) || link.hasAttribute('download'))
-        capture('download', named || href.pathname.split('/').pop(), { url: href.origin + href.pathname, marked: named != null || link.hasAttribute('download') || undefined });
+      if (marked || FILE_PATH.test(href.pathname)) capture('download', named || href.pathname.split('/').pop(), { url: href.origin + href.pathname, marked });
     }
   };
   on('click', clicked);

@@ -28,9 +28,10 @@ function start() {
   startAutocapture(tracker, data.hash);
   tracker.page();
   queued.map((args: unknown[]) => leadbeam(...(args as [string])));
-  return tracker;
   // Web vitals come in a separate chunk, loaded once the page has settled: the core pays nothing.
-  if (data.vitals != 'off') setTimeout(() => import(new URL('sdk/vitals.js', script.src) + ''), 3000);
+  // A blocked chunk (CSP, offline) fails quietly: `.catch(Object)` is the shortest no-op handler.
+  setTimeout(() => import(new URL('sdk/vitals.js', script.src) + '').catch(Object), 3000);
+  return tracker;
 }
 
 if (data.site && !w.leadbeam?.page) {

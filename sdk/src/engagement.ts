@@ -24,7 +24,7 @@ export function createEngagement() {
     scrollDepth = Math.max(scrollDepth, Math.min(100, Math.round(((scrollY + innerHeight) / document.documentElement.scrollHeight) * 100) || 0));
   };
 
-  'scroll mousemove keydown pointerdown touchstart visibilitychange'.split(' ').map((type) => on(type, active));
+  'scroll mousemove keydown touchstart visibilitychange'.split(' ').map((type) => on(type, active));
 
   return () => {
     active();

@@ -14,7 +14,7 @@ export const SENSITIVE_NAME = /\bcc|card|cv[cv]|csc|exp|pass|pwd|routing|sec(cod
  * The only field types ever read: text a person typed or chose. Passwords, hidden fields,
  * files, checkboxes and radio buttons are never read.
  */
-export const READABLE_TYPES = /^(text|email|tel|url|search|number|textarea|select-one)$/;
+export const READABLE_TYPES = /^(text|email|tel|number|textarea|select-one)$/;
 
 /**
  * True for a value that could be a payment card number (13 to 19 digits in groups) or a US

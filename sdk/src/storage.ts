@@ -21,7 +21,8 @@ export function openDeviceStore(win: Window): KeyValueStore {
     const doc = win.document;
     return {
       get: (k) => decodeURIComponent(doc.cookie.match(`(?:^|; )${k}=([^;]*)`)?.[1] || ''),
-      set: (k, v) => (doc.cookie = `${k}=${encodeURIComponent(v)};path=/;max-age=${v ? 63072000 : 0};SameSite=Lax`),
+      // Browsers treat a cookie without SameSite as Lax, which is what a first-party id wants.
+      set: (k, v) => (doc.cookie = `${k}=${encodeURIComponent(v)};path=/;max-age=${v ? 63072000 : 0}`),
     };
   }
 }

@@ -93,6 +93,25 @@ describeInBrowser('what the script captures on the demo site', () => {
     await context.close();
   });
 
+  it('loads web vitals as a separate chunk once the page has settled, and reports them', async () => {
+    const context = await newVisitorContext(e2e.browser);
+    const page = await context.newPage();
+    const chunk = page.waitForRequest((r) => r.url().endsWith('/sdk/vitals.js'), { timeout: 15_000 });
+    await page.goto(`${e2e.stack.demoUrl}/pricing`);
+    const visitorId = await visitorOf(page);
+    await chunk;
+    await page.waitForTimeout(300);
+    await page.click('h1');
+    await page.goto(`${e2e.stack.demoUrl}/`);
+    const vitals = await eventually(async () => {
+      const all = (await eventsOf(visitorId)).filter((e) => e.type === 'vitals');
+      return all.length ? all : undefined;
+    }, 15_000);
+    expect(vitals[0]).toMatchObject({ path: '/pricing', props: { value: expect.any(Number), rating: expect.any(String) } });
+    expect(['LCP', 'CLS', 'INP']).toContain(vitals[0].name);
+    await context.close();
+  });
+
   it('sends page views of a single-page app, and custom events from the page’s own code', async () => {
     const context = await newVisitorContext(e2e.browser);
     const page = await context.newPage();

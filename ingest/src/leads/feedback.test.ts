@@ -30,6 +30,11 @@ describeEachDialect('sales feedback', (getDb) => {
     const t0 = Date.now() - DAY;
     const { lead } = await qualifiedLead(t0);
     expect(lead.stage).toBe('mql');
+    const hook = await at(t0).request('/v1/webhooks', {
+      method: 'POST',
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/never-called', events: ['lead.stage_changed'], site: 'scored' }),
+      headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' },
+    });
     const res = await feedback(t0 + 45 * 60_000, lead.id, { type: 'accepted', by: 'sam@northwind.example' });
     expect(res.status).toBe(200);
     const body = await res.json();
@@ -42,7 +47,8 @@ describeEachDialect('sales feedback', (getDb) => {
     expect(second.feedback).toMatchObject({ type: 'contacted', from: 'sql', to: 'sql', responseSeconds: null });
     // Recorded in the history, but no stage change: no webhook delivery for it.
     const deliveries = await getDb().db.selectFrom('webhook_deliveries').select('payload').where('lead_id', '=', lead.id).execute();
-    expect(deliveries.map((d) => JSON.parse(d.payload).change).filter((c: any) => c.from === c.to)).toEqual([]);
+    expect(deliveries.map((d) => JSON.parse(d.payload).change).map((c: any) => `${c.from}>${c.to}`)).toEqual(['mql>sql']);
+    await at(t0).request(`/v1/webhooks/${(await hook.json()).id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
     const report = await json(getWithKey(at(t0 + DAY / 2), `/v1/reports/speed-to-lead?site=scored&since=${new Date(t0 - 10_000).toISOString()}`));
     expect(report.answered).toBeGreaterThanOrEqual(1);
     expect(report.responseSeconds.median).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { leadsAndScores } from './004_leads_and_scores.js';
 import { feedback } from './005_feedback.js';
 import { webhooks } from './006_webhooks.js';
 import { identity } from './007_identity.js';
+import { mergedIndex } from './008_merged_index.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '005_feedback': feedback,
   '006_webhooks': webhooks,
   '007_identity': identity,
+  '008_merged_index': mergedIndex,
 };
