@@ -51,6 +51,8 @@ async function attributeToVisits(trx: Kysely<Database>, rows: EventsTable[]): Pr
   const known = await trx
     .selectFrom('sessions')
     .select(['site_id', 'session_id', 'campaign'])
+    // Site first: the primary key (site_id, session_id) serves this lookup; a batch is one site's.
+    .where('site_id', 'in', [...new Set(rows.map((r) => r.site_id))])
     .where('session_id', 'in', [...new Set(rows.map((r) => r.session_id))])
     .execute();
   const campaignOfVisit = new Map(known.map((s) => [key(s), s.campaign]));

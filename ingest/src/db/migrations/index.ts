@@ -7,6 +7,7 @@ import { feedback } from './005_feedback.js';
 import { webhooks } from './006_webhooks.js';
 import { identity } from './007_identity.js';
 import { mergedIndex } from './008_merged_index.js';
+import { retentionIndexes } from './009_retention_indexes.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '006_webhooks': webhooks,
   '007_identity': identity,
   '008_merged_index': mergedIndex,
+  '009_retention_indexes': retentionIndexes,
 };
