@@ -9,19 +9,21 @@ export interface Received {
 
 /**
  * A webhook receiver on loopback for tests: records every request; `answers` says what to
- * reply, one status per request (then 200).
+ * reply, one status (or `'hang'`: no answer at all) per request, then 200.
  *
  * @example
  * const receiver = await startReceiver([500, 500]);
  */
-export async function startReceiver(answers: number[] = []) {
+export async function startReceiver(answers: Array<number | 'hang'> = []) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       received.push({ at: Date.now(), headers: req.headers, body });
-      res.writeHead(answers.shift() ?? 200).end('ok');
+      const answer = answers.shift() ?? 200;
+      // 'hang': never answer (the sender's timeout must fire); the socket closes with the server.
+      if (answer !== 'hang') res.writeHead(answer).end('ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,6 +31,9 @@ export async function startReceiver(answers: number[] = []) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
     answers,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }

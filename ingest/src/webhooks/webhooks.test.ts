@@ -103,6 +103,23 @@ describeEachDialect('webhooks', (getDb) => {
     await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
   }, 30_000);
 
+  it('counts a receiver that does not answer in time as a failure, and retries', async () => {
+    const slow = await startReceiver(['hang']);
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 20, timeoutMs: 300 });
+    dispatchers.push(dispatcher);
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher });
+    dispatcher.start();
+    const hook = await register(app, slow.url, ['lead.sql']);
+    await postBatch(app, { site: 'scored', events: [demoRequest(`slow-${newId()}@fernhill.example`)] });
+    const deliveries = async () => (await (await app.request(`/v1/webhooks/${hook.id}/deliveries`, { headers: auth })).json()).deliveries;
+    await until(async () => (await deliveries())[0]?.status === 'delivered', 10_000);
+    const [delivery] = await deliveries();
+    expect(delivery.attempts.map((a: any) => a.error ?? a.statusCode)).toEqual(['no answer within 300 ms', 200]);
+    await dispatcher.stop();
+    await slow.close();
+    await app.request(`/v1/webhooks/${hook.id}`, { method: 'DELETE', headers: auth });
+  }, 20_000);
+
   it('survives a restart: a delivery stored while nothing could send is delivered by the next process', async () => {
     const { app } = setup(); // no dispatcher running: as if the process died right after the commit
     const hook = await register(app, receiver.url, ['lead.sql']);
