@@ -300,10 +300,9 @@ export async function scoreNewEvents(trx: Kysely<Database>, scorer: Scorer, site
     const mine = events.filter((e) => leadOfEvent(e) === leadId);
     const state: ScoreState = JSON.parse(lead.score_state);
     if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
-      // The stage follows the replay (for stages scoring owns), so that scores and stages are
-      // always what a replay of the stored events gives: a late event with negative points can
-      // take an MQL back to lead.
-      await replayLead(trx, scorer, lead, now, { allowDown: true });
+      // Scores become exactly what a replay gives; the stage only moves forward (a late event
+      // never takes a lead back from sales: only sales feedback or a rescore does that).
+      await replayLead(trx, scorer, lead, now);
       continue;
     }
     const recycledAt = lead.stage === 'recycled' ? await recycledSince(trx, leadId) : undefined;
