@@ -1,12 +1,14 @@
-/** A tiny string store. */
+/** A tiny string store: localStorage's own two methods, so localStorage is one. */
 export interface KeyValueStore {
-  get(key: string): string | null | undefined;
-  set(key: string, value: string): void;
+  getItem(key: string): string | null | undefined;
+  setItem(key: string, value: string): void;
 }
 
 /**
- * Opens the device store: localStorage when the browser allows it, else a first-party
- * cookie (storage blocked, some private modes). An empty string stands for "removed".
+ * Opens the device store: localStorage when the browser allows it, else memory for this page
+ * only. A browser blocks localStorage when the visitor blocks site data, and that blocks
+ * cookies too, so a cookie fallback would not keep anything either. An empty string stands
+ * for "removed".
  *
  * @example
  * const store = openDeviceStore(window);
@@ -16,13 +18,9 @@ export function openDeviceStore(win: Window): KeyValueStore {
     // Reading is enough to find out: a blocked localStorage throws on access. Nothing is written.
     const ls = win.localStorage;
     ls.getItem('lb');
-    return { get: (k) => ls.getItem(k), set: (k, v) => ls.setItem(k, v) };
+    return ls;
   } catch {
-    const doc = win.document;
-    return {
-      get: (k) => decodeURIComponent(doc.cookie.match(`(?:^|; )${k}=([^;]*)`)?.[1] || ''),
-      // Browsers treat a cookie without SameSite as Lax, which is what a first-party id wants.
-      set: (k, v) => (doc.cookie = `${k}=${encodeURIComponent(v)};path=/;max-age=${v ? 63072000 : 0}`),
-    };
+    const kept: Record<string, string> = {};
+    return { getItem: (k) => kept[k], setItem: (k, v) => (kept[k] = v) };
   }
 }

@@ -71,13 +71,18 @@ describe('tracker', () => {
     expect(localStorage.getItem('lb')).toContain(id);
   });
 
-  it('falls back to a first-party cookie when localStorage is blocked', () => {
+  it('still works for the page, keeping nothing, when the browser blocks site data', async () => {
     const blocked = vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
       throw new DOMException('blocked', 'SecurityError');
     });
-    const id = tracker().visitorId();
-    expect(document.cookie).toContain('lb=');
-    expect(tracker().visitorId()).toBe(id);
+    const t = tracker();
+    const id = t.visitorId();
+    t.page();
+    t.track('pricing_calculator_used');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(events().map((e) => e.visitorId)).toEqual([id, id]);
+    expect(tracker().visitorId()).not.toBe(id); // the next page is a new visitor: nothing was kept
+    expect(document.cookie).toBe('');
     blocked.mockRestore();
     expect(localStorage.getItem('lb')).toBeNull();
   });

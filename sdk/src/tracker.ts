@@ -40,7 +40,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   const store = openDeviceStore(window);
   // The visitor's own choice outweighs browser-wide signals; a site that requires consent
   // records nothing at all (not even in memory) until the visitor opts in.
-  const blocked = (choice = store.get(CHOICE)) =>
+  const blocked = (choice = store.getItem(CHOICE)) =>
     choice == '0' ||
     (choice != '1' && (consent == 'required' || nav.globalPrivacyControl || (respectDnt && nav.doNotTrack == '1'))) ||
     (nav.webdriver && !trackAutomation);
@@ -50,15 +50,15 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   /** Moves the visit on; reads the stored record each time, as another tab may have moved it. */
   function touch(): VisitState {
     try {
-      state = JSON.parse(store.get(STATE)!) || state;
+      state = JSON.parse(store.getItem(STATE)!) || state;
     } catch {}
-    store.set(STATE, JSON.stringify((state = touchVisit(state, Date.now(), makeId))));
+    store.setItem(STATE, JSON.stringify((state = touchVisit(state, Date.now(), makeId))));
     return state;
   }
 
   const forget = () => {
     state = undefined;
-    store.set(STATE, '');
+    store.setItem(STATE, '');
   };
 
   /** Records one event: it waits in the queue for the next batch, or for the page to be hidden. */
@@ -101,14 +101,14 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     },
     /** Stops tracking in this browser for good; forgets the visitor and what was queued. */
     optOut() {
-      store.set(CHOICE, '0');
+      store.setItem(CHOICE, '0');
       forget();
       transport.clear();
     },
     /** The visitor agrees: from now on visits are recorded, starting with this page. */
     optIn() {
       const wasBlocked = blocked();
-      store.set(CHOICE, '1');
+      store.setItem(CHOICE, '1');
       if (wasBlocked) capture('pageview');
     },
     /** Forgets this visitor (a shared computer): the next event starts a new visitor. */

@@ -36,10 +36,10 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   let inFlight: unknown;
 
   try {
-    queue = JSON.parse(store.get(QUEUE)!) || [];
+    queue = JSON.parse(store.getItem(QUEUE)!) || [];
   } catch {}
 
-  const save = () => store.set(QUEUE, JSON.stringify(queue));
+  const save = () => store.setItem(QUEUE, JSON.stringify(queue));
   const nextBatch = () => queue.filter((e) => !sent.has(e.id)).slice(0, MAX_BATCH);
   // A string body goes as text/plain: a "simple" request without a CORS preflight, which
   // could not finish while a page unloads.
