@@ -3,20 +3,19 @@
  * Configuration comes from the tag's `data-` attributes; calls made before it started (the
  * `leadbeam.q` stub) are replayed in order. Nothing here ever throws into the page.
  *
- * The script does no work while the page loads: it starts when the browser is first idle
- * (within two seconds), or at once if the visitor leaves before that.
+ * While the page loads the script only registers itself: it starts when the browser is first
+ * idle (within two seconds), or at once if the visitor leaves before that.
  */
 import { startAutocapture } from './autocapture.js';
 import { createTracker } from './tracker.js';
 
 const w = window as any;
-const script = document.currentScript as HTMLScriptElement;
-const data = script?.dataset || {};
 
-function start() {
-  // data-site, data-api, data-consent, data-respect-dnt, data-track-automation
+function start(script: HTMLScriptElement) {
+  // data-site, data-api, data-consent, data-respect-dnt, data-track-automation, data-hash
+  const data = script.dataset;
   const tracker: any = createTracker({ ...(data as any), api: data.api || new URL(script.src).origin });
-  const queued = w.leadbeam?.q || [];
+  const queued = w.leadbeam.q;
   const leadbeam = (w.leadbeam = (method: string, ...args: unknown[]) => {
     try {
       return tracker[method](...args);
@@ -34,15 +33,20 @@ function start() {
   return tracker;
 }
 
-if (data.site && !w.leadbeam?.page) {
+if (!w.leadbeam?.page) {
   // Until it starts, calls wait in the queue, as calls made before the script loaded do.
   const q: unknown[] = w.leadbeam?.q || [];
   w.leadbeam = Object.assign((...args: unknown[]) => q.push(args), { q });
   let started: any;
   const go = (e?: Event) => {
     try {
-      // Leaving before the idle start: record now and hand it straight to sendBeacon.
-      if (!started) (started = start()), e?.type && started.flush();
+      if (!started) {
+        // Our own tag by its URL; a page that bundles the script inline has only the one tag.
+        const url = Error().stack?.match(/http\S+(?=:\d+:)/)?.[0];
+        const script = [...document.scripts].find((s) => s.src == url) || document.querySelector<HTMLScriptElement>('script[data-site]');
+        // Leaving before the idle start: record now and hand it straight to sendBeacon.
+        if (script?.dataset.site) (started = start(script)), e?.type && started.flush();
+      }
     } catch {}
   };
   (w.requestIdleCallback || setTimeout)(go, { timeout: 2000 });

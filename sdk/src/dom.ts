@@ -2,4 +2,4 @@
 export const on = (type: string, listener: (e: any) => unknown) => addEventListener(type, listener, true);
 
 /** True while the page is not visible (another tab, minimised, being left). */
-export const isHidden = () => document.visibilityState == 'hidden';
+export const isHidden = () => document.hidden;

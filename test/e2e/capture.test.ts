@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describeInBrowser, newVisitorContext } from '../support/browser.js';
@@ -128,5 +130,31 @@ describeInBrowser('what the script captures on the demo site', () => {
     expect(events.find((e) => e.type === 'track')).toMatchObject({ name: 'pricing_calculator_used', props: { seats: 12, plan: 'growth' }, stage: 'bottom' });
     expect(events.find((e) => e.path.startsWith('/blog/'))).toMatchObject({ type: 'pageview', stage: 'top', referrer: `${e2e.stack.demoUrl}/pricing` });
     await context.close();
+  });
+  it('finds its own tag when another vendor’s tag on the page also has data-site, and sends nothing to that vendor', async () => {
+    // Another site whose page carries a second analytics vendor's tag (Fathom's, say) first.
+    const vendorHits: string[] = [];
+    const site = createServer((req, res) => {
+      if (req.url !== '/') return vendorHits.push(req.url!), res.writeHead(200, { 'Content-Type': 'text/javascript' }).end('window.vendorLoaded = 1');
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><title>Two tags</title>
+<script defer src="/vendor/script.js" data-site="VENDORKEY"></script>
+<script defer src="${e2e.stack.ingestUrl}/sdk.js" data-site="demo" data-track-automation="true"></script>
+<h1>Two tags</h1>`);
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const context = await newVisitorContext(e2e.browser);
+    const page = await context.newPage();
+    // This origin is not one of the demo site's allowed origins, so the ingest refuses the
+    // events: what matters here is where the script sends them, and with which key.
+    const sent: Array<{ url: string; site: string; type: string }> = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/collect')) sent.push({ url: r.url(), site: JSON.parse(r.postData()!).site, type: JSON.parse(r.postData()!).events[0].type });
+    });
+    await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
+    await eventually(async () => (sent.length ? true : undefined));
+    expect(sent[0]).toEqual({ url: `${e2e.stack.ingestUrl}/v1/collect`, site: 'demo', type: 'pageview' });
+    expect(vendorHits.filter((path) => path.startsWith('/v1/'))).toEqual([]);
+    await context.close();
+    site.close();
   });
 });
