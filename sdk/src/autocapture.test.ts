@@ -125,6 +125,14 @@ describe('single-page apps', () => {
     await settle();
     expect(only('pageview').map((e) => e.url)).toEqual(['https://www.example.com/app/two#/settings']);
   });
+
+  it('counts Back or Forward to a page restored from the back/forward cache, not an ordinary load', async () => {
+    const shown = (persisted: boolean) => Object.assign(new Event('pageshow'), { persisted });
+    window.dispatchEvent(shown(false)); // a normal load: its page view is the script's first
+    window.dispatchEvent(shown(true));
+    await settle();
+    expect(only('pageview').map((e) => e.url)).toEqual(['https://www.example.com/app/two#/settings']);
+  });
 });
 
 describe('engagement and page hide', () => {

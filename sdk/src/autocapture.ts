@@ -88,6 +88,8 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
   }
   on('popstate', navigated);
   if (hashRouting) on('hashchange', navigated);
+  // Back or Forward to a page kept in the back/forward cache runs no script again: count it.
+  on('pageshow', (e: PageTransitionEvent) => e.persisted && page());
 
   // The page is hidden or left: report engagement, then hand the queue to sendBeacon. A form
   // posting to another page, or a link to a file, leaves through here too.

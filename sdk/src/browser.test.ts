@@ -90,6 +90,19 @@ describe('the script tag', () => {
     vi.restoreAllMocks();
   });
 
+  it('waits while the browser prerenders the page, and starts when the visitor opens it', async () => {
+    Object.defineProperty(document, 'prerendering', { value: true, configurable: true });
+    await loadScriptTag({ 'data-site': 'demo' });
+    await idle();
+    expect(batches).toHaveLength(0);
+    expect(localStorage.getItem('lb')).toBeNull();
+    Object.defineProperty(document, 'prerendering', { value: false, configurable: true });
+    document.dispatchEvent(new Event('prerenderingchange'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches.flatMap((b) => b.events)).toMatchObject([{ type: 'pageview' }]);
+    delete (document as any).prerendering;
+  });
+
   it('never throws into the page', async () => {
     await loadScriptTag({ 'data-site': 'demo' });
     await idle();

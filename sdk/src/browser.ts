@@ -40,7 +40,9 @@ if (!w.leadbeam?.page) {
   let started: any;
   const go = (e?: Event) => {
     try {
-      if (!started) {
+      // A page the browser prerenders may never be seen: start when the visitor opens it.
+      if ((document as any).prerendering) document.addEventListener('prerenderingchange', () => go());
+      else if (!started) {
         // Our own tag by its URL; a page that bundles the script inline has only the one tag.
         const url = Error().stack?.match(/http\S+(?=:\d+:)/)?.[0];
         const script = [...document.scripts].find((s) => s.src == url) || document.querySelector<HTMLScriptElement>('script[data-site]');

@@ -114,9 +114,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     /** Forgets this visitor (a shared computer): the next event starts a new visitor. */
     reset: forget,
     /** Sends what is queued now, by beacon: before navigating away by script, say. */
-    flush() {
-      transport.flushOnHide();
-    },
+    flush: transport.flushOnHide,
     /** @internal Used by the autocapture and the web-vitals chunk. */
     capture,
     /** @internal */

@@ -26,7 +26,7 @@ export interface VisitState {
  * const first = touchVisit(undefined, Date.now(), makeId); // { n: 1, … }
  */
 export function touchVisit(prev: VisitState | undefined, now: number, makeId: () => string): VisitState {
-  if (!prev || !prev.v) return { v: makeId(), s: makeId(), n: 1, t: now };
+  if (!prev?.v) return { v: makeId(), s: makeId(), n: 1, t: now };
   if (!(now - prev.t <= SESSION_TIMEOUT_MS)) return { v: prev.v, s: makeId(), n: (prev.n || 0) + 1, t: now };
   return { ...prev, t: now };
 }
