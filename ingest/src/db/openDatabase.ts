@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { cacheStatements } from './cacheStatements.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -44,5 +45,5 @@ export function openDatabase(url: string): OpenDatabase {
   // NORMAL in WAL mode survives a process crash; only a power cut can lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', location: path };
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cacheStatements(sqlite) }) }), dialect: 'sqlite', location: path };
 }
