@@ -5,6 +5,7 @@
 import { measureLoadTimes, printLoadTimes } from './loadTime.js';
 import { benchHandover } from './handover.js';
 import { benchScoring } from './scoring.js';
+import { benchIngestLoad } from './ingestLoad.js';
 import { measureSizes, printSizes } from './size.js';
 
 const results: Array<[string, boolean]> = [];
@@ -12,6 +13,7 @@ results.push(['script size', printSizes(measureSizes())]);
 results.push(['script load time', printLoadTimes(await measureLoadTimes())]);
 results.push(['scoring and lookups', await benchScoring()]);
 results.push(['speed to lead (webhook)', await benchHandover()]);
+results.push(['ingest under load (acknowledged = stored)', await benchIngestLoad()]);
 
 console.log('\nSummary');
 for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);
