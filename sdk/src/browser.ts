@@ -28,8 +28,9 @@ function start(script: HTMLScriptElement) {
   tracker.page();
   queued.map((args: unknown[]) => leadbeam(...(args as [string])));
   // Web vitals come in a separate chunk, loaded once the page has settled: the core pays nothing.
-  // A blocked chunk (CSP, offline) fails quietly: `.catch(Object)` is the shortest no-op handler.
-  setTimeout(() => import(new URL('sdk/vitals.js', script.src) + '').catch(Object), 3000);
+  // A blocked chunk (CSP, offline) or an inline tag without a URL fails quietly, as a rejected
+  // import: `.catch(Object)` is the shortest no-op handler.
+  setTimeout(() => import(script.src.replace(/[^/]*$/, 'sdk/vitals.js')).catch(Object), 3000);
   return tracker;
 }
 
