@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'sdk',
           environment: 'happy-dom',
+          // Script tags put in the page stay inert, as tests expect, without an error logged for each.
+          environmentOptions: { happyDOM: { settings: { handleDisabledFileLoadingAsSuccess: true } } },
           include: ['sdk/src/**/*.test.ts'],
           setupFiles: ['sdk/src/testSetup.ts'],
         },
