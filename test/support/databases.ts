@@ -74,6 +74,14 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
       await db.destroy();
       const cleanup = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await cleanup.connect();
+      // The pool's promise resolves before its connections have closed. Dropping with FORCE
+      // while one still closes terminates it, and its client then throws an unhandled error
+      // into the test run: wait for them to go first (FORCE is left for any that never do).
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await cleanup.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
     },
