@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import { requireSecretKey } from './auth/requireSecretKey.js';
+import { handleError, handleNotFound } from './http/apiError.js';
 import { createCollectRoute } from './collect/collectRoute.js';
 import type { LeadbeamConfig } from './config/schema.js';
 import type { Database } from './db/schema.js';
@@ -39,11 +40,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: Ap
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
   const scorers = new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));
 
-  app.onError((err, c) => {
-    console.error('leadbeam: unhandled error', err);
-    return c.json({ error: 'internal error' }, 500);
-  });
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError(handleError);
+  app.notFound(handleNotFound);
 
   app.get('/health', (c) => c.json({ ok: true }));
   app.route('/', createSdkAssetsRoute({ dir: sdkDir }));
