@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRAIT_ALIASES } from '../../shared/src/traits.js';
 import { TRAIT_FIELD, readForm } from './forms.js';
-import { looksSensitive } from './sensitive.js';
+import { looksSensitive } from '../../shared/src/sensitive.js';
 
 const formOf = (html: string, attrs = 'id="signup" action="/thanks"') => {
   document.body.innerHTML = `<form ${attrs}>${html}</form>`;

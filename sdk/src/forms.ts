@@ -1,4 +1,4 @@
-import { READABLE_TYPES, SENSITIVE_NAME, looksSensitive } from './sensitive.js';
+import { READABLE_TYPES, SENSITIVE_NAME, looksSensitive } from '../../shared/src/sensitive.js';
 
 /**
  * Field names (lowercased, letters and digits only) a form may share without markup: the

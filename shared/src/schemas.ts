@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dropSensitiveValues } from '../../sdk/src/sensitive.js';
+import { dropSensitiveValues } from './sensitive.js';
 import { mapTraits } from './traits.js';
 import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
 
