@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { createSdkAssetsRoute } from '../sdk-assets/sdkAssetsRoute.js';
 import { ApiError, errorBody, handleError, handleNotFound } from './apiError.js';
 
 /** A tiny app wired like the ingest: one route per kind of error. */
@@ -90,4 +91,13 @@ describe('ApiError and handleError', () => {
     expect(errorBody('not_found', 'gone')).toEqual({ error: { code: 'not_found', message: 'gone' } });
     expect(errorBody('conflict', 'id: taken', 'id')).toEqual({ error: { code: 'conflict', message: 'id: taken', field: 'id' } });
   });
+});
+
+it('the script route answers a missing build in the same shape', async () => {
+  const app = new Hono();
+  app.onError(handleError);
+  app.route('/', createSdkAssetsRoute({ dir: '/nonexistent-leadbeam-dist/' }));
+  const res = await app.request('/sdk.js');
+  expect(res.status).toBe(404);
+  expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'leadbeam.js is not built: run "npm run build:sdk"' } });
 });

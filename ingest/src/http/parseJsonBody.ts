@@ -1,21 +1,22 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
+import { ApiError } from './apiError.js';
 
 /**
- * Reads a JSON body and validates it: the data, or the 400 answer naming what is wrong.
+ * Reads a JSON body and validates it: the data, or a thrown 400 `ApiError` naming what is
+ * wrong, which `app.onError` answers.
  *
  * @example
  * const body = await parseJsonBody(c, feedbackSchema);
- * if (body instanceof Response) return body;
  */
-export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S> | Response> {
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   let raw: unknown;
   try {
     raw = await c.req.json();
   } catch {
-    return c.json({ error: 'body is not valid JSON' }, 400);
+    throw new ApiError(400, 'invalid_request', 'body is not valid JSON');
   }
   const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : c.json({ error: describeZodError(parsed.error) }, 400);
+  if (!parsed.success) throw ApiError.fromZod(parsed.error);
+  return parsed.data;
 }

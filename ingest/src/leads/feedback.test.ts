@@ -52,6 +52,9 @@ describeEachDialect('sales feedback', (getDb) => {
     const report = await json(getWithKey(at(t0 + DAY / 2), `/v1/reports/speed-to-lead?site=scored&since=${new Date(t0 - 10_000).toISOString()}`));
     expect(report.answered).toBeGreaterThanOrEqual(1);
     expect(report.responseSeconds.median).toBeGreaterThan(0);
+    const badSince = await getWithKey(at(t0), '/v1/reports/speed-to-lead?since=yesterday');
+    expect(badSince.status).toBe(400);
+    expect((await badSince.json()).error).toMatchObject({ code: 'invalid_request', field: 'since', message: 'since: an ISO 8601 time' });
   });
 
   it('rejected needs a reason, recycles the lead to nurture, and the next page view does not bounce it back', async () => {
@@ -59,7 +62,9 @@ describeEachDialect('sales feedback', (getDb) => {
     const { lead, visitorId, sessionId } = await qualifiedLead(t0);
     const missing = await feedback(t0 + 1000, lead.id, { type: 'rejected' });
     expect(missing.status).toBe(400);
-    expect((await missing.json()).error).toMatch(/^reason:/);
+    const { error } = await missing.json();
+    expect(error).toMatchObject({ code: 'invalid_request', field: 'reason' });
+    expect(error.message).toMatch(/^reason:/);
     const res = await json(feedback(t0 + 2000, lead.id, { type: 'rejected', reason: 'not_ready' }));
     expect(res.lead.stage).toBe('recycled');
     expect(res.lead.stageHistory.at(-1)).toMatchObject({ from: 'mql', to: 'recycled', cause: 'feedback:rejected:not_ready', source: 'api' });
@@ -93,10 +98,19 @@ describeEachDialect('sales feedback', (getDb) => {
     const { lead } = await qualifiedLead(t0);
     const res = await feedback(t0 + 1, lead.id, { type: 'won' });
     expect(res.status).toBe(409);
-    expect((await res.json()).error).toBe('a mql lead cannot be marked won; allowed from: sql, opportunity');
-    expect((await feedback(t0, 'ld_nope', { type: 'accepted' })).status).toBe(404);
-    expect((await at(t0).request(`/v1/leads/${lead.id}/feedback`, { method: 'POST', body: '{"type":"accepted"}' })).status).toBe(401);
-    expect((await feedback(t0, lead.id, { type: 'praised' })).status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: 'conflict', message: 'a mql lead cannot be marked won; allowed from: sql, opportunity' } });
+    const missing = await feedback(t0, 'ld_nope', { type: 'accepted' });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'id: no lead "ld_nope"', field: 'id' } });
+    const unauthorized = await at(t0).request(`/v1/leads/${lead.id}/feedback`, { method: 'POST', body: '{"type":"accepted"}' });
+    expect(unauthorized.status).toBe(401);
+    expect((await unauthorized.json()).error).toMatchObject({ code: 'unauthorized', field: 'authorization' });
+    const praised = await feedback(t0, lead.id, { type: 'praised' });
+    expect(praised.status).toBe(400);
+    expect((await praised.json()).error).toMatchObject({ code: 'invalid_request', field: 'type' });
+    const notJson = await at(t0).request(`/v1/leads/${lead.id}/feedback`, { method: 'POST', body: '{', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: { code: 'invalid_request', message: 'body is not valid JSON' } });
   });
 });
 

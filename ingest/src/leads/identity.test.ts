@@ -104,7 +104,12 @@ describeEachDialect('identity', (getDb) => {
     expect((await json(getWithKey(at(t0 + 30), `/v1/leads/${other.id}`))).id).toBe(survivor.id);
     expect((await leadByEmail(home)).id).toBe(survivor.id);
     expect((await merge(survivor.id, other.id)).status).toBe(409);
-    expect((await merge(survivor.id, survivor.id)).status).toBe(409);
+    const intoItself = await merge(survivor.id, survivor.id);
+    expect(intoItself.status).toBe(409);
+    expect(await intoItself.json()).toEqual({ error: { code: 'conflict', message: 'leadId: a lead cannot be merged into itself', field: 'leadId' } });
+    const badBody = await merge(survivor.id, '');
+    expect(badBody.status).toBe(400);
+    expect((await badBody.json()).error).toMatchObject({ code: 'invalid_request', field: 'leadId' });
     // Later events of either browser count for the survivor.
     await send(t0 + 40, [view(v2, t0 + 35, 1, '/pricing')]);
     const score = await json(getWithKey(at(t0 + 40), `/v1/leads/${survivor.id}/score`));

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
 import { leadSubject } from '../scoring/scoreEvents.js';
 import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
+import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { feedbackSchema, stageAfterFeedback } from './feedback.js';
 import { newId, recordStageChanges, replayLead } from '../scoring/scoreEvents.js';
@@ -54,17 +54,18 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     for (let hops = 0; lead?.merged_into && hops < 10; hops++) lead = await db.selectFrom('leads').selectAll().where('id', '=', lead.merged_into).executeTakeFirst();
     return lead;
   };
+  const noLead = (id: string, field = 'id') => new ApiError(404, 'not_found', `${field}: no lead "${id}"`, { field });
 
   app.get('/', async (c) => {
     const query = listQuerySchema.safeParse(c.req.query());
-    if (!query.success) return c.json({ error: describeZodError(query.error) }, 400);
+    if (!query.success) throw ApiError.fromZod(query.error);
     const { email, site, stage, minScore, updatedSince, limit, cursor } = query.data;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && !after) return c.json({ error: 'cursor: not a cursor this API gave out' }, 400);
+    if (cursor !== undefined && !after) throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this API gave out', { field: 'cursor' });
     let q = db.selectFrom('leads').selectAll();
     if (email !== undefined) {
       const normal = normaliseEmail(email);
-      if (!normal) return c.json({ error: `email: "${email}" is not an email address` }, 400);
+      if (!normal) throw new ApiError(400, 'invalid_request', `email: "${email}" is not an email address`, { field: 'email' });
       const matches = await db.selectFrom('leads').select('id').where('email', '=', normal).execute();
       const found = (await Promise.all(matches.map((m) => findLead(m.id)))).filter((l): l is NonNullable<typeof l> => !!l && (!site || l.site_id === site));
       const unique = [...new Map(found.map((l) => [l.id, l])).values()];
@@ -86,16 +87,16 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   app.get('/:id', async (c) => {
     const lead = await findLead(c.req.param('id'));
-    if (!lead) return c.json({ error: `id: no lead "${c.req.param('id')}"` }, 404);
+    if (!lead) throw noLead(c.req.param('id'));
     const [presented] = await presentLeads(db, scorers, [lead], now());
     return c.json(presented);
   });
 
   app.get('/:id/score', async (c) => {
     const lead = await findLead(c.req.param('id'));
-    if (!lead) return c.json({ error: `id: no lead "${c.req.param('id')}"` }, 404);
+    if (!lead) throw noLead(c.req.param('id'));
     const scorer = scorers.get(lead.site_id);
-    if (!scorer) return c.json({ error: `site "${lead.site_id}" is no longer configured` }, 409);
+    if (!scorer) throw new ApiError(409, 'conflict', `site "${lead.site_id}" is no longer configured`);
     const hits = await db.selectFrom('score_hits').selectAll().where('subject', '=', leadSubject(lead.id)).orderBy('ts').orderBy('event_id').execute();
     const at = now();
     const explained = scorer.explain(
@@ -116,16 +117,17 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   app.post('/:id/merge', async (c) => {
     const parsed = await parseJsonBody(c, z.object({ leadId: z.string().min(1) }).strict());
-    if (parsed instanceof Response) return parsed;
     const at = now();
+    // An ApiError thrown inside rolls the transaction back.
     const result = await db.transaction().execute(async (trx) => {
       const survivor = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
       const merged = await trx.selectFrom('leads').selectAll().where('id', '=', parsed.leadId).executeTakeFirst();
-      if (!survivor) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
-      if (!merged) return { status: 404 as const, error: `leadId: no lead "${parsed.leadId}"` };
-      if (survivor.id === merged.id) return { status: 409 as const, error: 'leadId: a lead cannot be merged into itself' };
-      if (survivor.merged_into || merged.merged_into) return { status: 409 as const, error: `leadId: ${survivor.merged_into ? survivor.id : merged.id} was already merged into ${survivor.merged_into ?? merged.merged_into}` };
-      if (survivor.site_id !== merged.site_id) return { status: 409 as const, error: 'leadId: leads of different sites cannot be merged' };
+      if (!survivor) throw noLead(c.req.param('id'));
+      if (!merged) throw noLead(parsed.leadId, 'leadId');
+      const conflict = (message: string) => new ApiError(409, 'conflict', `leadId: ${message}`, { field: 'leadId' });
+      if (survivor.id === merged.id) throw conflict('a lead cannot be merged into itself');
+      if (survivor.merged_into || merged.merged_into) throw conflict(`${survivor.merged_into ? survivor.id : merged.id} was already merged into ${survivor.merged_into ?? merged.merged_into}`);
+      if (survivor.site_id !== merged.site_id) throw conflict('leads of different sites cannot be merged');
       await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
       await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
       await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
@@ -138,9 +140,8 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
       const fresh = await trx.selectFrom('leads').selectAll().where('id', '=', survivor.id).executeTakeFirstOrThrow();
       if (scorer) await replayLead(trx, scorer, fresh, at);
       await enqueueMerge(trx, survivor.id, merged.id, at);
-      return { status: 200 as const, id: survivor.id };
+      return { id: survivor.id };
     });
-    if ('error' in result) return c.json({ error: result.error }, result.status);
     onCommitted?.();
     const [presented] = await presentLeads(db, scorers, [(await findLead(result.id))!], now());
     return c.json(presented);
@@ -148,13 +149,13 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   app.post('/:id/feedback', async (c) => {
     const parsed = await parseJsonBody(c, feedbackSchema);
-    if (parsed instanceof Response) return parsed;
     const at = now();
+    // An ApiError thrown inside rolls the transaction back.
     const result = await db.transaction().execute(async (trx) => {
       const lead = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
-      if (!lead) return { status: 404 as const, error: `id: no lead "${c.req.param('id')}"` };
+      if (!lead) throw noLead(c.req.param('id'));
       const next = stageAfterFeedback(lead.stage as Stage, parsed);
-      if ('error' in next) return { status: 409 as const, error: next.error };
+      if ('error' in next) throw new ApiError(409, 'conflict', next.error);
       // Speed to lead: the first feedback after the lead was handed to sales.
       const handover = await trx
         .selectFrom('stage_changes')
@@ -182,9 +183,8 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
         lead.rule_version,
       );
       await trx.updateTable('leads').set({ stage: next.stage, updated_at: at }).where('id', '=', lead.id).execute();
-      return { status: 200 as const, leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
+      return { leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
     });
-    if ('error' in result) return c.json({ error: result.error }, result.status);
     onCommitted?.();
     const lead = await findLead(result.leadId);
     const [presented] = await presentLeads(db, scorers, [lead!], now());

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
 import type { Database } from '../db/schema.js';
+import { ApiError } from '../http/apiError.js';
 
 const querySchema = z.object({
   site: z.string().optional(),
@@ -26,7 +26,7 @@ export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database
   const app = new Hono();
   app.get('/speed-to-lead', async (c) => {
     const query = querySchema.safeParse(c.req.query());
-    if (!query.success) return c.json({ error: describeZodError(query.error) }, 400);
+    if (!query.success) throw ApiError.fromZod(query.error);
     const since = query.data.since ?? now() - 30 * 86_400_000;
     let answered = db.selectFrom('feedback').innerJoin('leads', 'leads.id', 'feedback.lead_id').select(['feedback.response_ms']).where('feedback.response_ms', 'is not', null).where('feedback.handover_at', '>=', since);
     let handovers = db

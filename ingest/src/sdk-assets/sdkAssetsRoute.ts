@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Hono } from 'hono';
+import { ApiError } from '../http/apiError.js';
 
 /** Where `npm run build:sdk` writes the browser script and its lazy chunks. */
 export const DEFAULT_SDK_DIR = new URL('../../../sdk/dist/', import.meta.url).pathname;
@@ -33,7 +34,7 @@ export function createSdkAssetsRoute({ dir = DEFAULT_SDK_DIR }: { dir?: string }
     try {
       asset = await load(file);
     } catch {
-      return c.text(`${file} is not built: run "npm run build:sdk"`, 404);
+      throw new ApiError(404, 'not_found', `${file} is not built: run "npm run build:sdk"`);
     }
     const headers = {
       'Content-Type': 'application/javascript; charset=utf-8',

@@ -12,7 +12,10 @@ describeEachDialect('visitor lookups', (getDb) => {
       for (const path of [`/v1/visitors/${visitorId}`, `/v1/visitors/${visitorId}/events`]) {
         const res = await getWithKey(app(), path, key);
         expect(res.status).toBe(401);
-        expect((await res.json()).error).toMatch(/^authorization:/);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+        const { error } = await res.json();
+        expect(error).toMatchObject({ code: 'unauthorized', field: 'authorization' });
+        expect(error.message).toMatch(/^authorization:/);
       }
     }
     expect((await getWithKey(app(), `/v1/visitors/${visitorId}`)).status).toBe(200);
@@ -53,7 +56,7 @@ describeEachDialect('visitor lookups', (getDb) => {
   it('answers 404 for a visitor never seen', async () => {
     const res = await getWithKey(app(), '/v1/visitors/v_never_seen_000');
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatch(/^visitorId:/);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'visitorId: no visitor "v_never_seen_000"', field: 'visitorId' } });
   });
 
   it('lists a visitor’s events newest first, page by page', async () => {
@@ -89,9 +92,11 @@ describeEachDialect('visitor lookups', (getDb) => {
     await postBatch(app(), { events: [makeEvent({ visitorId })] });
     const badLimit = await getWithKey(app(), `/v1/visitors/${visitorId}/events?limit=0`);
     expect(badLimit.status).toBe(400);
-    expect((await badLimit.json()).error).toMatch(/^limit:/);
+    const limitError = (await badLimit.json()).error;
+    expect(limitError).toMatchObject({ code: 'invalid_request', field: 'limit' });
+    expect(limitError.message).toMatch(/^limit:/);
     const badCursor = await getWithKey(app(), `/v1/visitors/${visitorId}/events?cursor=zzz`);
     expect(badCursor.status).toBe(400);
-    expect((await badCursor.json()).error).toMatch(/^cursor:/);
+    expect(await badCursor.json()).toEqual({ error: { code: 'invalid_request', message: 'cursor: not a cursor this API gave out', field: 'cursor' } });
   });
 });

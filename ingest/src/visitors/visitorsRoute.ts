@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
 import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 import { emptyState, type Scorer } from '../scoring/engine.js';
+import { ApiError } from '../http/apiError.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -81,23 +81,24 @@ export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysel
     if (site) q = q.where('site_id', '=', site);
     return q.orderBy('last_seen_at', 'desc').limit(1).executeTakeFirst();
   };
+  const noVisitor = (visitorId: string) => new ApiError(404, 'not_found', `visitorId: no visitor "${visitorId}"`, { field: 'visitorId' });
 
   app.get('/:visitorId', async (c) => {
     const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
-    if (!visitor) return c.json({ error: `visitorId: no visitor "${c.req.param('visitorId')}"` }, 404);
+    if (!visitor) throw noVisitor(c.req.param('visitorId'));
     const link = await db.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
     return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link?.lead_id ?? null, now()));
   });
 
   app.get('/:visitorId/events', async (c) => {
     const query = eventsQuerySchema.safeParse(c.req.query());
-    if (!query.success) return c.json({ error: describeZodError(query.error) }, 400);
+    if (!query.success) throw ApiError.fromZod(query.error);
     const { limit, cursor, site } = query.data;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && !after) return c.json({ error: 'cursor: not a cursor this API gave out' }, 400);
+    if (cursor !== undefined && !after) throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this API gave out', { field: 'cursor' });
 
     const visitor = await findVisitor(c.req.param('visitorId'), site);
-    if (!visitor) return c.json({ error: `visitorId: no visitor "${c.req.param('visitorId')}"` }, 404);
+    if (!visitor) throw noVisitor(c.req.param('visitorId'));
 
     let q = db
       .selectFrom('events')

@@ -48,10 +48,14 @@ describeEachDialect('webhooks', (getDb) => {
     expect(list.webhooks.map((w: any) => w.id)).toContain(created.id);
     expect(JSON.stringify(list)).not.toContain('whsec_test');
     expect((await app.request(`/v1/webhooks/${created.id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
-    expect((await app.request(`/v1/webhooks/${created.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    const gone = await app.request(`/v1/webhooks/${created.id}`, { method: 'DELETE', headers: auth });
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toEqual({ error: { code: 'not_found', message: `id: no webhook "${created.id}"`, field: 'id' } });
     const bad = await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url: 'ftp://x', events: ['lead.sold'] }) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/^url:|^events/);
+    const { error } = await bad.json();
+    expect(error).toMatchObject({ code: 'invalid_request', field: expect.stringMatching(/^(url|events)/) });
+    expect(error.message).toMatch(/^url:|^events/);
     expect((await app.request('/v1/webhooks')).status).toBe(401);
   });
 

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import { newId } from '../scoring/scoreEvents.js';
+import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { WEBHOOK_EVENTS } from './enqueue.js';
 
@@ -40,7 +41,6 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
 
   app.post('/', async (c) => {
     const parsed = await parseJsonBody(c, webhookSchema);
-    if (parsed instanceof Response) return parsed;
     const secret = parsed.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: JSON.stringify(parsed.events), created_at: now() };
     await db.insertInto('webhooks').values(row).execute();
@@ -51,9 +51,9 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (id.startsWith('wh_cfg_')) return c.json({ error: `id: webhook "${id}" is defined in the config file; remove it there` }, 409);
+    if (id.startsWith('wh_cfg_')) throw new ApiError(409, 'conflict', `id: webhook "${id}" is defined in the config file; remove it there`, { field: 'id' });
     const result = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
-    if (!Number(result.numDeletedRows)) return c.json({ error: `id: no webhook "${id}"` }, 404);
+    if (!Number(result.numDeletedRows)) throw new ApiError(404, 'not_found', `id: no webhook "${id}"`, { field: 'id' });
     await db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('webhook_id', '=', id).where('status', '=', 'pending').execute();
     return c.body(null, 204);
   });
