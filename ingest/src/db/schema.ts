@@ -1,11 +1,20 @@
 import type { ColumnType } from 'kysely';
+import type { Campaign, EventType, FunnelStage, LeadTraits, PropValue } from '../../../shared/src/types.js';
+import type { ScoreState } from '../scoring/engine.js';
+import type { Stage } from '../scoring/lifecycle.js';
+import type { Json } from './json.js';
 
 
 /**
  * Every table the ingest reads or writes. Queries are typed from this one interface.
  *
  * Times are epoch milliseconds in BIGINT columns and flags are 0/1 integers, so the same
- * SQL works on SQLite and PostgreSQL; JSON lives in TEXT for the same reason.
+ * SQL works on SQLite and PostgreSQL; JSON lives in TEXT for the same reason, typed by what it
+ * holds (`Json<T>`, read and written through `db/json.ts`). Columns holding one of a few values
+ * are typed as their union.
+ *
+ * Hot tables are keyed by site first (events, visitors, sessions, lead_visitors), so they can be
+ * distributed by `site_id` on Citus: see the README's "Scaling".
  */
 export interface Database {
   events: EventsTable;
@@ -21,6 +30,30 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   past_links: PastLinksTable;
   identity_log: IdentityLogTable;
+  replay_queue: ReplayQueueTable;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+export type FeedbackType = 'accepted' | 'rejected' | 'contacted' | 'opportunity' | 'won' | 'lost';
+export type IdentityKind = 'linked' | 'switched' | 'refused' | 'merged';
+/** Who changed a stage: scoring on new events, the API (sales feedback), or a rescore. */
+export type ChangeSource = 'scoring' | 'api' | 'rescore';
+
+/**
+ * Subjects whose scores must be replayed from their stored history (a late event, a new link),
+ * done off the request path by the replay worker. One row a subject: marks coalesce.
+ */
+export interface ReplayQueueTable {
+  /** `lead:<id>` or `visitor:<site>:<visitorId>`. */
+  subject: string;
+  site_id: string;
+  kind: 'lead' | 'visitor';
+  /** The lead id or the visitor id. */
+  subject_id: string;
+  /** When it was last marked; a replay that started before this must run again. */
+  requested_at: number;
+  /** A worker's lease: nobody else takes it until then. */
+  claimed_until: number | null;
 }
 
 export interface WebhooksTable {
@@ -29,8 +62,7 @@ export interface WebhooksTable {
   site_id: string | null;
   url: string;
   secret: string;
-  /** JSON array of event types. */
-  events: string;
+  events: Json<string[]>;
   created_at: number;
 }
 
@@ -40,9 +72,9 @@ export interface WebhookDeliveriesTable {
   webhook_id: string;
   event_type: string;
   lead_id: string;
-  payload: string;
-  /** pending, delivered, failed. */
-  status: string;
+  /** The body sent, exactly as signed. */
+  payload: Json<object>;
+  status: DeliveryStatus;
   attempts: number;
   next_attempt_at: number;
   created_at: number;
@@ -61,8 +93,7 @@ export interface WebhookAttemptsTable {
 export interface FeedbackTable {
   id: string;
   lead_id: string;
-  /** accepted, rejected, contacted, opportunity, won, lost. */
-  type: string;
+  type: FeedbackType;
   reason: string | null;
   note: string | null;
   by_user: string | null;
@@ -78,11 +109,10 @@ export interface LeadsTable {
   site_id: string;
   /** Normalised: trimmed and lowercased. */
   email: string;
-  /** JSON LeadTraits. */
-  traits: string;
-  stage: string;
-  /** JSON ScoreState: what incremental scoring carries between events. */
-  score_state: string;
+  traits: Json<LeadTraits>;
+  stage: Stage;
+  /** What incremental scoring carries between events. */
+  score_state: Json<ScoreState>;
   rule_version: string;
   /** Engagement before decay and cap, as of `engagement_at`: decayed at read time. */
   engagement: number;
@@ -118,8 +148,7 @@ export interface IdentityLogTable {
   visitor_id: string | null;
   lead_id: string;
   other_lead_id: string | null;
-  /** linked, switched, refused, merged. */
-  kind: string;
+  kind: IdentityKind;
   detail: string;
   at: number;
 }
@@ -136,13 +165,12 @@ export interface ScoreHitsTable {
 export interface StageChangesTable {
   id: string;
   lead_id: string;
-  from_stage: string;
-  to_stage: string;
+  from_stage: Stage;
+  to_stage: Stage;
   at: number;
   /** What moved it: `threshold:mql`, `rule:<id>`, `form:<name>`, `rescore:<version>`, … */
   cause: string;
-  /** `scoring`, `api`, `rescore`. */
-  source: string;
+  source: ChangeSource;
   engagement: number;
   fit: number;
   rule_version: string;
@@ -153,8 +181,8 @@ export interface SessionsTable {
   session_id: string;
   visitor_id: string;
   started_at: number;
-  /** JSON campaign of the visit, or null for a direct visit. */
-  campaign: string | null;
+  /** The visit's campaign, or null for a direct visit. */
+  campaign: Json<Campaign> | null;
 }
 
 export interface EventsTable {
@@ -163,7 +191,7 @@ export interface EventsTable {
   id: string;
   visitor_id: string;
   session_id: string;
-  type: string;
+  type: EventType;
   name: string | null;
   /** Event time on the server's clock (client time corrected for skew). */
   ts: number;
@@ -175,14 +203,12 @@ export interface EventsTable {
   path: string;
   referrer: string | null;
   title: string | null;
-  stage: string | null;
+  stage: FunnelStage | null;
   category: string | null;
-  /** JSON object or null. */
-  campaign: string | null;
-  /** JSON object or null. */
-  props: string | null;
-  /** JSON object of lead traits (form and identify events) or null. */
-  traits: string | null;
+  campaign: Json<Campaign> | null;
+  props: Json<Record<string, PropValue>> | null;
+  /** Lead traits (form and identify events). */
+  traits: Json<LeadTraits> | null;
 }
 
 export interface VisitorsTable {
@@ -198,8 +224,11 @@ export interface VisitorsTable {
   pageviews_middle: number;
   pageviews_bottom: number;
   updated_at: number;
-  /** JSON ScoreState of the visitor's own (anonymous) engagement, or null before any. */
-  score_state: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The visitor's own (anonymous) engagement state, or null before any. */
+  score_state: ColumnType<Json<ScoreState> | null, Json<ScoreState> | null | undefined, Json<ScoreState> | null>;
   engagement: ColumnType<number, number | undefined, number>;
   engagement_at: ColumnType<number, number | undefined, number>;
+  /** Start (server time, UTC midnight) of the day `day_events` counts: the per-day cap. */
+  day_start: ColumnType<number, number | undefined, number>;
+  day_events: ColumnType<number, number | undefined, number>;
 }

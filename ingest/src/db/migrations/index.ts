@@ -8,6 +8,7 @@ import { webhooks } from './006_webhooks.js';
 import { identity } from './007_identity.js';
 import { mergedIndex } from './008_merged_index.js';
 import { retentionIndexes } from './009_retention_indexes.js';
+import { writePath } from './010_write_path.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '007_identity': identity,
   '008_merged_index': mergedIndex,
   '009_retention_indexes': retentionIndexes,
+  '010_write_path': writePath,
 };
