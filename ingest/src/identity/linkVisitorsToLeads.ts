@@ -1,0 +1,158 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { toJson } from '../db/json.js';
+import type { Database, IdentityLogTable, LeadsTable, LeadVisitorsTable, PastLinksTable } from '../db/schema.js';
+import { newId } from '../ids.js';
+import { survivorOf, type Lead, type LeadStageChange } from '../leads/leadStore.js';
+import { normaliseEmail } from '../leads/email.js';
+import { emptyState, type ScoredEvent, type Scorer } from '../scoring/engine.js';
+
+/** A lead with this many browsers and devices is most likely a shared or scripted address. */
+export const MAX_VISITORS_PER_LEAD = 50;
+
+/** An event that says who the visitor is: a form or identify with a plausible email. */
+export interface IdentityEvent {
+  event: ScoredEvent;
+  visitorId: string;
+  email: string;
+}
+
+export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts'>;
+
+/**
+ * The events of a batch that name a person (normalised email), in scoring order. Junk and
+ * malformed emails name nobody (`normaliseEmail`).
+ *
+ * @example
+ * const identities = identityEvents(events, visitorOf);
+ */
+export function identityEvents(events: ScoredEvent[], visitorOf: (e: ScoredEvent) => string): IdentityEvent[] {
+  return events.flatMap((event) => {
+    if (event.type !== 'form' && event.type !== 'identify') return [];
+    const email = normaliseEmail(event.traits?.email);
+    return email ? [{ event, visitorId: visitorOf(event), email }] : [];
+  });
+}
+
+/**
+ * Finds the lead of every email, creating those seen for the first time. Creation is
+ * idempotent: `ON CONFLICT DO NOTHING` on (site, email), so concurrent first forms with one
+ * email, in this process or another, make one lead. Returns lead ids by email and the
+ * visitor → lead changes of the leads this call created. Takes no locks on existing leads: the
+ * caller locks every lead it will change at once, in id order.
+ *
+ * @example
+ * const { leadIdOf, created } = await findOrCreateLeads(trx, 'demo', scorer, identities, Date.now());
+ */
+export async function findOrCreateLeads(trx: Kysely<Database>, site: string, scorer: Scorer, identities: IdentityEvent[], now: number) {
+  const leadIdOf = new Map<string, string>();
+  const created: LeadStageChange[] = [];
+  if (!identities.length) return { leadIdOf, created };
+  const emails = [...new Set(identities.map((i) => i.email))].sort();
+  const byEmail = async (list: string[]) => {
+    for (const row of await trx.selectFrom('leads').select(['id', 'email']).where('site_id', '=', site).where('email', 'in', list).execute()) leadIdOf.set(row.email, row.id);
+  };
+  await byEmail(emails);
+  const missing = emails.filter((e) => !leadIdOf.has(e));
+  if (!missing.length) return { leadIdOf, created };
+  const firstOf = new Map<string, IdentityEvent>();
+  for (const i of identities) if (!firstOf.has(i.email)) firstOf.set(i.email, i);
+  const rows: Insertable<LeadsTable>[] = missing.map((email) => ({
+    id: newId('ld'),
+    site_id: site,
+    email,
+    traits: toJson(firstOf.get(email)!.event.traits ?? {}),
+    stage: 'lead',
+    score_state: toJson(emptyState()),
+    rule_version: scorer.version,
+    engagement: 0,
+    engagement_at: 0,
+    fit: 0,
+    created_at: now,
+    updated_at: now,
+    merged_into: null,
+  }));
+  const inserted = await trx
+    .insertInto('leads')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['site_id', 'email']).doNothing())
+    .returning(['id', 'email'])
+    .execute();
+  for (const row of inserted) {
+    leadIdOf.set(row.email, row.id);
+    const first = firstOf.get(row.email)!.event;
+    created.push({ leadId: row.id, from: 'visitor', to: 'lead', at: first.ts, cause: `${first.type}:${first.name ?? 'identify'}`, engagement: 0, fit: 0, source: 'scoring', ruleVersion: scorer.version });
+  }
+  // Emails another writer created meanwhile: theirs is the lead.
+  const raced = missing.filter((e) => !leadIdOf.has(e));
+  if (raced.length) await byEmail(raced);
+  return { leadIdOf, created };
+}
+
+/**
+ * Links visitors to the leads their forms name, in event order, under the locks the caller
+ * holds (the visitors' rows and the leads'). The guardrails:
+ * - a browser already linked to lead A that gives email B (a shared computer) is linked to B
+ *   from that event on; A keeps everything before it, and the switch is logged;
+ * - two known leads are never merged by a link (only the merge API does that);
+ * - a lead with MAX_VISITORS_PER_LEAD browsers takes no more, and says why in the log.
+ * Writes in one statement per table. Returns the leads whose events changed (to be replayed).
+ *
+ * @example
+ * const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now });
+ */
+export async function linkVisitorsToLeads(
+  trx: Kysely<Database>,
+  { site, identities, leadIdOf, leads, links, now }: { site: string; identities: IdentityEvent[]; leadIdOf: Map<string, string>; leads: Map<string, Lead>; links: Map<string, Link>; now: number },
+): Promise<Set<string>> {
+  const relinked = new Set<string>();
+  if (!identities.length) return relinked;
+  const targetIds = [...new Set(identities.map((i) => survivorOf(leads, leadIdOf.get(i.email)!)?.id).filter((id): id is string => !!id))];
+  const counts = new Map<string, number>();
+  if (targetIds.length) {
+    const rows = await trx.selectFrom('lead_visitors').select(['lead_id', (eb) => eb.fn.countAll<number>().as('n')]).where('lead_id', 'in', targetIds).groupBy('lead_id').execute();
+    for (const r of rows) counts.set(r.lead_id, Number(r.n));
+  }
+  const changedLinks = new Map<string, Selectable<LeadVisitorsTable>>();
+  const pastLinks: PastLinksTable[] = [];
+  const log: IdentityLogTable[] = [];
+  const entry = (e: Omit<IdentityLogTable, 'id' | 'site_id'>) => log.push({ id: newId('id'), site_id: site, ...e });
+
+  for (const { event, visitorId, email } of identities) {
+    const lead = survivorOf(leads, leadIdOf.get(email) ?? '');
+    if (!lead) continue;
+    const link = links.get(visitorId);
+    if (link?.lead_id === lead.id) continue;
+    const count = counts.get(lead.id) ?? 0;
+    if (count >= MAX_VISITORS_PER_LEAD) {
+      entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'refused', detail: `the lead already has ${MAX_VISITORS_PER_LEAD} browsers: not linking more`, at: event.ts });
+      continue;
+    }
+    let next: Selectable<LeadVisitorsTable>;
+    if (link) {
+      // A shared computer: the earlier lead keeps its past, the new one gets what follows.
+      pastLinks.push({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: event.ts });
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now };
+      entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: link.lead_id, kind: 'switched', detail: `this browser was linked to ${link.lead_id}; from this event on it counts for ${lead.id}`, at: event.ts });
+      counts.set(link.lead_id, (counts.get(link.lead_id) ?? 1) - 1);
+      relinked.add(link.lead_id);
+    } else {
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: 0, linked_at: now };
+      entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'linked', detail: `linked by ${event.type} ${event.name ?? ''}`.trim(), at: event.ts });
+    }
+    counts.set(lead.id, count + 1);
+    links.set(visitorId, next);
+    changedLinks.set(visitorId, next);
+    relinked.add(lead.id);
+  }
+
+  if (changedLinks.size) {
+    await trx
+      .insertInto('lead_visitors')
+      .values([...changedLinks.values()])
+      .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ lead_id: eb.ref('excluded.lead_id'), from_ts: eb.ref('excluded.from_ts'), linked_at: eb.ref('excluded.linked_at') })))
+      .execute();
+  }
+  if (pastLinks.length) await trx.insertInto('past_links').values(pastLinks).execute();
+  if (log.length) await trx.insertInto('identity_log').values(log).execute();
+  return relinked;
+}

@@ -1,0 +1,149 @@
+import type { Kysely, Selectable } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { fromJson, toJson } from '../db/json.js';
+import type { ChangeSource, Database, LeadsTable } from '../db/schema.js';
+import { changeId } from '../ids.js';
+import type { RuleHit, ScoredEvent, ScoreState, Scorer } from '../scoring/engine.js';
+import type { Stage } from '../scoring/lifecycle.js';
+import { toScoredEvent, type StageChange } from '../scoring/runLead.js';
+import { enqueueStageChanges } from '../webhooks/outbox.js';
+
+export type Lead = Selectable<LeadsTable>;
+
+/** A stage change of one lead, as stored and as the outbox reports it. */
+export interface LeadStageChange extends StageChange {
+  leadId: string;
+  source: ChangeSource;
+  ruleVersion: string;
+}
+
+export const leadSubject = (leadId: string) => `lead:${leadId}`;
+export const visitorSubject = (site: string, visitorId: string) => `visitor:${site}:${visitorId}`;
+
+/** Rows a multi-row statement takes at once: well under both dialects' bound-parameter limits. */
+const CHUNK = 500;
+const chunks = <T>(rows: T[], size = CHUNK) => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+
+/**
+ * Reads leads and, on PostgreSQL, locks them until the transaction ends, always in id order, so
+ * that concurrent writers (in this process or another) queue instead of losing updates or
+ * deadlocking. A merged lead's survivor is locked too.
+ *
+ * @example
+ * const leads = await lockLeads(trx, ['ld_a', 'ld_b']);
+ */
+export async function lockLeads(trx: Kysely<Database>, ids: Iterable<string>): Promise<Map<string, Lead>> {
+  const found = new Map<string, Lead>();
+  let wanted = [...new Set(ids)].sort();
+  const locking = isPostgres(trx);
+  for (let hops = 0; wanted.length && hops < 10; hops++) {
+    let q = trx.selectFrom('leads').selectAll().where('id', 'in', wanted).orderBy('id');
+    if (locking) q = q.forUpdate();
+    const rows = await q.execute();
+    for (const row of rows) found.set(row.id, row);
+    wanted = [...new Set(rows.flatMap((r) => (r.merged_into && !found.has(r.merged_into) ? [r.merged_into] : [])))].sort();
+  }
+  return found;
+}
+
+/** The lead a lead id stands for now: itself, or the lead it was merged into. */
+export function survivorOf(leads: Map<string, Lead>, id: string): Lead | undefined {
+  let lead = leads.get(id);
+  for (let hops = 0; lead?.merged_into && hops < 10; hops++) lead = leads.get(lead.merged_into);
+  return lead;
+}
+
+/** Every event that counts for a lead, in scoring order: each linked visitor's events from its link's start, and those of earlier links within their time ranges. `limit` stops reading early. */
+export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; site_id: string }, limit?: number): Promise<ScoredEvent[]> {
+  const current = await trx.selectFrom('lead_visitors').select(['visitor_id', 'from_ts']).where('lead_id', '=', lead.id).execute();
+  const past = await trx.selectFrom('past_links').select(['visitor_id', 'from_ts', 'until_ts']).where('lead_id', '=', lead.id).execute();
+  if (!current.length && !past.length) return [];
+  let q = trx
+    .selectFrom('events')
+    .selectAll()
+    .where('site_id', '=', lead.site_id)
+    .where((eb) =>
+      eb.or([
+        ...current.map((l) => eb.and([eb('visitor_id', '=', l.visitor_id), eb('ts', '>=', l.from_ts)])),
+        ...past.map((l) => eb.and([eb('visitor_id', '=', l.visitor_id), eb('ts', '>=', l.from_ts), eb('ts', '<', l.until_ts)])),
+      ]),
+    )
+    .orderBy('ts')
+    .orderBy('id');
+  if (limit !== undefined) q = q.limit(limit);
+  return (await q.execute()).map(toScoredEvent);
+}
+
+/** Every event of one visitor, in scoring order; `limit` stops reading early. */
+export async function eventsOfVisitor(trx: Kysely<Database>, site: string, visitorId: string, limit?: number): Promise<ScoredEvent[]> {
+  let q = trx.selectFrom('events').selectAll().where('site_id', '=', site).where('visitor_id', '=', visitorId).orderBy('ts').orderBy('id');
+  if (limit !== undefined) q = q.limit(limit);
+  return (await q.execute()).map(toScoredEvent);
+}
+
+/** Stores rule hits in multi-row statements; a hit stored before (a retry) is kept once. */
+export async function insertHits(trx: Kysely<Database>, hits: Array<RuleHit & { subject: string }>) {
+  for (const chunk of chunks(hits)) {
+    await trx
+      .insertInto('score_hits')
+      .values(chunk.map((h) => ({ subject: h.subject, event_id: h.eventId, rule_id: h.ruleId, points: h.points, ts: h.ts })))
+      .onConflict((oc) => oc.columns(['subject', 'event_id', 'rule_id']).doNothing())
+      .execute();
+  }
+}
+
+/** When sales last sent the lead back to nurture. */
+export async function recycledSince(trx: Kysely<Database>, leadId: string): Promise<number> {
+  const change = await trx.selectFrom('stage_changes').select('at').where('lead_id', '=', leadId).where('to_stage', '=', 'recycled').orderBy('at', 'desc').limit(1).executeTakeFirst();
+  return change?.at ?? 0;
+}
+
+/**
+ * Records stage changes and, in the same transaction, hands them to the webhook outbox: a
+ * change and its deliveries commit together, before anything is sent.
+ *
+ * @example
+ * await recordStageChanges(trx, [{ leadId, from: 'lead', to: 'mql', at, cause: 'threshold:mql', engagement: 40, fit: 15, source: 'scoring', ruleVersion }], Date.now());
+ */
+export async function recordStageChanges(trx: Kysely<Database>, changes: LeadStageChange[], now: number) {
+  if (!changes.length) return;
+  for (const chunk of chunks(changes)) {
+    await trx
+      .insertInto('stage_changes')
+      .values(chunk.map((c) => ({ id: changeId(c.at), lead_id: c.leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source: c.source, engagement: c.engagement, fit: c.fit, rule_version: c.ruleVersion })))
+      .execute();
+  }
+  await enqueueStageChanges(trx, changes, now);
+}
+
+/** A lead's row after scoring: state, scores as stored (before decay), stage and traits. */
+export function scoredLead(lead: Lead, scorer: Scorer, state: ScoreState, stage: Stage, now: number): Lead {
+  const fit = scorer.fitHits(state.traits).reduce((a, h) => a + h.points, 0);
+  const traits = { ...fromJson(lead.traits), ...state.traits };
+  return { ...lead, score_state: toJson(state), engagement: state.engagement, engagement_at: state.at, fit, stage, traits: toJson(traits), rule_version: scorer.version, updated_at: now };
+}
+
+/**
+ * Writes scored leads back in one statement per chunk (an upsert of rows that exist: the one
+ * multi-row update both dialects spell alike). The caller holds their locks.
+ */
+export async function saveLeads(trx: Kysely<Database>, leads: Lead[]) {
+  for (const chunk of chunks(leads)) {
+    await trx
+      .insertInto('leads')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          score_state: eb.ref('excluded.score_state'),
+          engagement: eb.ref('excluded.engagement'),
+          engagement_at: eb.ref('excluded.engagement_at'),
+          fit: eb.ref('excluded.fit'),
+          stage: eb.ref('excluded.stage'),
+          traits: eb.ref('excluded.traits'),
+          rule_version: eb.ref('excluded.rule_version'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+}

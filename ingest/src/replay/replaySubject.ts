@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { toJson } from '../db/json.js';
+import type { ChangeSource, Database } from '../db/schema.js';
+import {
+  eventsOfLead,
+  eventsOfVisitor,
+  insertHits,
+  leadSubject,
+  recordStageChanges,
+  recycledSince,
+  saveLeads,
+  scoredLead,
+  visitorSubject,
+  type Lead,
+  type LeadStageChange,
+} from '../leads/leadStore.js';
+import { emptyState, type ScoredEvent, type ScoreState, type Scorer } from '../scoring/engine.js';
+import type { Stage } from '../scoring/lifecycle.js';
+import { runLead, type StageChange } from '../scoring/runLead.js';
+
+const rank = (s: Stage) => ['lead', 'mql', 'sql'].indexOf(s);
+
+/**
+ * Scores a lead from scratch: every event of every visitor linked to it, in time order. Used
+ * when a visitor is linked (its anonymous history counts at once, in order), when an event
+ * arrives older than the lead's last one, and when the rules change. With `allowDown` a stage
+ * that scoring owns (lead, MQL) becomes whatever the replay gives, down as well as up; stages
+ * set by sales (SQL and beyond, recycled, disqualified) stay. The caller holds the lead's lock.
+ *
+ * @example
+ * const { from, to } = await replayLead(trx, scorer, lead, Date.now(), { source: 'rescore', allowDown: true });
+ */
+export async function replayLead(
+  trx: Kysely<Database>,
+  scorer: Scorer,
+  lead: Lead,
+  now: number,
+  { source = 'scoring', allowDown = false, events: given }: { source?: ChangeSource; allowDown?: boolean; events?: ScoredEvent[] } = {},
+) {
+  const events = given ?? (await eventsOfLead(trx, lead));
+  const replayed = runLead(scorer, { state: emptyState(), stage: 'lead' }, events);
+  const current = lead.stage;
+  let stage = current;
+  let changes: StageChange[] = [];
+  if (current === 'lead' || current === 'mql') {
+    // Scoring owns these stages: forward only, or wherever new rules put it on a rescore.
+    if (rank(replayed.stage) > rank(current)) {
+      changes = replayed.changes.filter((c) => rank(c.to) > rank(current)).map((c) => ({ ...c, from: c.from === 'lead' && current === 'mql' ? 'mql' : c.from }));
+      stage = replayed.stage;
+    } else if (allowDown && replayed.stage !== current) {
+      const scores = scorer.scoresAt(replayed.state, now);
+      changes = [{ from: current, to: replayed.stage, at: now, cause: source === 'rescore' ? `rescore:${scorer.version}` : 'replay', engagement: scores.engagement, fit: scores.fit }];
+      stage = replayed.stage;
+    }
+  } else if (current === 'recycled') {
+    // Only what happened after sales recycled it can qualify it again.
+    const again = runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt: await recycledSince(trx, lead.id) }, events);
+    changes = again.changes;
+    stage = again.stage;
+  }
+  const subject = leadSubject(lead.id);
+  await trx.deleteFrom('score_hits').where('subject', '=', subject).execute();
+  await insertHits(trx, replayed.hits.map((h) => ({ ...h, subject })));
+  await recordStageChanges(trx, changes.map((c): LeadStageChange => ({ ...c, leadId: lead.id, source, ruleVersion: scorer.version })), now);
+  await saveLeads(trx, [scoredLead(lead, scorer, replayed.state, stage, now)]);
+  return { from: current, to: stage, events: events.length, changes: changes.length };
+}
+
+/**
+ * Re-scores one visitor's own (anonymous) engagement from its stored events and stores it.
+ *
+ * @example
+ * const state = await replayVisitor(trx, scorer, 'demo', 'v_123');
+ */
+export async function replayVisitor(trx: Kysely<Database>, scorer: Scorer, site: string, visitorId: string, given?: ScoredEvent[]): Promise<ScoreState> {
+  const { state, hits } = runLead(scorer, { state: emptyState(), stage: 'visitor' }, given ?? (await eventsOfVisitor(trx, site, visitorId)));
+  const subject = visitorSubject(site, visitorId);
+  await trx.deleteFrom('score_hits').where('subject', '=', subject).execute();
+  await insertHits(trx, hits.map((h) => ({ ...h, subject })));
+  await trx.updateTable('visitors').set({ score_state: toJson(state), engagement: state.engagement, engagement_at: state.at }).where('site_id', '=', site).where('visitor_id', '=', visitorId).execute();
+  return state;
+}
+
+/**
+ * Replays one queued subject under its lock (taken here, in a transaction of its own), so live
+ * traffic for the same lead or visitor waits for it instead of interleaving.
+ */
+export async function replayQueuedSubject(db: Kysely<Database>, scorer: Scorer, item: { kind: 'lead' | 'visitor'; site_id: string; subject_id: string }, now: number) {
+  return db.transaction().execute(async (trx) => {
+    if (item.kind === 'visitor') {
+      let q = trx.selectFrom('visitors').select('visitor_id').where('site_id', '=', item.site_id).where('visitor_id', '=', item.subject_id);
+      if (isPostgres(trx)) q = q.forUpdate();
+      if (!(await q.executeTakeFirst())) return 0;
+      await replayVisitor(trx, scorer, item.site_id, item.subject_id);
+      return 1;
+    }
+    let q = trx.selectFrom('leads').selectAll().where('id', '=', item.subject_id);
+    if (isPostgres(trx)) q = q.forUpdate();
+    const lead = await q.executeTakeFirst();
+    if (!lead || lead.merged_into) return 0;
+    await replayLead(trx, scorer, lead, now);
+    return 1;
+  });
+}
