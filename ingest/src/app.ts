@@ -14,6 +14,8 @@ import { createAdminRoute } from './admin/adminRoute.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { createWebhooksRoute } from './webhooks/webhooksRoute.js';
 import { createReportsRoute } from './reports/reportsRoute.js';
+import { createEventWriter, type EventWriter } from './pipeline/createEventWriter.js';
+import type { ReplayWorker } from './replay/createReplayWorker.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -26,6 +28,10 @@ export interface AppOptions {
   now?: () => number;
   /** Sends webhook deliveries; kicked right after a stage change commits. */
   dispatcher?: WebhookDispatcher;
+  /** Replays long histories off the request path; kicked right after a commit queues one. */
+  replayer?: ReplayWorker;
+  /** The write pipeline (group commit); one is made for the app when not given. */
+  writer?: EventWriter;
 }
 
 /**
@@ -35,10 +41,20 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: AppOptions) {
+export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, replayer, writer }: AppOptions) {
   const app = new Hono();
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
-  const scorers = new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));
+  const scorers = createScorers(config);
+  const events =
+    writer ??
+    createEventWriter({
+      db,
+      scorers,
+      onCommitted: ({ stageChanges, queuedReplays }) => {
+        if (stageChanges) void dispatcher?.kick();
+        if (queuedReplays) void replayer?.kick();
+      },
+    });
 
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -55,7 +71,7 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: Ap
       maxAge: 86400,
     }),
   );
-  app.route('/v1/collect', createCollectRoute({ db, config, scorers, now, onCommitted: () => void dispatcher?.kick() }));
+  app.route('/v1/collect', createCollectRoute({ config, writer: events, now }));
 
   app.use('/v1/visitors/*', requireSecretKey(secretKey));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));
@@ -71,3 +87,11 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher }: Ap
   app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
   return app;
 }
+
+/**
+ * One scorer a site, compiled from its rules.
+ *
+ * @example
+ * const scorers = createScorers(config);
+ */
+export const createScorers = (config: LeadbeamConfig) => new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));

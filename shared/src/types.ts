@@ -97,5 +97,6 @@ export interface CollectResult {
   accepted: number;
   duplicates: number;
   ignored?: number;
-  rejected: Array<{ index: number; id?: string; error: string }>;
+  /** Events refused, each with the field at fault (when one is) and a message that starts with it. */
+  rejected: Array<{ index: number; id?: string; field?: string; error: string }>;
 }

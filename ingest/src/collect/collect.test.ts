@@ -44,7 +44,7 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     const body = await res.json();
     expect(body.accepted).toBe(1);
     expect(body.rejected).toHaveLength(2);
-    expect(body.rejected[0]).toMatchObject({ index: 0, id: badVisit.id });
+    expect(body.rejected[0]).toMatchObject({ index: 0, id: badVisit.id, field: 'visit' });
     expect(body.rejected[0].error).toMatch(/^visit:/);
     expect(body.rejected[1]).toMatchObject({ index: 2 });
     expect(body.rejected[1].error).toMatch(/^type:/);
@@ -60,20 +60,20 @@ describeEachDialect('POST /v1/collect', (getDb) => {
   it('answers 400 with a clear message for a malformed body', async () => {
     const notJson = await postBatch(app(), '{"site": "demo", ');
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatch(/not valid JSON/);
+    expect((await notJson.json()).error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/not valid JSON/) });
 
     const noEvents = await postBatch(app(), JSON.stringify({ site: 'demo', sentAt: Date.now() }));
     expect(noEvents.status).toBe(400);
-    expect((await noEvents.json()).error).toMatch(/^events:/);
+    expect((await noEvents.json()).error).toMatchObject({ code: 'invalid_request', field: 'events', message: expect.stringMatching(/^events:/) });
 
     const noSentAt = await postBatch(app(), JSON.stringify({ site: 'demo', events: [makeEvent()] }));
-    expect((await noSentAt.json()).error).toMatch(/^sentAt:/);
+    expect((await noSentAt.json()).error).toMatchObject({ field: 'sentAt', message: expect.stringMatching(/^sentAt:/) });
   });
 
   it('answers 404 for an unknown site key, naming the field', async () => {
     const res = await postBatch(app(), { site: 'nope', events: [makeEvent()] });
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatch(/^site: unknown site key "nope"/);
+    expect((await res.json()).error).toMatchObject({ code: 'not_found', field: 'site', message: expect.stringMatching(/^site: unknown site key "nope"/) });
   });
 
   it('answers 413 for a body over the documented limit and stores nothing', async () => {
@@ -82,7 +82,7 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     const events = Array.from({ length: Math.ceil(MAX_BATCH_BYTES / 2000) + 50 }, () => ({ ...huge, id: newId() }));
     const res = await postBatch(app(), { events: events.slice(0, 500) });
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toMatch(/larger than/);
+    expect((await res.json()).error).toMatchObject({ code: 'payload_too_large', message: expect.stringMatching(/larger than/) });
     expect(Number(await countEvents(visitorId))).toBe(0);
   });
 
@@ -116,7 +116,7 @@ describeEachDialect('POST /v1/collect', (getDb) => {
   it('refuses a browser origin the site does not allow, and lets server-side senders through', async () => {
     const res = await postBatch(app(), { events: [makeEvent()] }, { Origin: 'https://evil.example' });
     expect(res.status).toBe(403);
-    expect((await res.json()).error).toMatch(/origin https:\/\/evil.example is not allowed/);
+    expect((await res.json()).error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/origin https:\/\/evil.example is not allowed/) });
     const other = await postBatch(app(), { site: 'other', events: [makeEvent()] }, { Origin: DEMO_ORIGIN });
     expect(other.status).toBe(403);
     const serverSide = app().request('/v1/collect', {

@@ -1,39 +1,36 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isbot } from 'isbot';
-import type { Kysely } from 'kysely';
 import {
   MAX_BATCH_BYTES,
   MAX_EVENT_BYTES,
   describeZodError,
   eventBatchEnvelopeSchema,
   trackedEventSchema,
+  type ValidEvent,
 } from '../../../shared/src/schemas.js';
+import { dropSensitiveValues } from '../../../shared/src/sensitive.js';
 import type { CollectResult } from '../../../shared/src/types.js';
-import type { ValidEvent } from '../../../shared/src/schemas.js';
-import { campaignOf } from './campaign.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
-import type { Database, EventsTable } from '../db/schema.js';
-import { dropSensitiveValues } from '../../../sdk/src/sensitive.js';
-import { correctClockSkew } from './correctClockSkew.js';
-import { storeEvents } from './storeEvents.js';
-import type { Scorer } from '../scoring/engine.js';
-import { scoreNewEvents } from '../scoring/scoreEvents.js';
+import { toJsonOrNull } from '../db/json.js';
+import type { EventsTable } from '../db/schema.js';
+import { ApiError } from '../http/apiError.js';
+import type { EventWriter } from '../pipeline/createEventWriter.js';
+import { campaignOf } from './campaign.js';
+import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
+import { unstorable } from './unstorable.js';
 
 export interface CollectOptions {
-  db: Kysely<Database>;
   config: LeadbeamConfig;
-  scorers: Map<string, Scorer>;
+  /** Where validated events go; a 2xx is only sent once it has committed them. */
+  writer: EventWriter;
   now?: () => number;
-  /** Called after events are committed (to send webhooks at once). */
-  onCommitted?: () => void;
 }
 
 type Site = SiteConfig & {
   classifyPage: ReturnType<typeof createPageClassifier>;
   countsAsDownload: (e: ValidEvent) => boolean;
-  scorer: Scorer;
 };
 
 /**
@@ -49,19 +46,19 @@ function createDownloadFilter(types: string[]) {
   };
 }
 
+const fieldOf = (message: string) => /^([\w.]+): /.exec(message)?.[1];
+
 /**
  * `POST /v1/collect`: takes a batch of events as JSON or `text/plain` JSON (what sendBeacon
- * sends), keeps every valid event once, and answers 2xx only after they are committed.
+ * sends), checks each event on its own (a bad one never costs the good ones beside it), hands
+ * the valid ones to the write pipeline and answers 2xx only after they are committed.
  *
  * @example
- * app.route('/v1/collect', createCollectRoute({ db, config }));
+ * app.route('/v1/collect', createCollectRoute({ config, writer }));
  */
-export function createCollectRoute({ db, config, scorers, now = Date.now, onCommitted }: CollectOptions) {
+export function createCollectRoute({ config, writer, now = Date.now }: CollectOptions) {
   const sites = new Map<string, Site>(
-    config.sites.map((s) => [
-      s.key,
-      { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads), scorer: scorers.get(s.key)! },
-    ]),
+    config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads) }]),
   );
   const app = new Hono();
 
@@ -69,7 +66,9 @@ export function createCollectRoute({ db, config, scorers, now = Date.now, onComm
     '/',
     bodyLimit({
       maxSize: MAX_BATCH_BYTES,
-      onError: (c) => c.json({ error: `body is larger than ${MAX_BATCH_BYTES} bytes; send smaller batches` }, 413),
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `body is larger than ${MAX_BATCH_BYTES} bytes; send smaller batches`);
+      },
     }),
     async (c) => {
       const receivedAt = now();
@@ -77,58 +76,53 @@ export function createCollectRoute({ db, config, scorers, now = Date.now, onComm
       try {
         body = JSON.parse(await c.req.text());
       } catch {
-        return c.json({ error: 'body is not valid JSON: expected {"site", "sentAt", "events": [...]}' }, 400);
+        throw new ApiError(400, 'invalid_request', 'body is not valid JSON: expected {"site", "sentAt", "events": [...]}');
       }
       const envelope = eventBatchEnvelopeSchema.safeParse(body);
-      if (!envelope.success) return c.json({ error: describeZodError(envelope.error) }, 400);
+      if (!envelope.success) throw ApiError.fromZod(envelope.error);
       const { site: siteKey, sentAt, events } = envelope.data;
 
       const site = sites.get(siteKey);
-      if (!site) return c.json({ error: `site: unknown site key "${siteKey}"` }, 404);
+      if (!site) throw new ApiError(404, 'not_found', `site: unknown site key "${siteKey}"`, { field: 'site' });
       const origin = c.req.header('origin');
       if (origin && !site.allowedOrigins.includes(origin)) {
-        return c.json({ error: `origin ${origin} is not allowed for site "${siteKey}"` }, 403);
+        throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${siteKey}"`);
       }
       if (site.ignoreBots && isbot(c.req.header('user-agent') ?? '')) {
         return c.json({ accepted: 0, duplicates: 0, ignored: events.length, rejected: [] } satisfies CollectResult, 202);
       }
 
       const rejected: CollectResult['rejected'] = [];
+      const reject = (index: number, id: string | undefined, error: string, field = fieldOf(error)) => rejected.push({ index, id, field, error });
       let ignored = 0;
       const rows: EventsTable[] = [];
+      const indexOf = new Map<string, number>();
       events.forEach((raw, index) => {
         const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
-        if (JSON.stringify(raw).length > MAX_EVENT_BYTES) {
-          rejected.push({ index, id, error: `event is larger than ${MAX_EVENT_BYTES} bytes` });
-          return;
-        }
+        // Depth first: measuring a 5,000-level object by serialising it would overflow the stack.
+        const bad = unstorable(raw);
+        if (bad) return reject(index, id, `${bad.field}: ${bad.problem}`, bad.field);
+        if (JSON.stringify(raw).length > MAX_EVENT_BYTES) return reject(index, id, `event is larger than ${MAX_EVENT_BYTES} bytes`);
         const parsed = trackedEventSchema.safeParse(raw);
-        if (!parsed.success) {
-          rejected.push({ index, id, error: describeZodError(parsed.error) });
-          return;
-        }
+        if (!parsed.success) return reject(index, id, describeZodError(parsed.error));
+        const late = eventTimeProblem({ clientTs: parsed.data.ts, sentAt });
+        if (late) return reject(index, id, late);
         if (!site.countsAsDownload(parsed.data)) {
           ignored++;
           return;
         }
+        indexOf.set(parsed.data.id, index);
         rows.push(toRow(site, parsed.data, { sentAt, receivedAt }));
       });
 
       if (rows.length === 0) {
-        const result: CollectResult = { accepted: 0, duplicates: 0, ignored, rejected };
-        return rejected.length ? c.json(result, 400) : c.json(result, 202);
+        const result: CollectResult = { accepted: 0, duplicates: 0, ...(ignored && { ignored }), rejected };
+        return c.json(result, rejected.length ? 400 : 202);
       }
-      let stored;
-      try {
-        stored = await storeEvents(db, rows, (trx, inserted) => scoreNewEvents(trx, site.scorer, site.key, inserted, receivedAt));
-      } catch (err) {
-        console.error('leadbeam: storing events failed', err);
-        // 503 tells the script to keep the events and retry; nothing was committed.
-        return c.json({ error: 'storage is unavailable; nothing was stored, retry later' }, 503, { 'Retry-After': '5' });
-      }
-      const { inserted, duplicates } = stored;
-      if (inserted.length) onCommitted?.();
-      return c.json({ accepted: inserted.length, duplicates, ...(ignored && { ignored }), rejected } satisfies CollectResult, 200);
+      const outcome = await writer.submit({ rows, receivedAt });
+      for (const r of outcome.refused) reject(indexOf.get(r.id) ?? -1, r.id, r.error, r.field);
+      rejected.sort((a, b) => a.index - b.index);
+      return c.json({ accepted: outcome.accepted, duplicates: outcome.duplicates, ...(ignored && { ignored }), rejected } satisfies CollectResult, 200);
     },
   );
   return app;
@@ -155,9 +149,9 @@ function toRow(site: Site, e: ValidEvent, { sentAt, receivedAt }: { sentAt: numb
     stage: page.stage ?? null,
     category: page.category ?? null,
     // The event's own campaign; events without one get their visit's when stored.
-    campaign: jsonOrNull({ ...e.campaign, ...campaignOf(e.url, e.referrer) }),
-    props: jsonOrNull(e.props && dropSensitiveValues(e.props)),
-    traits: jsonOrNull(e.traits),
+    campaign: toJsonOrNull({ ...e.campaign, ...campaignOf(e.url, e.referrer) }),
+    props: toJsonOrNull(e.props && dropSensitiveValues(e.props)),
+    traits: toJsonOrNull(e.traits),
   };
 }
 
@@ -167,8 +161,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-function jsonOrNull(value: object | undefined): string | null {
-  return value && Object.keys(value).length ? JSON.stringify(value) : null;
 }

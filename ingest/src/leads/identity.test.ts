@@ -23,7 +23,7 @@ describeEachDialect('identity', (getDb) => {
     const v = 'v_' + newId();
     const t0 = Date.now() - 5 * DAY;
     // Two visits (the second a returning one), pricing twice in one visit (once per visit), then the form.
-    await send(t0 + DAY, [view(v, t0, 1, '/pricing'), view(v, t0 + 1000, 1, '/pricing'), view(v, t0 + 2 * DAY, 2, '/'), view(v, t0 + 2 * DAY + 1000, 2, '/pricing')]);
+    await send(t0 + 2 * DAY + 2000, [view(v, t0, 1, '/pricing'), view(v, t0 + 1000, 1, '/pricing'), view(v, t0 + 2 * DAY, 2, '/'), view(v, t0 + 2 * DAY + 1000, 2, '/pricing')]);
     const email = `anon-${newId()}@fernhill.example`;
     await send(t0 + 3 * DAY, [form(v, t0 + 3 * DAY, email, 2)]);
     const lead = await leadByEmail(email, t0 + 3 * DAY);

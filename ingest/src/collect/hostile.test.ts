@@ -1,0 +1,79 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
+import { MAX_EVENTS_PER_VISITOR_PER_DAY } from '../pipeline/commitGroup.js';
+
+describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
+  const app = (now?: () => number) => testApp(getDb().db, now);
+  const stored = async (ids: string[]) => (await getDb().db.selectFrom('events').select('id').where('id', 'in', ids).execute()).map((r) => r.id).sort();
+
+  it('refuses only the event with a NUL character (PostgreSQL cannot store it), keeping the good ones', async () => {
+    const visitorId = 'v_' + newId();
+    const good = makeEvent({ visitorId });
+    const nulProp = makeEvent({ visitorId, props: { note: 'a\u0000b' } });
+    const nulKey = makeEvent({ visitorId, props: { ['k\u0000']: 1 } });
+    const nulTitle = makeEvent({ visitorId, title: 'x\u0000' });
+    const res = await postBatch(app(), { events: [nulProp, good, nulKey, nulTitle] });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [0, 'props.note'],
+      [2, 'props.k\\u0000'],
+      [3, 'title'],
+    ]);
+    expect(body.rejected[0].error).toMatch(/NUL character/);
+    expect(await stored([good.id, nulProp.id, nulKey.id, nulTitle.id])).toEqual([good.id]);
+  });
+
+  it('refuses an event nested 5,000 levels deep with a message, not a 500', async () => {
+    // Written by hand: serialising 5,000 levels would overflow the test's own stack.
+    const deep = '{"d":'.repeat(5000) + '{"end":true}' + '}'.repeat(5000);
+    const bad = JSON.stringify(makeEvent({ props: { deep: 0 } })).replace('"deep":0', `"deep":${deep}`);
+    const good = makeEvent();
+    const res = await postBatch(app(), `{"site":"demo","sentAt":${Date.now()},"events":[${bad},${JSON.stringify(good)}]}`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ accepted: 1, rejected: [{ index: 0, field: expect.stringMatching(/^props\.deep/) }] });
+    expect(body.rejected[0].error).toMatch(/nests objects more than \d+ levels/);
+  });
+
+  it('refuses events dated outside the window (30 days before the batch left, 5 minutes after), naming ts', async () => {
+    const now = Date.now();
+    const visitorId = 'v_' + newId();
+    const ancient = makeEvent({ visitorId, ts: Date.UTC(1971, 0, 1) });
+    const stale = makeEvent({ visitorId, ts: now - 31 * 86_400_000 });
+    const future = makeEvent({ visitorId, ts: now + 3_600_000 });
+    const fine = makeEvent({ visitorId, ts: now - 29 * 86_400_000 });
+    const res = await postBatch(app(() => now), { sentAt: now, events: [ancient, stale, future, fine] });
+    const body = await res.json();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [0, 'ts'],
+      [1, 'ts'],
+      [2, 'ts'],
+    ]);
+    expect(body.rejected[0].error).toMatch(/more than 30 days before/);
+    expect(body.rejected[2].error).toMatch(/after the batch was sent/);
+    expect(await stored([ancient.id, stale.id, future.id, fine.id])).toEqual([fine.id]);
+  });
+
+  it(`caps one visitor at ${MAX_EVENTS_PER_VISITOR_PER_DAY} events a day: later ones are refused with a message, retries of stored ones still count as duplicates`, async () => {
+    const now = Date.UTC(2026, 10, 28, 12);
+    const visitorId = 'v_' + newId();
+    const events = Array.from({ length: MAX_EVENTS_PER_VISITOR_PER_DAY }, (_, i) => makeEvent({ visitorId, sessionId: 's_' + visitorId, ts: now - 3_600_000 + i, type: 'engagement' }));
+    for (let i = 0; i < events.length; i += 500) {
+      const res = await postBatch(app(() => now), { sentAt: now, events: events.slice(i, i + 500) });
+      expect((await res.json()).accepted).toBe(500);
+    }
+    const over = makeEvent({ visitorId, ts: now - 10 });
+    const res = await postBatch(app(() => now), { sentAt: now, events: [over] });
+    const body = await res.json();
+    expect(body).toMatchObject({ accepted: 0, rejected: [{ index: 0, field: 'visitorId' }] });
+    expect(body.rejected[0].error).toMatch(/events today/);
+    // The next day (UTC) the visitor may send again.
+    const tomorrow = now + 86_400_000;
+    const next = await postBatch(app(() => tomorrow), { sentAt: tomorrow, events: [{ ...over, ts: tomorrow - 10 }] });
+    expect((await next.json()).accepted).toBe(1);
+  }, 60_000);
+});

@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import { fromJson, toJson } from '../db/json.js';
+import type { Database, EventsTable } from '../db/schema.js';
+import { findOrCreateLeads, identityEvents, linkVisitorsToLeads, type Link } from '../identity/linkVisitorsToLeads.js';
+import {
+  eventsOfLead,
+  eventsOfVisitor,
+  leadSubject,
+  lockLeads,
+  recordStageChanges,
+  recycledSince,
+  scoredLead,
+  survivorOf,
+  visitorSubject,
+  type Lead,
+  type LeadStageChange,
+} from '../leads/leadStore.js';
+import type { ReplayItem } from '../replay/replayQueue.js';
+import { replayLead, replayVisitor } from '../replay/replaySubject.js';
+import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoreState, type Scorer } from '../scoring/engine.js';
+import { runLead, toScoredEvent } from '../scoring/runLead.js';
+import { visitorKey, type VisitorRow } from './visitorRows.js';
+
+/**
+ * A replay inside the commit reads at most this many events; a longer history is replayed off
+ * the request path by the replay worker, so no request's work grows with a visitor's history.
+ */
+export const INLINE_REPLAY_MAX_EVENTS = 200;
+
+/** What scoring a group produces, written by the pipeline in one statement per table. */
+export interface ScoringWork {
+  hits: Array<RuleHit & { subject: string }>;
+  leads: Lead[];
+  changes: LeadStageChange[];
+  replays: ReplayItem[];
+  /** Stage changes already recorded during scoring (lead creations, inline replays). */
+  recorded: number;
+}
+
+/**
+ * Scores one site's newly stored events under the locks of their visitors: each visitor's own
+ * engagement, links to leads from forms, and the leads' scores and stages. Incremental: work
+ * per event does not grow with history. Where incremental scoring cannot be exact (a visitor
+ * just linked, an event older than the subject's last, new rules) the subject is replayed,
+ * inline when its history is short and by the replay worker otherwise.
+ *
+ * @example
+ * await scoreSiteEvents(trx, { site: 'demo', scorer, rows, visitors, preEvents, now, work });
+ */
+export async function scoreSiteEvents(
+  trx: Kysely<Database>,
+  { site, scorer, rows, visitors, preEvents, now, work }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork },
+) {
+  if (!rows.length) return;
+  const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
+  const visitorOf = (e: { id: string }) => visitorOfId.get(e.id)!;
+  const events = sortEvents(rows.map(toScoredEvent));
+  const visitorIds = [...new Set(rows.map((r) => r.visitor_id))].sort();
+
+  // Each visitor's own (anonymous) score.
+  for (const visitorId of visitorIds) {
+    const v = visitors.get(visitorKey(site, visitorId))!;
+    const mine = events.filter((e) => visitorOf(e) === visitorId);
+    const before: ScoreState | undefined = v.score_state ? fromJson(v.score_state) : preEvents.get(visitorKey(site, visitorId)) === 0 ? emptyState() : undefined;
+    let state: ScoreState | undefined;
+    if (before && mine.every((e) => comesAfter(before, e))) {
+      const run = runLead(scorer, { state: before, stage: 'visitor' }, mine);
+      const subject = visitorSubject(site, visitorId);
+      work.hits.push(...run.hits.map((h) => ({ ...h, subject })));
+      state = run.state;
+    } else {
+      const history = await eventsOfVisitor(trx, site, visitorId, INLINE_REPLAY_MAX_EVENTS + 1);
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) state = await replayVisitor(trx, scorer, site, visitorId, history);
+      else work.replays.push({ kind: 'visitor', site_id: site, subject_id: visitorId });
+    }
+    if (state) Object.assign(v, { score_state: toJson(state), engagement: state.engagement, engagement_at: state.at });
+  }
+
+  // Who the visitors are: links, leads by email (created on first sight), and events from before a link.
+  const links = new Map<string, Link>(
+    (await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute()).map((l) => [l.visitor_id, l]),
+  );
+  const earlier = events.filter((e) => e.ts < (links.get(visitorOf(e))?.from_ts ?? 0));
+  const pastLeads = new Set<string>();
+  if (earlier.length) {
+    const past = await trx
+      .selectFrom('past_links')
+      .select(['visitor_id', 'lead_id', 'from_ts', 'until_ts'])
+      .where('site_id', '=', site)
+      .where('visitor_id', 'in', [...new Set(earlier.map(visitorOf))])
+      .execute();
+    // An event from before its visitor's current link belongs to an earlier lead: replay that one.
+    for (const e of earlier) for (const p of past) if (p.visitor_id === visitorOf(e) && p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
+  }
+  const identities = identityEvents(events, visitorOf);
+  const { leadIdOf, created } = await findOrCreateLeads(trx, site, scorer, identities, now);
+  // Every lead this group may change, locked at once in id order.
+  const leads = await lockLeads(trx, [...[...links.values()].map((l) => l.lead_id), ...leadIdOf.values(), ...pastLeads]);
+  // A merge that committed while we waited for a lock moved its links to the survivor.
+  for (const link of links.values()) link.lead_id = survivorOf(leads, link.lead_id)?.id ?? link.lead_id;
+  // Recorded first, so a lead's history starts with its creation.
+  await recordStageChanges(trx, created, now);
+  work.recorded += created.length;
+  const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now });
+  for (const id of pastLeads) relinked.add(survivorOf(leads, id)?.id ?? id);
+
+  const leadOfEvent = (e: { id: string; ts: number }) => {
+    const link = links.get(visitorOf(e));
+    return link && e.ts >= link.from_ts ? link.lead_id : undefined;
+  };
+  const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);
+  for (const leadId of [...leadIds].sort()) {
+    const lead = survivorOf(leads, leadId);
+    if (!lead || lead.id !== leadId) continue;
+    const mine = events.filter((e) => leadOfEvent(e) === leadId);
+    const state: ScoreState = fromJson(lead.score_state);
+    if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
+      // Scores become exactly what a replay gives; the stage only moves forward (a late event
+      // never takes a lead back from sales: only sales feedback or a rescore does that).
+      const history = await eventsOfLead(trx, lead, INLINE_REPLAY_MAX_EVENTS + 1);
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history })).changes;
+      else work.replays.push({ kind: 'lead', site_id: site, subject_id: leadId });
+      continue;
+    }
+    if (!mine.length) continue;
+    const recycledAt = lead.stage === 'recycled' ? await recycledSince(trx, leadId) : undefined;
+    const run = runLead(scorer, { state, stage: lead.stage, recycledAt }, mine);
+    const subject = leadSubject(leadId);
+    work.hits.push(...run.hits.map((h) => ({ ...h, subject })));
+    work.changes.push(...run.changes.map((c): LeadStageChange => ({ ...c, leadId, source: 'scoring', ruleVersion: scorer.version })));
+    work.leads.push(scoredLead(lead, scorer, run.state, run.stage, now));
+  }
+}

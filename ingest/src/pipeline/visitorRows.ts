@@ -1,0 +1,108 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
+
+export type VisitorRow = Selectable<VisitorsTable>;
+export const visitorKey = (site: string, visitorId: string) => `${site}\u0000${visitorId}`;
+
+/** Rows a multi-row statement takes at once (13 columns: far below either dialect's limit). */
+const CHUNK = 400;
+
+/**
+ * Makes sure every visitor of the group has a row and takes its lock until the transaction
+ * ends, in key order (so two writers never wait on each other in a circle): one upsert that
+ * returns the rows as they are now. Everything the group changes about a visitor is then
+ * computed in memory under that lock and written back by `saveVisitors`: no lost update,
+ * whatever the number of processes.
+ *
+ * @example
+ * const visitors = await lockVisitors(trx, rows, Date.now());
+ */
+export async function lockVisitors(trx: Kysely<Database>, rows: EventsTable[], now: number): Promise<Map<string, VisitorRow>> {
+  const span = new Map<string, { site_id: string; visitor_id: string; first: number; last: number }>();
+  for (const r of rows) {
+    const k = visitorKey(r.site_id, r.visitor_id);
+    const s = span.get(k);
+    if (!s) span.set(k, { site_id: r.site_id, visitor_id: r.visitor_id, first: r.ts, last: r.ts });
+    else [s.first, s.last] = [Math.min(s.first, r.ts), Math.max(s.last, r.ts)];
+  }
+  const sorted = [...span.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
+  const found = new Map<string, VisitorRow>();
+  for (let i = 0; i < sorted.length; i += CHUNK) {
+    const locked = await trx
+      .insertInto('visitors')
+      .values(
+        sorted.slice(i, i + CHUNK).map((s) => ({
+          site_id: s.site_id,
+          visitor_id: s.visitor_id,
+          first_seen_at: s.first,
+          last_seen_at: s.last,
+          visits: 0,
+          events: 0,
+          pageviews: 0,
+          pageviews_top: 0,
+          pageviews_middle: 0,
+          pageviews_bottom: 0,
+          updated_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ updated_at: eb.ref('excluded.updated_at') })))
+      .returningAll()
+      .execute();
+    for (const v of locked) found.set(visitorKey(v.site_id, v.visitor_id), v);
+  }
+  return found;
+}
+
+const STAGE_COLUMNS = { top: 'pageviews_top', middle: 'pageviews_middle', bottom: 'pageviews_bottom' } as const;
+
+/**
+ * Adds stored events to their visitors' rollups (first and last seen, visits, counts by funnel
+ * stage), in memory.
+ *
+ * @example
+ * rollUpEvents(visitors, inserted);
+ */
+export function rollUpEvents(visitors: Map<string, VisitorRow>, events: EventsTable[]) {
+  for (const e of events) {
+    const v = visitors.get(visitorKey(e.site_id, e.visitor_id));
+    if (!v) continue;
+    if (v.events === 0) [v.first_seen_at, v.last_seen_at] = [e.ts, e.ts];
+    v.first_seen_at = Math.min(v.first_seen_at, e.ts);
+    v.last_seen_at = Math.max(v.last_seen_at, e.ts);
+    v.visits = Math.max(v.visits, e.visit);
+    v.events += 1;
+    if (e.type === 'pageview') {
+      v.pageviews += 1;
+      if (e.stage) v[STAGE_COLUMNS[e.stage]] += 1;
+    }
+  }
+}
+
+/** Writes visitors back, one statement per chunk; the caller holds their locks. */
+export async function saveVisitors(trx: Kysely<Database>, visitors: VisitorRow[]) {
+  const sorted = [...visitors].sort((a, b) => (visitorKey(a.site_id, a.visitor_id) < visitorKey(b.site_id, b.visitor_id) ? -1 : 1));
+  for (let i = 0; i < sorted.length; i += CHUNK) {
+    await trx
+      .insertInto('visitors')
+      .values(sorted.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({
+          first_seen_at: eb.ref('excluded.first_seen_at'),
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+          visits: eb.ref('excluded.visits'),
+          events: eb.ref('excluded.events'),
+          pageviews: eb.ref('excluded.pageviews'),
+          pageviews_top: eb.ref('excluded.pageviews_top'),
+          pageviews_middle: eb.ref('excluded.pageviews_middle'),
+          pageviews_bottom: eb.ref('excluded.pageviews_bottom'),
+          updated_at: eb.ref('excluded.updated_at'),
+          score_state: eb.ref('excluded.score_state'),
+          engagement: eb.ref('excluded.engagement'),
+          engagement_at: eb.ref('excluded.engagement_at'),
+          day_start: eb.ref('excluded.day_start'),
+          day_events: eb.ref('excluded.day_events'),
+        })),
+      )
+      .execute();
+  }
+}
