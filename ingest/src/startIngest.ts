@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from './app.js';
+import { createApp, createScorers } from './app.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/loadConfig.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
@@ -7,6 +7,8 @@ import type { Settings } from './settings.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import { syncConfigWebhooks } from './webhooks/enqueue.js';
 import { scheduleRetention } from './retention/expireAnonymousVisitors.js';
+import { createEventWriter } from './pipeline/createEventWriter.js';
+import { createReplayWorker } from './replay/createReplayWorker.js';
 
 export interface RunningIngest {
   url: string;
@@ -29,7 +31,19 @@ export async function startIngest(settings: Settings, env: Record<string, string
   // Deliveries stored before a restart go out now; new ones as soon as their change commits.
   const dispatcher = createWebhookDispatcher({ db });
   dispatcher.start();
-  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher });
+  const scorers = createScorers(config);
+  // Replays queued by any process (late events, long histories just linked), off the request path.
+  const replayer = createReplayWorker({ db, scorers, onCommitted: () => void dispatcher.kick() });
+  replayer.start();
+  const writer = createEventWriter({
+    db,
+    scorers,
+    onCommitted: ({ stageChanges, queuedReplays }) => {
+      if (stageChanges) void dispatcher.kick();
+      if (queuedReplays) void replayer.kick();
+    },
+  });
+  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, replayer, writer });
   const stopRetention = scheduleRetention(db, config);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: settings.port }, () => resolve(s));
@@ -40,9 +54,15 @@ export async function startIngest(settings: Settings, env: Record<string, string
     url: `http://localhost:${port}`,
     port,
     location,
+    /** Stops accepting, lets requests in flight finish, commits what is queued, then closes the store. */
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold the server open; requests in flight still finish.
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      await closed;
+      await writer.close();
       stopRetention();
+      await replayer.stop();
       await dispatcher.stop();
       await db.destroy();
     },

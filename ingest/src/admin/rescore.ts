@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
-import { replayLead } from '../scoring/scoreEvents.js';
+import { lockLeads } from '../leads/leadStore.js';
+import { replayLead } from '../replay/replaySubject.js';
 
 export interface RescoreReport {
   ruleVersions: Record<string, string>;
@@ -19,6 +20,8 @@ const ORDER = ['visitor', 'lead', 'recycled', 'mql', 'sql', 'opportunity', 'cust
  * Replays every lead under the current rule version, page by page (never the whole data set
  * in memory), and reports how many leads moved stage, up or down. A lead whose stage sales
  * set (SQL and beyond) keeps it; MQLs that the new rules no longer qualify go back to lead.
+ * Each lead is replayed in a transaction of its own under its lock, so a rescore runs safely
+ * beside live traffic (which waits for that one lead, never for the whole rescore).
  *
  * @example
  * const report = await rescoreAll(db, scorers);
@@ -40,14 +43,15 @@ export async function rescoreAll(
   };
   let lastId = '';
   for (;;) {
-    let query = db.selectFrom('leads').selectAll().where('id', '>', lastId);
+    let query = db.selectFrom('leads').select(['id', 'site_id']).where('id', '>', lastId).where('merged_into', 'is', null);
     if (leadId) query = query.where('id', '=', leadId);
     const page = await query.orderBy('id').limit(pageSize).execute();
     if (!page.length) break;
-    await db.transaction().execute(async (trx) => {
-      for (const lead of page) {
-        const scorer = scorers.get(lead.site_id);
-        if (!scorer) continue;
+    for (const { id } of page) {
+      await db.transaction().execute(async (trx) => {
+        const lead = (await lockLeads(trx, [id])).get(id);
+        const scorer = lead && !lead.merged_into ? scorers.get(lead.site_id) : undefined;
+        if (!lead || !scorer) return;
         const result = await replayLead(trx, scorer, lead, now(), { source: 'rescore', allowDown: true });
         report.leads++;
         report.events += result.events;
@@ -55,8 +59,8 @@ export async function rescoreAll(
           report.stageChanges[ORDER.indexOf(result.to) > ORDER.indexOf(result.from) ? 'up' : 'down']++;
           if (report.movedLeads.length < 100) report.movedLeads.push({ id: lead.id, from: result.from, to: result.to });
         }
-      }
-    });
+      });
+    }
     lastId = page[page.length - 1]!.id;
   }
   report.seconds = Math.round((performance.now() - started) / 10) / 100;

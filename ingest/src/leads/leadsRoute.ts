@@ -3,15 +3,16 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
-import { leadSubject } from '../scoring/scoreEvents.js';
 import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
 import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { feedbackSchema, stageAfterFeedback } from './feedback.js';
-import { newId, recordStageChanges, replayLead } from '../scoring/scoreEvents.js';
-import { enqueueMerge } from '../webhooks/enqueue.js';
-import type { Stage } from '../scoring/lifecycle.js';
+import { newId } from '../ids.js';
+import { fromJson, toJson } from '../db/json.js';
+import { leadSubject, lockLeads, recordStageChanges } from './leadStore.js';
+import { replayLead } from '../replay/replaySubject.js';
+import { enqueueMerge } from '../webhooks/outbox.js';
 import { presentLeads } from './presentLead.js';
 
 const listQuerySchema = z.object({
@@ -120,8 +121,9 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     const at = now();
     // An ApiError thrown inside rolls the transaction back.
     const result = await db.transaction().execute(async (trx) => {
-      const survivor = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
-      const merged = await trx.selectFrom('leads').selectAll().where('id', '=', parsed.leadId).executeTakeFirst();
+      // Both leads locked, in id order, so live scoring of either waits for the merge.
+      const locked = await lockLeads(trx, [c.req.param('id'), parsed.leadId]);
+      const [survivor, merged] = [locked.get(c.req.param('id')), locked.get(parsed.leadId)];
       if (!survivor) throw noLead(c.req.param('id'));
       if (!merged) throw noLead(parsed.leadId, 'leadId');
       const conflict = (message: string) => new ApiError(409, 'conflict', `leadId: ${message}`, { field: 'leadId' });
@@ -131,7 +133,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
       await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
       await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
       await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
-      await trx.updateTable('leads').set({ traits: JSON.stringify({ ...JSON.parse(merged.traits), ...JSON.parse(survivor.traits) }) }).where('id', '=', survivor.id).execute();
+      await trx.updateTable('leads').set({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }) }).where('id', '=', survivor.id).execute();
       await trx
         .insertInto('identity_log')
         .values({ id: newId('id'), site_id: survivor.site_id, visitor_id: null, lead_id: survivor.id, other_lead_id: merged.id, kind: 'merged', detail: `${merged.id} (${merged.email}) merged into ${survivor.id}`, at })
@@ -152,9 +154,10 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     const at = now();
     // An ApiError thrown inside rolls the transaction back.
     const result = await db.transaction().execute(async (trx) => {
-      const lead = await trx.selectFrom('leads').selectAll().where('id', '=', c.req.param('id')).executeTakeFirst();
+      // Locked: feedback and live scoring of the same lead never interleave.
+      const lead = (await lockLeads(trx, [c.req.param('id')])).get(c.req.param('id'));
       if (!lead) throw noLead(c.req.param('id'));
-      const next = stageAfterFeedback(lead.stage as Stage, parsed);
+      const next = stageAfterFeedback(lead.stage, parsed);
       if ('error' in next) throw new ApiError(409, 'conflict', next.error);
       // Speed to lead: the first feedback after the lead was handed to sales.
       const handover = await trx
@@ -174,14 +177,9 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
         .values({ id: newId('fb'), lead_id: lead.id, type: parsed.type, reason, note: parsed.note ?? null, by_user: parsed.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
         .execute();
       const scorer = scorers.get(lead.site_id);
-      const scores = scorer ? scorer.scoresAt(JSON.parse(lead.score_state), at) : { engagement: 0, fit: 0 };
-      await recordStageChanges(
-        trx,
-        lead.id,
-        [{ from: lead.stage as Stage, to: next.stage, at, cause: `feedback:${parsed.type}${reason ? `:${reason}` : ''}`, engagement: scores.engagement, fit: scores.fit }],
-        'api',
-        lead.rule_version,
-      );
+      const scores = scorer ? scorer.scoresAt(fromJson(lead.score_state), at) : { engagement: 0, fit: 0 };
+      const cause = `feedback:${parsed.type}${reason ? `:${reason}` : ''}`;
+      await recordStageChanges(trx, [{ leadId: lead.id, from: lead.stage, to: next.stage, at, cause, engagement: scores.engagement, fit: scores.fit, source: 'api', ruleVersion: lead.rule_version }], at);
       await trx.updateTable('leads').set({ stage: next.stage, updated_at: at }).where('id', '=', lead.id).execute();
       return { leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
     });
