@@ -1,4 +1,5 @@
-import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { signPayload } from './sign.js';
 
@@ -57,7 +58,7 @@ interface AttemptResult {
 export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, timeoutMs = 5000, leaseMs = timeoutMs + 60_000, pollMs = 1000 }: DispatcherOptions) {
   if (!(leaseMs > timeoutMs)) throw new RangeError(`webhook dispatcher: leaseMs (${leaseMs}) must be longer than timeoutMs (${timeoutMs})`);
   // SQLite has no row locks (nor their syntax): its one writer serialises the claims already.
-  const rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
+  const rowLocks = isPostgres(db);
   let running: Promise<void> | undefined;
   let again = false;
   let timer: ReturnType<typeof setInterval> | undefined;
