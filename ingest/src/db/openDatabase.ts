@@ -30,9 +30,15 @@ export function openDatabase(url: string): OpenDatabase {
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
+      // While the database is away a request fails (a 503 for collect) instead of hanging forever;
+      // this also bounds the wait for a free client when all ten are busy.
+      connectionTimeoutMillis: 5_000,
+      // TCP keep-alive notices a peer that vanished without closing (a failover, a cut network).
+      keepAlive: true,
       // BIGINT (oid 20) holds epoch milliseconds, which fit a JS number exactly.
       types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : (pg.types.getTypeParser as any)(oid, format)) } as any,
     });
+    survivePostgresErrors(pool);
     const parsed = new URL(url);
     parsed.password = parsed.password ? '***' : '';
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', location: parsed.toString() };
@@ -46,4 +52,22 @@ export function openDatabase(url: string): OpenDatabase {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cacheStatements(sqlite) }) }), dialect: 'sqlite', location: path };
+}
+
+/**
+ * A dropped connection (a restart, a failover, `pg_terminate_backend`) makes its client emit
+ * `error`; with nobody listening that kills the process. The pool only listens on idle clients,
+ * so a checked-out client between two queries needs its own listener. The broken client is
+ * discarded on release and the next query connects afresh.
+ *
+ * @example
+ * survivePostgresErrors(new pg.Pool({ connectionString }));
+ */
+export function survivePostgresErrors(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    // The message comes from the server or the socket, never from the connection string.
+    client.on('error', (err) => console.error(`leadbeam: a PostgreSQL connection failed and will be replaced: ${err.message}`));
+  });
+  // An idle client's error reaches the pool too; the client's listener has logged it already.
+  pool.on('error', () => {});
 }
