@@ -1,0 +1,40 @@
+import pg from 'pg';
+import { describe, it } from 'vitest';
+import { TEST_POSTGRES_URL } from './databases.js';
+import { mustRunEverything, warnSkipped } from './requirements.js';
+
+async function postgresProblem(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const problem = await postgresProblem();
+
+/**
+ * A suite that only means something on PostgreSQL (its pool, its backends). Without a
+ * reachable server it fails in CI and skips, saying why, elsewhere: as `describeEachDialect`.
+ *
+ * @example
+ * describePostgres('outage', () => { it('answers 503', async () => { … }); });
+ */
+export function describePostgres(name: string, suite: () => void): void {
+  if (!problem) return describe(`${name} [postgres]`, suite);
+  if (mustRunEverything) {
+    describe(`${name} [postgres]`, () => {
+      it('needs PostgreSQL', () => {
+        throw new Error(`PostgreSQL is required here but ${TEST_POSTGRES_URL} is not reachable: ${problem}`);
+      });
+    });
+    return;
+  }
+  warnSkipped('the PostgreSQL suites', `${TEST_POSTGRES_URL} is not reachable (${problem}). Start PostgreSQL or set TEST_POSTGRES_URL.`);
+  describe.skip(`${name} [postgres]`, suite);
+}
