@@ -6,6 +6,8 @@ import { measureLoadTimes, printLoadTimes } from './loadTime.js';
 import { benchHandover } from './handover.js';
 import { benchScoring } from './scoring.js';
 import { benchIngestLoad } from './ingestLoad.js';
+import { benchLateEvent } from './lateEvent.js';
+import { benchScaleOut } from './scaleOut.js';
 import { measureSizes, printSizes } from './size.js';
 
 const results: Array<[string, boolean]> = [];
@@ -13,7 +15,9 @@ results.push(['script size', printSizes(measureSizes())]);
 results.push(['script load time', printLoadTimes(await measureLoadTimes())]);
 results.push(['scoring and lookups', await benchScoring()]);
 results.push(['speed to lead (webhook)', await benchHandover()]);
-results.push(['ingest under load (acknowledged = stored)', await benchIngestLoad()]);
+results.push(['ingest under load (ratio to no-op, p99, acknowledged = stored)', await benchIngestLoad()]);
+results.push(['late event for a long history (≤ 3× a fresh one)', await benchLateEvent()]);
+results.push(['scale-out: 1, 2, 4 processes on one PostgreSQL (acknowledged = stored)', await benchScaleOut()]);
 
 console.log('\nSummary');
 for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);
