@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import { requireSecretKey } from './auth/requireSecretKey.js';
 import { handleError, handleNotFound } from './http/apiError.js';
+import { closeUnreadBodies } from './http/closeUnreadBodies.js';
 import { createCollectRoute } from './collect/collectRoute.js';
 import type { LeadbeamConfig } from './config/schema.js';
 import type { Database } from './db/schema.js';
@@ -43,6 +44,7 @@ export interface AppOptions {
  */
 export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, replayer, writer }: AppOptions) {
   const app = new Hono();
+  app.use('*', closeUnreadBodies());
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
   const scorers = createScorers(config);
   const events =
