@@ -26,7 +26,10 @@ const problem = await postgresProblem();
  * describePostgres('outage', () => { it('answers 503', async () => { … }); });
  */
 export function describePostgres(name: string, suite: () => void): void {
-  if (!problem) return describe(`${name} [postgres]`, suite);
+  if (!problem) {
+    describe(`${name} [postgres]`, suite);
+    return;
+  }
   if (mustRunEverything) {
     describe(`${name} [postgres]`, () => {
       it('needs PostgreSQL', () => {
