@@ -57,9 +57,12 @@ export async function startIngest(settings: Settings, env: Record<string, string
     /** Stops accepting, lets requests in flight finish, commits what is queued, then closes the store. */
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive sockets would hold the server open; requests in flight still finish.
-      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      await closed;
+      // Keep-alive sockets would hold the server open until their timeout: close each as soon
+      // as it is idle (its request in flight answered), not only those idle right now.
+      const http = server as { closeIdleConnections?: () => void };
+      http.closeIdleConnections?.();
+      const sweep = setInterval(() => http.closeIdleConnections?.(), 25);
+      await closed.finally(() => clearInterval(sweep));
       await writer.close();
       stopRetention();
       await replayer.stop();

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 
 export type VisitorRow = Selectable<VisitorsTable>;
@@ -27,23 +28,48 @@ export async function lockVisitors(trx: Kysely<Database>, rows: EventsTable[], n
   }
   const sorted = [...span.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
   const found = new Map<string, VisitorRow>();
+  const placeholder = (s: (typeof sorted)[number]): VisitorRow => ({
+    site_id: s.site_id,
+    visitor_id: s.visitor_id,
+    first_seen_at: s.first,
+    last_seen_at: s.last,
+    visits: 0,
+    events: 0,
+    pageviews: 0,
+    pageviews_top: 0,
+    pageviews_middle: 0,
+    pageviews_bottom: 0,
+    updated_at: now,
+    score_state: null,
+    engagement: 0,
+    engagement_at: 0,
+    day_start: 0,
+    day_events: 0,
+  });
+  if (!isPostgres(trx)) {
+    // SQLite's one writer serialises transactions already: reading is enough, and new visitors
+    // are inserted by `saveVisitors` with everything else.
+    for (let i = 0; i < sorted.length; i += CHUNK) {
+      const chunk = sorted.slice(i, i + CHUNK);
+      const rows = await trx
+        .selectFrom('visitors')
+        .selectAll()
+        .where('site_id', 'in', [...new Set(chunk.map((s) => s.site_id))])
+        .where('visitor_id', 'in', chunk.map((s) => s.visitor_id))
+        .execute();
+      for (const v of rows) found.set(visitorKey(v.site_id, v.visitor_id), v);
+    }
+    for (const s of sorted) if (!found.has(visitorKey(s.site_id, s.visitor_id))) found.set(visitorKey(s.site_id, s.visitor_id), placeholder(s));
+    return found;
+  }
   for (let i = 0; i < sorted.length; i += CHUNK) {
     const locked = await trx
       .insertInto('visitors')
       .values(
-        sorted.slice(i, i + CHUNK).map((s) => ({
-          site_id: s.site_id,
-          visitor_id: s.visitor_id,
-          first_seen_at: s.first,
-          last_seen_at: s.last,
-          visits: 0,
-          events: 0,
-          pageviews: 0,
-          pageviews_top: 0,
-          pageviews_middle: 0,
-          pageviews_bottom: 0,
-          updated_at: now,
-        })),
+        sorted.slice(i, i + CHUNK).map((s) => {
+          const { score_state, engagement, engagement_at, day_start, day_events, ...row } = placeholder(s);
+          return row;
+        }),
       )
       .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ updated_at: eb.ref('excluded.updated_at') })))
       .returningAll()
