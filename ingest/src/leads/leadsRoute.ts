@@ -102,7 +102,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     const at = now();
     const explained = scorer.explain(
       hits.map((h) => ({ eventId: h.event_id, ruleId: h.rule_id, points: h.points, ts: h.ts })),
-      scorer.fitHits(JSON.parse(lead.score_state).traits ?? {}),
+      scorer.fitHits(fromJson(lead.score_state).traits ?? {}),
       at,
     );
     return c.json({

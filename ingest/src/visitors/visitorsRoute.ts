@@ -5,12 +5,13 @@ import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 import { emptyState, type Scorer } from '../scoring/engine.js';
 import { ApiError } from '../http/apiError.js';
+import { fromJson, fromJsonOrNull } from '../db/json.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A visitor as other systems see it, with its own (anonymous) engagement score and its lead. */
 export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | undefined, leadId: string | null, now: number) {
-  const state = v.score_state ? JSON.parse(v.score_state) : emptyState();
+  const state = v.score_state ? fromJson(v.score_state) : emptyState();
   return {
     visitorId: v.visitor_id,
     site: v.site_id,
@@ -44,9 +45,9 @@ export function presentEvent(e: EventsTable) {
     title: e.title,
     stage: e.stage,
     category: e.category,
-    campaign: e.campaign ? (JSON.parse(e.campaign) as Record<string, string>) : null,
-    props: e.props ? (JSON.parse(e.props) as Record<string, unknown>) : null,
-    traits: e.traits ? (JSON.parse(e.traits) as Record<string, string>) : null,
+    campaign: fromJsonOrNull(e.campaign),
+    props: fromJsonOrNull(e.props),
+    traits: fromJsonOrNull(e.traits),
   };
 }
 

@@ -7,6 +7,7 @@ import { newId } from '../scoring/scoreEvents.js';
 import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { WEBHOOK_EVENTS } from './enqueue.js';
+import { fromJson, toJson } from '../db/json.js';
 
 export const webhookSchema = z
   .object({
@@ -33,7 +34,7 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
   const present = (h: Database['webhooks'] extends infer T ? T : never) => ({
     id: h.id,
     url: h.url,
-    events: JSON.parse(h.events),
+    events: fromJson(h.events),
     site: h.site_id,
     source: h.id.startsWith('wh_cfg_') ? 'config' : 'api',
     createdAt: iso(h.created_at),
@@ -42,7 +43,7 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
   app.post('/', async (c) => {
     const parsed = await parseJsonBody(c, webhookSchema);
     const secret = parsed.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
-    const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: JSON.stringify(parsed.events), created_at: now() };
+    const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: toJson(parsed.events), created_at: now() };
     await db.insertInto('webhooks').values(row).execute();
     return c.json({ ...present(row), secret }, 201);
   });
@@ -76,7 +77,7 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
         nextAttemptAt: d.status === 'pending' ? iso(d.next_attempt_at) : null,
         createdAt: iso(d.created_at),
         deliveredAt: iso(d.delivered_at),
-        payload: JSON.parse(d.payload),
+        payload: fromJson(d.payload),
       })),
     });
   });
