@@ -23,7 +23,8 @@ async function postgresProblem(): Promise<string | undefined> {
   }
 }
 
-const pgProblem = await postgresProblem();
+/** Why PostgreSQL cannot be used for tests here, or undefined when it can. */
+export const pgProblem = await postgresProblem();
 
 export interface TestDatabase {
   db: Kysely<Database>;

@@ -1,22 +1,6 @@
-import pg from 'pg';
 import { describe, it } from 'vitest';
-import { TEST_POSTGRES_URL } from './databases.js';
+import { TEST_POSTGRES_URL, pgProblem as problem } from './databases.js';
 import { mustRunEverything, warnSkipped } from './requirements.js';
-
-async function postgresProblem(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const problem = await postgresProblem();
 
 /**
  * A suite that only means something on PostgreSQL (its pool, its backends). Without a

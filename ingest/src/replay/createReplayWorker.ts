@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
 import { claimReplays, finishReplay } from './replayQueue.js';
 import { replayQueuedSubject } from './replaySubject.js';
+import { createJobLoop } from '../jobs/createJobLoop.js';
 
 export interface ReplayWorkerOptions {
   db: Kysely<Database>;
@@ -25,61 +26,19 @@ export interface ReplayWorkerOptions {
  * replayer.start();
  */
 export function createReplayWorker({ db, scorers, now = Date.now, pollMs = 1000, onCommitted }: ReplayWorkerOptions) {
-  let running: Promise<number> | undefined;
-  let again = false;
-  let timer: ReturnType<typeof setInterval> | undefined;
-
-  async function replayDue(): Promise<number> {
-    let done = 0;
-    do {
-      again = false;
-      const items = await claimReplays(db, now());
-      for (const item of items) {
-        const scorer = scorers.get(item.site_id);
-        if (scorer) done += await replayQueuedSubject(db, scorer, item, now());
-        await finishReplay(db, item);
-      }
-      if (items.length) {
-        again = true;
-        onCommitted?.();
-      }
-    } while (again);
-    return done;
-  }
-
-  /** Replays what is queued now; concurrent calls share one run (and trigger one more pass). */
-  function kick(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
+  /** One batch of queued subjects; true when there was work (there may be more). */
+  async function replayDue(): Promise<boolean> {
+    const items = await claimReplays(db, now());
+    for (const item of items) {
+      const scorer = scorers.get(item.site_id);
+      if (scorer) await replayQueuedSubject(db, scorer, item, now());
+      await finishReplay(db, item);
     }
-    running = replayDue()
-      .catch((err) => {
-        console.error('leadbeam: replay failed', err);
-        return 0;
-      })
-      .finally(() => (running = undefined));
-    return running;
+    if (items.length) onCommitted?.();
+    return items.length > 0;
   }
 
-  return {
-    kick,
-    /** Resolves once the queue this process can see is empty (tests, shutdown). */
-    async drain() {
-      while (running) await running;
-      return kick();
-    },
-    start() {
-      timer ??= setInterval(() => void kick(), pollMs);
-      timer.unref?.();
-      void kick();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  return createJobLoop(replayDue, { pollMs, name: 'replay' });
 }
 
 export type ReplayWorker = ReturnType<typeof createReplayWorker>;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { signPayload } from './sign.js';
+import { createJobLoop } from '../jobs/createJobLoop.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -59,9 +60,6 @@ export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, 
   if (!(leaseMs > timeoutMs)) throw new RangeError(`webhook dispatcher: leaseMs (${leaseMs}) must be longer than timeoutMs (${timeoutMs})`);
   // SQLite has no row locks (nor their syntax): its one writer serialises the claims already.
   const rowLocks = isPostgres(db);
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: ReturnType<typeof setInterval> | undefined;
 
   /** Takes due deliveries for this process: nobody else sends them until the lease runs out. */
   function claimDue(): Promise<ClaimedDelivery[]> {
@@ -170,42 +168,17 @@ export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, 
     await record(d, started, await post(d, started));
   }
 
-  async function deliverDue() {
-    do {
-      again = false;
-      const claimed = await claimDue();
-      // Wait for every send, even when one fails to record: `stop()` means nothing is in flight.
-      const failed = (await Promise.allSettled(claimed.map(attempt))).find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      if (claimed.length === CLAIM_BATCH) again = true;
-    } while (again);
+  /** One batch: claim what is due, send it, record it. True when the batch was full (there may be more). */
+  async function deliverDue(): Promise<boolean> {
+    const claimed = await claimDue();
+    // Wait for every send, even when one fails to record: `stop()` means nothing is in flight.
+    const failed = (await Promise.allSettled(claimed.map(attempt))).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return claimed.length === CLAIM_BATCH;
   }
 
-  /** Sends what is due now; concurrent calls share one run (and trigger one more pass). */
-  function kick(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = deliverDue()
-      .catch((err) => console.error('leadbeam: webhook delivery failed', err))
-      .finally(() => (running = undefined));
-    return running;
-  }
-
-  return {
-    kick,
-    start() {
-      timer ??= setInterval(() => void kick(), pollMs);
-      timer.unref?.();
-      void kick();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  const { kick, start, stop } = createJobLoop(deliverDue, { pollMs, name: 'webhook delivery' });
+  return { kick, start, stop };
 }
 
 export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
