@@ -4,7 +4,7 @@ import type { Database, IdentityLogTable, LeadsTable, LeadVisitorsTable, PastLin
 import { newId } from '../ids.js';
 import { survivorOf, type Lead, type LeadStageChange } from '../leads/leadStore.js';
 import { normaliseEmail } from '../leads/email.js';
-import { emptyState, type ScoredEvent, type Scorer } from '../scoring/engine.js';
+import { emptyState, type ScoredEvent, type ScoreState, type Scorer } from '../scoring/engine.js';
 
 /** A lead with this many browsers and devices is most likely a shared or scripted address. */
 export const MAX_VISITORS_PER_LEAD = 50;
@@ -33,17 +33,47 @@ export function identityEvents(events: ScoredEvent[], visitorOf: (e: ScoredEvent
   });
 }
 
+/** Where a visitor's anonymous scoring started in this group: a state and the events applied to it. */
+export interface VisitorScoring {
+  state: ScoreState;
+  events: ScoredEvent[];
+}
+
+/**
+ * A visitor's scores as of one of its events: its anonymous engagement, decayed to the event's
+ * time, and fit from the traits it gave so far (the event's included). Without the visitor's
+ * scoring (a history too long to replay inline) only the event itself counts.
+ *
+ * @example
+ * const { engagement, fit } = scoresAsOf(scorer, { state: before, events: mine }, form);
+ */
+export function scoresAsOf(scorer: Scorer, scoring: VisitorScoring | undefined, event: ScoredEvent) {
+  const upTo = (e: ScoredEvent) => e.ts < event.ts || (e.ts === event.ts && e.id <= event.id);
+  let state = scoring?.state ?? emptyState();
+  for (const e of scoring ? scoring.events.filter(upTo) : [event]) state = scorer.scoreEvent(state, e).state;
+  const { engagement, fit } = scorer.scoresAt(state, event.ts);
+  return { engagement, fit };
+}
+
 /**
  * Finds the lead of every email, creating those seen for the first time. Creation is
  * idempotent: `ON CONFLICT DO NOTHING` on (site, email), so concurrent first forms with one
  * email, in this process or another, make one lead. Returns lead ids by email and the
- * visitor → lead changes of the leads this call created. Takes no locks on existing leads: the
+ * visitor → lead changes of the leads this call created, with the scores of the visitor whose
+ * event created each (`scoringOf`, see `scoresAsOf`) at that event. Takes no locks on existing leads: the
  * caller locks every lead it will change at once, in id order.
  *
  * @example
- * const { leadIdOf, created } = await findOrCreateLeads(trx, 'demo', scorer, identities, Date.now());
+ * const { leadIdOf, created } = await findOrCreateLeads(trx, 'demo', scorer, identities, Date.now(), (v) => scoringOf.get(v));
  */
-export async function findOrCreateLeads(trx: Kysely<Database>, site: string, scorer: Scorer, identities: IdentityEvent[], now: number) {
+export async function findOrCreateLeads(
+  trx: Kysely<Database>,
+  site: string,
+  scorer: Scorer,
+  identities: IdentityEvent[],
+  now: number,
+  scoringOf: (visitorId: string) => VisitorScoring | undefined = () => undefined,
+) {
   const leadIdOf = new Map<string, string>();
   const created: LeadStageChange[] = [];
   if (!identities.length) return { leadIdOf, created };
@@ -79,8 +109,9 @@ export async function findOrCreateLeads(trx: Kysely<Database>, site: string, sco
     .execute();
   for (const row of inserted) {
     leadIdOf.set(row.email, row.id);
-    const first = firstOf.get(row.email)!.event;
-    created.push({ leadId: row.id, from: 'visitor', to: 'lead', at: first.ts, cause: `${first.type}:${first.name ?? 'identify'}`, engagement: 0, fit: 0, source: 'scoring', ruleVersion: scorer.version });
+    const { event: first, visitorId } = firstOf.get(row.email)!;
+    const { engagement, fit } = scoresAsOf(scorer, scoringOf(visitorId), first);
+    created.push({ leadId: row.id, from: 'visitor', to: 'lead', at: first.ts, cause: `${first.type}:${first.name ?? 'identify'}`, engagement, fit, source: 'scoring', ruleVersion: scorer.version });
   }
   // Emails another writer created meanwhile: theirs is the lead.
   const raced = missing.filter((e) => !leadIdOf.has(e));

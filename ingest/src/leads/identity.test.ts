@@ -31,7 +31,23 @@ describeEachDialect('identity', (getDb) => {
     // page-view 2 ×4 (+ the form is not a page view), pricing 5 ×2 (one per visit), returning visit 4: decayed alike.
     expect(lead.score.engagement).toBe(visitor.score.engagement);
     const score = await json(getWithKey(at(t0 + 3 * DAY), `/v1/leads/${lead.id}/score`));
-    expect(score.items.map((i: any) => i.ruleId).sort()).toEqual(['page-view', 'page-view', 'page-view', 'page-view', 'pricing', 'pricing', 'returning'].sort());
+    expect(score.items.filter((i: any) => i.eventId).map((i: any) => i.ruleId).sort()).toEqual(['page-view', 'page-view', 'page-view', 'page-view', 'pricing', 'pricing', 'returning'].sort());
+  });
+
+  it('records the visitor → lead entry with the scores of that moment: the anonymous engagement, decayed, and the fit the form gave', async () => {
+    const v = 'v_' + newId();
+    const t0 = Date.now() - 5 * DAY;
+    // page-view 2 + page-view 2 + pricing 5 = 9 points, two days before the form.
+    await send(t0 + 1000, [view(v, t0), view(v, t0 + 1000, 1, '/pricing')]);
+    const email = `moment-${newId()}@fernhill.example`;
+    const formAt = t0 + 2 * DAY;
+    // In the same batch as the form, a later page view: not yet part of the moment the lead was made.
+    await send(formAt + HOUR, [form(v, formAt, email, 2, { jobTitle: 'Controller' }), view(v, formAt + HOUR, 2)]);
+    const lead = await leadByEmail(email, formAt + HOUR);
+    // The form opens a returning visit: 4 more points, undecayed.
+    const engagement = Math.round((9 * 2 ** (-(formAt - (t0 + 1000)) / (30 * DAY)) + 4) * 100) / 100;
+    expect(lead.stageHistory[0]).toMatchObject({ from: 'visitor', to: 'lead', at: new Date(formAt).toISOString(), cause: 'form:contact', scores: { engagement, fit: 15, total: Math.round((engagement + 15) * 100) / 100 } });
+    expect(engagement).toBeGreaterThan(12);
   });
 
   it('links a second device to the same lead: one id, both visitors, one combined score', async () => {
@@ -62,8 +78,10 @@ describeEachDialect('identity', (getDb) => {
     expect(b.visitorIds).toEqual([shared]);
     const scoreA = await json(getWithKey(at(t0 + 2 * HOUR), `/v1/leads/${a.id}/score`));
     const scoreB = await json(getWithKey(at(t0 + 2 * HOUR), `/v1/leads/${b.id}/score`));
-    expect(scoreA.items.every((i: any) => i.kind === 'fit' || new Date(i.ts).getTime() < t0 + HOUR)).toBe(true);
-    expect(scoreB.items.every((i: any) => i.kind === 'fit' || new Date(i.ts).getTime() >= t0 + HOUR)).toBe(true);
+    // Rule hits only: fit, cap and rounding lines belong to no event.
+    const hits = (score: any) => score.items.filter((i: any) => i.eventId);
+    expect(hits(scoreA).every((i: any) => new Date(i.ts).getTime() < t0 + HOUR)).toBe(true);
+    expect(hits(scoreB).every((i: any) => new Date(i.ts).getTime() >= t0 + HOUR)).toBe(true);
     expect(scoreA.items.length).toBeGreaterThan(0);
     expect(scoreB.items.length).toBeGreaterThan(0);
     expect(b.identityLog).toEqual([expect.objectContaining({ kind: 'switched', visitorId: shared, otherLeadId: a.id })]);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { fromJson, toJson } from '../db/json.js';
 import type { Database, EventsTable } from '../db/schema.js';
-import { findOrCreateLeads, identityEvents, linkVisitorsToLeads, type Link } from '../identity/linkVisitorsToLeads.js';
+import { findOrCreateLeads, identityEvents, linkVisitorsToLeads, type Link, type VisitorScoring } from '../identity/linkVisitorsToLeads.js';
 import {
   eventsOfLead,
   eventsOfVisitor,
@@ -57,7 +57,8 @@ export async function scoreSiteEvents(
   const events = sortEvents(rows.map(toScoredEvent));
   const visitorIds = [...new Set(rows.map((r) => r.visitor_id))].sort();
 
-  // Each visitor's own (anonymous) score.
+  // Each visitor's own (anonymous) score, and where it started: a new lead's first scores.
+  const scoringOf = new Map<string, VisitorScoring>();
   for (const visitorId of visitorIds) {
     const v = visitors.get(visitorKey(site, visitorId))!;
     const mine = events.filter((e) => visitorOf(e) === visitorId);
@@ -68,10 +69,13 @@ export async function scoreSiteEvents(
       const subject = visitorSubject(site, visitorId);
       work.hits.push(...run.hits.map((h) => ({ ...h, subject })));
       state = run.state;
+      scoringOf.set(visitorId, { state: before, events: mine });
     } else {
       const history = await eventsOfVisitor(trx, site, visitorId, INLINE_REPLAY_MAX_EVENTS + 1);
-      if (history.length <= INLINE_REPLAY_MAX_EVENTS) state = await replayVisitor(trx, scorer, site, visitorId, history);
-      else work.replays.push({ kind: 'visitor', site_id: site, subject_id: visitorId });
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) {
+        state = await replayVisitor(trx, scorer, site, visitorId, history);
+        scoringOf.set(visitorId, { state: emptyState(), events: history });
+      } else work.replays.push({ kind: 'visitor', site_id: site, subject_id: visitorId });
     }
     if (state) Object.assign(v, { score_state: toJson(state), engagement: state.engagement, engagement_at: state.at });
   }
@@ -93,7 +97,7 @@ export async function scoreSiteEvents(
     for (const e of earlier) for (const p of past) if (p.visitor_id === visitorOf(e) && p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
   const identities = identityEvents(events, visitorOf);
-  const { leadIdOf, created } = await findOrCreateLeads(trx, site, scorer, identities, now);
+  const { leadIdOf, created } = await findOrCreateLeads(trx, site, scorer, identities, now, (v) => scoringOf.get(v));
   // Every lead this group may change, locked at once in id order.
   const leads = await lockLeads(trx, [...[...links.values()].map((l) => l.lead_id), ...leadIdOf.values(), ...pastLeads]);
   // A merge that committed while we waited for a lock moved its links to the survivor.
