@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScorer, emptyState, replay, type ScoredEvent, type ScoreState } from './engine.js';
 import { advanceStage } from './lifecycle.js';
@@ -188,5 +189,51 @@ describe('recycled leads', () => {
     expect(advanceStage('recycled', { passesMql: true, at: T0 + 31 * DAY, recycledAt })).toEqual({ stage: 'mql', cause: 'threshold:mql' });
     expect(advanceStage('recycled', { passesMql: false, qualifies: 'sql', ruleId: 'demo', at: T0 + 1, recycledAt })).toEqual({ stage: 'sql', cause: 'rule:demo' });
     expect(advanceStage('recycled', { passesMql: false, qualifies: 'sql', ruleId: 'demo', at: T0 - 1, recycledAt })).toBeUndefined();
+  });
+});
+
+describe('one rounding rule', () => {
+  const scorer = scorerOf({
+    halfLifeDays: 7,
+    caps: { engagement: 60, fit: 20 },
+    engagement: [
+      { id: 'view', match: { type: 'pageview' }, points: 3 },
+      { id: 'download', match: { type: 'download' }, points: 7 },
+      { id: 'careers', match: { type: 'pageview', path: '/careers' }, points: -2 },
+    ],
+    fit: [
+      { id: 'cfo', trait: 'jobTitle', matches: 'cfo', points: 15 },
+      { id: 'size', trait: 'companySize', in: ['51-200'], points: 10 },
+    ],
+  });
+  const history = fc.array(
+    fc.record({ type: fc.constantFrom('pageview', 'download'), path: fc.constantFrom('/', '/careers'), gap: fc.integer({ min: 0, max: 20 * DAY }) }),
+    { minLength: 1, maxLength: 40 },
+  );
+
+  it('scores a lead and explains it with the same figures, the items summing exactly to them', () => {
+    fc.assert(
+      fc.property(history, fc.integer({ min: 0, max: 90 * DAY }), fc.boolean(), (steps, later, fits) => {
+        let ts = T0;
+        const events = steps.map((s, i) => ev({ type: s.type, path: s.path, ts: (ts += s.gap), traits: i === 0 && fits ? { jobTitle: 'CFO', companySize: '51-200' } : null }));
+        const { state, results } = run(scorer, events);
+        const at = ts + later;
+        const explained = scorer.explain(results.flatMap((r) => r.hits), scorer.fitHits(state.traits), at);
+        const { items, ...figures } = explained;
+        expect(figures).toEqual(scorer.scoresAt(state, at));
+        const sum = (kind: string) => Math.round(items.filter((i) => i.kind === kind).reduce((a, i) => a + i.remaining, 0) * 100) / 100;
+        expect(sum('engagement')).toBe(explained.engagement);
+        expect(sum('fit')).toBe(explained.fit);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('adds a rounding line where the rounded items do not add up to the figure', () => {
+    // Three items of 3 × 2^-(1/7) ≈ 2.7172 each: 8.15 in all, but 2.72 × 3 = 8.16.
+    const { state, results } = run(scorer, [ev({ sessionId: 'a' }), ev({ sessionId: 'b' }), ev({ sessionId: 'c' })]);
+    const explained = scorer.explain(results.flatMap((r) => r.hits), [], T0 + DAY);
+    expect(explained.engagement).toBe(scorer.scoresAt(state, T0 + DAY).engagement);
+    expect(explained.items.map((i) => [i.ruleId, i.remaining])).toEqual([['view', 2.72], ['view', 2.72], ['view', 2.72], ['rounding:engagement', -0.01]]);
   });
 });

@@ -151,11 +151,17 @@ export function createScorer(rules: ScoringRules) {
       .map((rule) => ({ ruleId: rule.id, points: rule.points }));
   }
 
+  /**
+   * The one rounding rule of every score shown: the exact figure, capped, rounded once to two
+   * decimals. `scoresAt` and `explain` both take it, so a lead and its explanation agree.
+   */
+  const figure = (exact: number, cap = Infinity) => round2(Math.min(exact, cap));
+
   /** Scores as of `at`: engagement decayed and capped, fit from the traits capped, and their total. */
   function scoresAt(state: ScoreState, at: number) {
-    const engagement = round2(Math.min(engagementAt(state, at), rules.caps.engagement ?? Infinity));
-    const cappedFit = round2(Math.min(fitHits(state.traits).reduce((a, h) => a + h.points, 0), rules.caps.fit ?? Infinity));
-    return { engagement, fit: cappedFit, total: round2(engagement + cappedFit) };
+    const engagement = figure(engagementAt(state, at), rules.caps.engagement);
+    const fit = figure(fitHits(state.traits).reduce((a, h) => a + h.points, 0), rules.caps.fit);
+    return { engagement, fit, total: round2(engagement + fit) };
   }
 
   /** Whether scores pass the MQL threshold. */
@@ -164,19 +170,32 @@ export function createScorer(rules: ScoringRules) {
 
   /**
    * The itemised score: every rule hit with the points it gave and what is left of them after
-   * decay, plus a line for each cap, so that the items sum exactly to the score shown.
+   * decay (rounded for display), plus a line for each cap and, where the rounded items do not
+   * add up to the figure, a rounding line: the items sum exactly to the score shown, and the
+   * score is the one `scoresAt` gives (the same rule: the exact total, capped, rounded once).
    */
   function explain(hits: RuleHit[], fit: Array<{ ruleId: string; points: number }>, at: number) {
-    const engagementItems = hits.map((h) => ({ kind: 'engagement' as const, eventId: h.eventId, ruleId: h.ruleId, ts: h.ts, points: h.points, remaining: round2(h.points * 2 ** (-(Math.max(at, h.ts) - h.ts) / halfLifeMs)) }));
+    const decayed = (h: RuleHit) => h.points * 2 ** (-(Math.max(at, h.ts) - h.ts) / halfLifeMs);
+    const engagementItems = hits.map((h) => ({ kind: 'engagement' as const, eventId: h.eventId, ruleId: h.ruleId, ts: h.ts, points: h.points, remaining: round2(decayed(h)) }));
     const fitItems = fit.map((f) => ({ kind: 'fit' as const, eventId: null, ruleId: f.ruleId, ts: null, points: f.points, remaining: f.points }));
-    const capLine = (kind: 'engagement' | 'fit', items: Array<{ remaining: number }>, cap?: number) => {
+    const exactEngagement = hits.reduce((a, h) => a + decayed(h), 0);
+    const exactFit = fit.reduce((a, f) => a + f.points, 0);
+    const engagement = figure(exactEngagement, rules.caps.engagement);
+    const fitScore = figure(exactFit, rules.caps.fit);
+    /** The cap and rounding lines that take the items' sum to the figure. */
+    const closingLines = (kind: 'engagement' | 'fit', items: Array<{ remaining: number }>, exact: number, shown: number, cap?: number) => {
+      const line = (ruleId: string, remaining: number) => ({ kind, eventId: null, ruleId, ts: null, points: 0, remaining });
       const sum = round2(items.reduce((a, i) => a + i.remaining, 0));
-      return cap !== undefined && sum > cap ? [{ kind, eventId: null, ruleId: `cap:${kind}`, ts: null, points: 0, remaining: round2(cap - sum) }] : [];
+      const capped = cap !== undefined && exact > cap ? [line(`cap:${kind}`, round2(cap - sum))] : [];
+      const rest = round2(shown - round2(sum + capped.reduce((a, i) => a + i.remaining, 0)));
+      return [...capped, ...(rest ? [line(`rounding:${kind}`, rest)] : [])];
     };
-    const items = [...engagementItems, ...capLine('engagement', engagementItems, rules.caps.engagement), ...fitItems, ...capLine('fit', fitItems, rules.caps.fit)];
-    const sum = (kind: string) => round2(items.filter((i) => i.kind === kind).reduce((a, i) => a + i.remaining, 0));
-    const engagement = sum('engagement');
-    const fitScore = sum('fit');
+    const items = [
+      ...engagementItems,
+      ...closingLines('engagement', engagementItems, exactEngagement, engagement, rules.caps.engagement),
+      ...fitItems,
+      ...closingLines('fit', fitItems, exactFit, fitScore, rules.caps.fit),
+    ];
     return { engagement, fit: fitScore, total: round2(engagement + fitScore), items };
   }
 
