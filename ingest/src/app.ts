@@ -17,6 +17,8 @@ import { createWebhooksRoute } from './webhooks/webhooksRoute.js';
 import { createReportsRoute } from './reports/reportsRoute.js';
 import { createEventWriter, type EventWriter } from './pipeline/createEventWriter.js';
 import type { ReplayWorker } from './replay/createReplayWorker.js';
+import { createCollectLimits } from './limits/createCollectLimits.js';
+import type { Limits } from './limits/readLimits.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -33,6 +35,8 @@ export interface AppOptions {
   replayer?: ReplayWorker;
   /** The write pipeline (group commit); one is made for the app when not given. */
   writer?: EventWriter;
+  /** Rate limits on `/v1/collect` (see `limits/readLimits.ts`); none when absent. */
+  limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'>;
 }
 
 /**
@@ -42,7 +46,7 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, replayer, writer }: AppOptions) {
+export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, replayer, writer, limits }: AppOptions) {
   const app = new Hono();
   app.use('*', closeUnreadBodies());
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
@@ -73,7 +77,7 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, repl
       maxAge: 86400,
     }),
   );
-  app.route('/v1/collect', createCollectRoute({ config, writer: events, now }));
+  app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits) }));
 
   app.use('/v1/visitors/*', requireSecretKey(secretKey));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));

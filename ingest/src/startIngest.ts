@@ -9,6 +9,7 @@ import { syncConfigWebhooks } from './webhooks/enqueue.js';
 import { scheduleRetention } from './retention/expireAnonymousVisitors.js';
 import { createEventWriter } from './pipeline/createEventWriter.js';
 import { createReplayWorker } from './replay/createReplayWorker.js';
+import { readLimits } from './limits/readLimits.js';
 
 export interface RunningIngest {
   url: string;
@@ -43,10 +44,13 @@ export async function startIngest(settings: Settings, env: Record<string, string
       if (queuedReplays) void replayer.kick();
     },
   });
-  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, replayer, writer });
+  const limits = readLimits(env);
+  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, replayer, writer, limits });
   const stopRetention = scheduleRetention(db, config);
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: settings.port }, () => resolve(s));
+    // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
+    const s = serve({ fetch: app.fetch, port: settings.port, serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
+    (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;

@@ -17,6 +17,7 @@ import { toJsonOrNull } from '../db/json.js';
 import type { EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
+import type { CollectLimits } from '../limits/createCollectLimits.js';
 import { campaignOf } from './campaign.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
@@ -26,6 +27,8 @@ export interface CollectOptions {
   /** Where validated events go; a 2xx is only sent once it has committed them. */
   writer: EventWriter;
   now?: () => number;
+  /** Rate limits per client address and per site; none when absent. */
+  limits?: CollectLimits;
 }
 
 type Site = SiteConfig & {
@@ -73,7 +76,7 @@ const fieldOf = (message: string) => /^([\w.]+): /.exec(message)?.[1];
  * @example
  * app.route('/v1/collect', createCollectRoute({ config, writer }));
  */
-export function createCollectRoute({ config, writer, now = Date.now }: CollectOptions) {
+export function createCollectRoute({ config, writer, now = Date.now, limits }: CollectOptions) {
   const sites = new Map<string, Site>(
     config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads) }]),
   );
@@ -82,6 +85,7 @@ export function createCollectRoute({ config, writer, now = Date.now }: CollectOp
   app.post(
     '/',
     limitBody,
+    limits?.perAddress ?? ((_c, next) => next()),
     async (c) => {
       const receivedAt = now();
       let body: unknown;
@@ -96,6 +100,7 @@ export function createCollectRoute({ config, writer, now = Date.now }: CollectOp
 
       const site = sites.get(siteKey);
       if (!site) throw new ApiError(404, 'not_found', `site: unknown site key "${siteKey}"`, { field: 'site' });
+      await limits?.checkSite(site.key);
       const origin = c.req.header('origin');
       if (origin && !site.allowedOrigins.includes(origin)) {
         throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${siteKey}"`);

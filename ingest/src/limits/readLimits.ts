@@ -1,0 +1,54 @@
+/** What protects the public endpoint and the server from one client, read from the environment. */
+export interface Limits {
+  /** Requests a minute one client address may send to `/v1/collect`; 0 turns limiting off. */
+  perAddressPerMinute: number;
+  /** Requests a minute all clients together may send for one site; 0 turns it off. */
+  perSitePerMinute: number;
+  /** Proxies (CIDR, or `loopback`, `linklocal`, `uniquelocal`) whose `X-Forwarded-For` is believed. */
+  trustedProxies: string[];
+  /** Open connections the server accepts at once. */
+  maxConnections: number;
+  /** A request must have sent its headers within this long … */
+  headersTimeoutMs: number;
+  /** … and its whole body within this long, or its connection is cut. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  // A busy page sends a few beacons a minute; an office behind one address has many browsers.
+  perAddressPerMinute: 1200,
+  perSitePerMinute: 120_000,
+  trustedProxies: [],
+  maxConnections: 10_000,
+  headersTimeoutMs: 10_000,
+  // Node checks the timeouts every few seconds (see startIngest): 25 s + 2 s stays within 30.
+  requestTimeoutMs: 25_000,
+};
+
+const count = (env: Record<string, string | undefined>, name: string, fallback: number) => {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${raw}" is not a whole number (0 turns it off)`);
+  return n;
+};
+
+/**
+ * Reads `LEADBEAM_RATE_LIMIT` (requests a minute per client address, 0: off),
+ * `LEADBEAM_SITE_RATE_LIMIT`, `LEADBEAM_TRUSTED_PROXIES` (comma-separated CIDRs) and
+ * `LEADBEAM_MAX_CONNECTIONS` and `LEADBEAM_REQUEST_TIMEOUT_MS` (the whole request, body included);
+ * anything unset keeps its default.
+ *
+ * @example
+ * readLimits({ LEADBEAM_RATE_LIMIT: '600', LEADBEAM_TRUSTED_PROXIES: '10.0.0.0/8' })
+ */
+export function readLimits(env: Record<string, string | undefined>): Limits {
+  return {
+    ...DEFAULT_LIMITS,
+    perAddressPerMinute: count(env, 'LEADBEAM_RATE_LIMIT', DEFAULT_LIMITS.perAddressPerMinute),
+    perSitePerMinute: count(env, 'LEADBEAM_SITE_RATE_LIMIT', DEFAULT_LIMITS.perSitePerMinute),
+    trustedProxies: (env.LEADBEAM_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    maxConnections: count(env, 'LEADBEAM_MAX_CONNECTIONS', DEFAULT_LIMITS.maxConnections) || DEFAULT_LIMITS.maxConnections,
+    requestTimeoutMs: count(env, 'LEADBEAM_REQUEST_TIMEOUT_MS', DEFAULT_LIMITS.requestTimeoutMs) || DEFAULT_LIMITS.requestTimeoutMs,
+  };
+}
