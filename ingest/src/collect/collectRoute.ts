@@ -18,6 +18,7 @@ import type { EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
+import { eventsRejected } from '../ops/metrics.js';
 import { campaignOf } from './campaign.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
@@ -110,7 +111,10 @@ export function createCollectRoute({ config, writer, now = Date.now, limits }: C
       }
 
       const rejected: CollectResult['rejected'] = [];
-      const reject = (index: number, id: string | undefined, error: string, field = fieldOf(error)) => rejected.push({ index, id, field, error });
+      const reject = (index: number, id: string | undefined, error: string, field = fieldOf(error)) => {
+        eventsRejected.inc({ field: field ?? 'event' });
+        rejected.push({ index, id, field, error });
+      };
       let ignored = 0;
       const rows: EventsTable[] = [];
       const indexOf = new Map<string, number>();

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { describeZodError } from '../../../shared/src/schemas.js';
+import { logger } from '../ops/logger.js';
 
 /** What a client branches on; the message is for people and may change. */
 export type ErrorCode = 'invalid_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payload_too_large' | 'rate_limited' | 'unavailable' | 'internal';
@@ -94,7 +95,8 @@ export function handleError(err: Error, c: Context): Response {
     const code = codeForStatus(err.status);
     return c.json(errorBody(code, err.message || code.replace(/_/g, ' ')), err.status, headers);
   }
-  console.error('leadbeam: unhandled error', err);
+  // The message and stack, never the request: it may carry keys or personal data.
+  logger.error({ err: err.message, stack: err.stack }, 'unhandled error');
   return c.json(errorBody('internal', 'internal error'), 500);
 }
 

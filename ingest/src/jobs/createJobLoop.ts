@@ -1,3 +1,5 @@
+import { logger } from '../ops/logger.js';
+
 /**
  * A background job that runs at once when kicked (right after a commit gave it work) and every
  * `pollMs` (for work other processes queued). Kicks during a run coalesce into one more pass;
@@ -27,7 +29,7 @@ export function createJobLoop(pass: () => Promise<boolean>, { pollMs, name }: { 
       return running;
     }
     running = runUntilDone()
-      .catch((err) => console.error(`leadbeam: ${name} failed`, err))
+      .catch((err) => logger.error({ err: err instanceof Error ? err.message : String(err), job: name }, 'background job failed'))
       .finally(() => (running = undefined));
     return running;
   }

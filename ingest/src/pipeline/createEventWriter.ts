@@ -3,6 +3,8 @@ import type { Database } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { Scorer } from '../scoring/engine.js';
 import { commitGroup, type BatchOutcome, type GroupResult, type PendingBatch } from './commitGroup.js';
+import { logger } from '../ops/logger.js';
+import { commitFailures, commitSeconds, eventsAccepted, eventsDuplicate, queueDepth } from '../ops/metrics.js';
 
 export interface EventWriterOptions {
   db: Kysely<Database>;
@@ -54,20 +56,27 @@ export function createEventWriter({ db, scorers, windowMs = 1, maxEvents = 1000,
   const stats = { requests: 0, groups: 0, failedGroups: 0 };
 
   async function commit(group: Waiting[]): Promise<void> {
+    const endTimer = commitSeconds.startTimer();
     try {
       const result = await db.transaction().execute((trx) => commitGroup(trx, group.map((w) => w.batch), scorers));
+      endTimer();
       stats.groups++;
       stats.requests += group.length;
+      for (const o of result.outcomes) {
+        eventsAccepted.inc(o.accepted);
+        eventsDuplicate.inc(o.duplicates);
+      }
       group.forEach((w, i) => w.resolve(result.outcomes[i]!));
       if (result.stageChanges || result.queuedReplays) onCommitted?.(result);
     } catch (err) {
       stats.failedGroups++;
+      commitFailures.inc();
       if (group.length > 1) {
         // One request's bad luck (a deadlock, a value the database refused) must not fail the others.
         for (const w of group) await commit([w]);
         return;
       }
-      console.error('leadbeam: storing events failed', err instanceof Error ? err.message : err);
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'storing events failed');
       group[0]!.reject(storageUnavailable());
     }
   }
@@ -81,6 +90,7 @@ export function createEventWriter({ db, scorers, windowMs = 1, maxEvents = 1000,
       group.push(next);
     }
     queuedEvents -= events;
+    queueDepth.set(queue.length);
     return group;
   }
 
@@ -110,6 +120,7 @@ export function createEventWriter({ db, scorers, windowMs = 1, maxEvents = 1000,
       return new Promise<BatchOutcome>((resolve, reject) => {
         queue.push({ batch, resolve, reject });
         queuedEvents += batch.rows.length;
+        queueDepth.set(queue.length);
         schedule();
       });
     },

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { LeadbeamConfig } from '../config/schema.js';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { logger } from '../ops/logger.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,8 +61,8 @@ export async function expireAnonymousVisitors(db: Kysely<Database>, config: Lead
 export function scheduleRetention(db: Kysely<Database>, config: LeadbeamConfig, everyMs = 6 * 3_600_000) {
   const run = () =>
     expireAnonymousVisitors(db, config, Date.now())
-      .then(({ visitors }) => visitors && console.log(`leadbeam: retention removed ${visitors} anonymous visitors`))
-      .catch((err) => console.error('leadbeam: retention job failed', err));
+      .then(({ visitors, events }) => visitors && logger.info({ visitors, events }, 'retention removed anonymous visitors'))
+      .catch((err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'retention job failed'));
   void run();
   const timer = setInterval(run, everyMs);
   timer.unref?.();
