@@ -31,6 +31,7 @@ export interface Database {
   past_links: PastLinksTable;
   identity_log: IdentityLogTable;
   replay_queue: ReplayQueueTable;
+  api_keys: ApiKeysTable;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -231,4 +232,22 @@ export interface VisitorsTable {
   /** Start (server time, UTC midnight) of the day `day_events` counts: the per-day cap. */
   day_start: ColumnType<number, number | undefined, number>;
   day_events: ColumnType<number, number | undefined, number>;
+}
+
+/** What a named API key may do; `admin` includes the others. */
+export type KeyScope = 'read' | 'write' | 'admin';
+
+/** Named API keys: only the key's SHA-256 is kept, the key is shown once at creation. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  scopes: Json<KeyScope[]>;
+  /** The key's first characters, to tell keys apart in a list. */
+  prefix: string;
+  /** SHA-256 of the key, hex. */
+  hash: string;
+  created_at: number;
+  /** Updated at most once a minute, so reads do not become writes. */
+  last_used_at: ColumnType<number | null, number | null | undefined, number | null>;
+  revoked_at: ColumnType<number | null, number | null | undefined, number | null>;
 }

@@ -9,6 +9,7 @@ import { identity } from './007_identity.js';
 import { mergedIndex } from './008_merged_index.js';
 import { retentionIndexes } from './009_retention_indexes.js';
 import { writePath } from './010_write_path.js';
+import { apiKeys } from './011_api_keys.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '008_merged_index': mergedIndex,
   '009_retention_indexes': retentionIndexes,
   '010_write_path': writePath,
+  '011_api_keys': apiKeys,
 };
