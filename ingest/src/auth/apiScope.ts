@@ -1,0 +1,23 @@
+import type { Context } from 'hono';
+import type { KeyScope } from '../db/schema.js';
+
+/** Lookups and reports: what a CRM sync or a dashboard needs. */
+const READS = /^\/v1\/(visitors|leads|reports)(\/|$)/;
+/** Sales feedback from a CRM: changes a lead's stage, nothing else. */
+const WRITES = /^\/v1\/leads\/[^/]+\/feedback$/;
+
+/**
+ * The scope a request needs, for routes that mix them: `read` for GET on visitors, leads and
+ * reports, `write` for sales feedback, `admin` for everything else (merging, and whatever is
+ * added later, until it is listed here).
+ *
+ * @example
+ * app.use('/v1/leads/*', requireKey(apiScope));
+ * apiScope(c) // 'write' for POST /v1/leads/ld_1/feedback
+ */
+export function apiScope(c: Context): KeyScope {
+  const { method, path } = c.req;
+  if ((method === 'GET' || method === 'HEAD') && READS.test(path)) return 'read';
+  if (method === 'POST' && WRITES.test(path)) return 'write';
+  return 'admin';
+}
