@@ -43,8 +43,7 @@ export function openDatabase(url: string): OpenDatabase {
     parsed.password = parsed.password ? '***' : '';
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', location: parsed.toString() };
   }
-  const path = url.replace(/^sqlite:(\/\/)?/i, '');
-  if (!path) throw new Error('DATABASE_URL: empty SQLite path');
+  const path = sqlitePathOf(url)!;
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
@@ -67,6 +66,27 @@ export function openDatabase(url: string): OpenDatabase {
     return close();
   };
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', location: path };
+}
+
+/**
+ * The SQLite path a `DATABASE_URL` names (`sqlite:PATH`, `sqlite://PATH`, a bare path or
+ * `:memory:`), or undefined for PostgreSQL. Any other scheme (`mysql://…`) is refused: taken
+ * for a path, it would quietly become a SQLite file named after it.
+ *
+ * @example
+ * sqlitePathOf('sqlite:./data/leadbeam.db') // './data/leadbeam.db'
+ * sqlitePathOf('mysql://x') // throws 'DATABASE_URL: "mysql:" is neither SQLite …'
+ */
+export function sqlitePathOf(url: string): string | undefined {
+  if (/^postgres(ql)?:\/\//i.test(url)) return undefined;
+  // Two letters at least: a one-letter "scheme" is a Windows drive (C:\data\leadbeam.db).
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1];
+  if (scheme && scheme.toLowerCase() !== 'sqlite') {
+    throw new Error(`DATABASE_URL: "${scheme}:" is neither SQLite (sqlite:PATH, a file path, :memory:) nor PostgreSQL (postgres://…)`);
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/i, '');
+  if (!path) throw new Error('DATABASE_URL: empty SQLite path');
+  return path;
 }
 
 /**
