@@ -1,10 +1,10 @@
 /**
  * `npm run ingest`: the ingest alone (no demo site), for production and for a process manager.
  * Reads the same environment as `npm start`: PORT, DATABASE_URL, LEADBEAM_SECRET_KEY,
- * LEADBEAM_CONFIG. SIGTERM or SIGINT stops accepting, finishes the requests in flight, commits
+ * LEADBEAM_DATA_DIR, LEADBEAM_CONFIG. SIGTERM or SIGINT stops accepting, finishes the requests in flight, commits
  * what is queued and exits 0; a second signal exits at once.
  */
-import { readSettings } from '../ingest/src/settings.js';
+import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -12,9 +12,12 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 async function main() {
   const settings = readSettings(process.env);
   const ingest = await startIngest(settings, process.env);
-  // One line that says where, never the key itself (logs are read by more people than the key is).
-  const key = settings.secretKeyIsDevelopment ? ', development secret key (set LEADBEAM_SECRET_KEY for real use)' : '';
-  console.log(`leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}${key}`);
+  // One line that says what runs and where, never the key itself (logs are read by more people
+  // than the key is).
+  const sites = ingest.sites.map((s) => `${s.key} rules ${s.ruleVersion}`).join(', ');
+  console.log(
+    `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}`,
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

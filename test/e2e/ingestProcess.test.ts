@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createScorers } from '../../ingest/src/app.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../../ingest/src/config/loadConfig.js';
 import { openDatabase } from '../../ingest/src/db/openDatabase.js';
 import { createTestDatabase } from '../support/databases.js';
 import { describePostgres } from '../support/describePostgres.js';
@@ -21,17 +25,18 @@ afterEach(() => {
 });
 
 /** `npm run ingest` as a process manager runs it, on a free port; resolves with its port once it listens. */
-async function startIngestProcess(databaseUrl: string) {
+async function startIngestProcess(databaseUrl: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/ingest.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY, LEADBEAM_CONFIG: '' },
+    env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY, LEADBEAM_CONFIG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (output += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (output += s));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A signal's name when it died of one (a native crash), so a failure says which.
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the ingest did not say where it listens within 30 s:\n${output}`)), 30_000);
     const check = () => {
@@ -147,6 +152,109 @@ describe('npm run ingest [sqlite]', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual(['leadbeam ingest could not start: PORT: "not-a-port" is not a port number']);
+  });
+});
+
+/** Runs a script expected to refuse to start: its exit code (or a note that it kept running) and stderr. */
+async function refusal(env: Record<string, string>, script = 'scripts/ingest.ts') {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, LEADBEAM_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const code = await Promise.race([
+    new Promise((resolve) => child.once('exit', resolve)),
+    new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000)),
+  ]);
+  return { code, lines: stderr.trim().split('\n') };
+}
+
+/** The rule version each site of the shipped config is scored with, as the banner should name it. */
+const demoRuleVersions = () => [...createScorers(loadConfig(DEFAULT_CONFIG_PATH, { DEMO_PORT: '0' }))].map(([site, scorer]) => `${site} rules ${scorer.version}`);
+
+describe('starting up', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lb_start_'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses a DATABASE_URL that is neither SQLite nor PostgreSQL in one line, and creates nothing', async () => {
+    const folder = mkdtempSync(join(dataDir, 'scheme_'));
+    for (const url of ['mysql://x', 'redis://127.0.0.1:6379/0']) {
+      const scheme = url.slice(0, url.indexOf(':') + 1);
+      const { code, lines } = await refusal({ PORT: '0', DATABASE_URL: url, LEADBEAM_SECRET_KEY: '', LEADBEAM_DATA_DIR: folder });
+      expect(code).toBe(1);
+      expect(lines).toEqual([`leadbeam ingest could not start: DATABASE_URL: "${scheme}" is neither SQLite (sqlite:PATH, a file path, :memory:) nor PostgreSQL (postgres://…)`]);
+      expect(existsSync(join(root, scheme))).toBe(false);
+    }
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('says in one line that the port is in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const { code, lines } = await refusal({ PORT: String(port), DATABASE_URL: `sqlite:${join(dataDir, 'busy.db')}`, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY });
+      expect(code).toBe(1);
+      expect(lines).toEqual([`leadbeam ingest could not start: port ${port} is in use: set PORT to another`]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('names the config file, each rule version and where the key comes from, never the key', async () => {
+    const key = 'sk_env_0123456789abcdefghijklmnopqrstuvwxyz';
+    const ingest = await startIngestProcess(`sqlite:${join(dataDir, 'banner.db')}`, { LEADBEAM_SECRET_KEY: key, DEMO_PORT: '0' });
+    ingest.child.kill('SIGTERM');
+    expect(await ingest.exited, ingest.output()).toBe(0);
+    const banner = ingest.output().split('\n')[0]!;
+    expect(banner).toContain(`config ${DEFAULT_CONFIG_PATH}`);
+    for (const version of demoRuleVersions()) expect(banner).toContain(version);
+    expect(banner).toContain('secret key LEADBEAM_SECRET_KEY (sk_en…)');
+    expect(ingest.output()).not.toContain(key.slice(0, 6));
+  });
+
+  it('without LEADBEAM_SECRET_KEY makes a key file on the first start, names its path, and reuses it', async () => {
+    const folder = mkdtempSync(join(dataDir, 'made_'));
+    const path = join(folder, 'secret-key');
+    const first = await startIngestProcess(`sqlite:${join(folder, 'leadbeam.db')}`, { LEADBEAM_SECRET_KEY: '' });
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.output()).toBe(0);
+    expect(first.output()).toContain(`secret key made and kept in ${path}`);
+    const key = readFileSync(path, 'utf8').trim();
+    expect(first.output()).not.toContain(key.slice(0, 12));
+
+    const second = await startIngestProcess(`sqlite:${join(folder, 'leadbeam.db')}`, { LEADBEAM_SECRET_KEY: '' });
+    try {
+      expect(second.output()).toContain(`secret key kept in ${path}`);
+      expect(readFileSync(path, 'utf8').trim()).toBe(key);
+      const res = await fetch(`http://127.0.0.1:${second.port}/v1/keys`, { headers: { Authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(200);
+      const old = await fetch(`http://127.0.0.1:${second.port}/v1/keys`, { headers: { Authorization: 'Bearer sk_dev_leadbeam_local_only' } });
+      expect(old.status).toBe(401);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  it('npm start names the config file, each rule version and the key source, never the key', async () => {
+    const key = 'sk_env_0123456789abcdefghijklmnopqrstuvwxyz';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', DEMO_PORT: '0', DATABASE_URL: `sqlite:${join(dataDir, 'start.db')}`, LEADBEAM_SECRET_KEY: key, LEADBEAM_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (output += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (output += s));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await Promise.race([eventuallyTrue(() => output.includes('visitorId()'), 30_000), exited.then(() => Promise.reject(new Error(output)))]);
+    child.kill('SIGTERM');
+    expect(await exited, output).toBe(0);
+    expect(output).toContain(`config     ${DEFAULT_CONFIG_PATH}`);
+    for (const version of demoRuleVersions()) expect(output.replace(/ +/g, ' ')).toContain(`site ${version}`);
+    expect(output).toContain('secret key LEADBEAM_SECRET_KEY (sk_en…)');
+    expect(output).not.toContain(key.slice(0, 6));
   });
 });
 
