@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { isIpAddress, whyNotPublic } from './publicAddress.js';
+
+export interface WebhookUrlOptions {
+  /** Accept loopback, private and internal targets (local development: `LEADBEAM_ALLOW_PRIVATE_WEBHOOKS`). */
+  allowPrivate?: boolean;
+}
+
+/**
+ * Why a webhook may not be sent to `url`, or `null` when it may: not an http(s) URL, or (unless
+ * `allowPrivate`) a host that is a loopback, private or otherwise non-public address in any
+ * spelling (`new URL` turns `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` into
+ * `127.0.0.1`, so the check sees what a connection would use), `localhost`, a `*.localhost`
+ * name, or a single-label name (which only resolves inside a network). Names that resolve to
+ * such addresses are refused at delivery, after DNS (see `createCheckedLookup`).
+ *
+ * @example
+ * webhookUrlProblem('http://0x7f000001/hook') // 'the host (read as 127.0.0.1) is a loopback address: webhooks only go to public addresses'
+ * webhookUrlProblem('https://crm.example/hook') // null
+ */
+export function webhookUrlProblem(url: string, { allowPrivate = false }: WebhookUrlOptions = {}): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must be an http(s) URL';
+  if (allowPrivate) return null;
+  // One trailing dot is the same name, fully qualified: `localhost.` is `localhost`.
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (isIpAddress(host)) {
+    const why = whyNotPublic(host);
+    if (!why) return null;
+    // Say what the URL parser read when the URL spelled it otherwise (`2130706433`, `127.1`).
+    const shown = url.toLowerCase().includes(host) ? host : `the host (read as ${host})`;
+    return `${shown} is ${why}: webhooks only go to public addresses`;
+  }
+  if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback host name: webhooks only go to public addresses`;
+  if (!host.includes('.')) return `"${host}" is a single-label host name, which resolves only inside a network: use a public, fully qualified name`;
+  return null;
+}
+
+/**
+ * A zod string that must pass `webhookUrlProblem`; the issue's message says why not.
+ *
+ * @example
+ * const schema = z.object({ url: webhookUrlSchema({ allowPrivate: false }) });
+ */
+export const webhookUrlSchema = (options: WebhookUrlOptions = {}) =>
+  z.string().superRefine((url, ctx) => {
+    const problem = webhookUrlProblem(url, options);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
