@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { funnelStageSchema } from '../../../shared/src/schemas.js';
 import { scoringSchema } from '../scoring/rulesSchema.js';
+import { webhookUrlSchema } from '../webhooks/webhookUrl.js';
 
 /** A URL rule: pages whose path matches get this funnel stage and category. */
 export const pageRuleSchema = z
@@ -37,7 +38,8 @@ export const siteSchema = z
       .array(
         z
           .object({
-            url: z.string().url(),
+            // Public targets only, like the API's: a config file is no way around the SSRF check.
+            url: webhookUrlSchema(),
             secret: z.string().min(16, 'use at least 16 characters'),
             events: z.array(z.enum(['lead.created', 'lead.mql', 'lead.sql', 'lead.stage_changed', 'lead.recycled', 'lead.merged'])).min(1),
           })

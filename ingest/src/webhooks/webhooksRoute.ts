@@ -8,29 +8,39 @@ import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { WEBHOOK_EVENTS } from './enqueue.js';
 import { fromJson, toJson } from '../db/json.js';
+import { webhookUrlSchema } from './webhookUrl.js';
 
-export const webhookSchema = z
-  .object({
-    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-    /** The signing secret; made up and returned once when not given. */
-    secret: z.string().min(16, 'use at least 16 characters').optional(),
-    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
-    /** Only this site's leads; every site when absent. */
-    site: z.string().optional(),
-  })
-  .strict();
+/**
+ * A webhook as the API registers it; its URL must be public unless `allowPrivate`.
+ *
+ * @example
+ * const schema = webhookSchema({ allowPrivate: false });
+ */
+export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean } = {}) =>
+  z
+    .object({
+      url: webhookUrlSchema({ allowPrivate }),
+      /** The signing secret; made up and returned once when not given. */
+      secret: z.string().min(16, 'use at least 16 characters').optional(),
+      events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
+      /** Only this site's leads; every site when absent. */
+      site: z.string().optional(),
+    })
+    .strict();
 
 const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
 /**
  * Webhooks for other systems (secret key): register, list, delete, and read the delivery log
- * with every attempt.
+ * with every attempt. URLs aimed at loopback, private or internal hosts are refused (400 on
+ * `url`) unless `allowPrivateWebhooks`.
  *
  * @example
  * app.route('/v1/webhooks', createWebhooksRoute({ db }));
  */
-export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Database>; now?: () => number }) {
+export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks = false }: { db: Kysely<Database>; now?: () => number; allowPrivateWebhooks?: boolean }) {
   const app = new Hono();
+  const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks });
   const present = (h: Database['webhooks'] extends infer T ? T : never) => ({
     id: h.id,
     url: h.url,
@@ -41,7 +51,7 @@ export function createWebhooksRoute({ db, now = Date.now }: { db: Kysely<Databas
   });
 
   app.post('/', async (c) => {
-    const parsed = await parseJsonBody(c, webhookSchema);
+    const parsed = await parseJsonBody(c, schema);
     const secret = parsed.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: toJson(parsed.events), created_at: now() };
     await db.insertInto('webhooks').values(row).execute();
