@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely';
+import { Agent, fetch, type Response } from 'undici';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { signPayload } from './sign.js';
 import { createJobLoop } from '../jobs/createJobLoop.js';
+import { RefusedAddressError, createCheckedLookup, systemResolver, type Resolver } from './checkedLookup.js';
+import { webhookUrlProblem } from './webhookUrl.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -19,6 +22,14 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** How often to look for retries that have come due. */
   pollMs?: number;
+  /**
+   * Send to loopback, private and internal addresses too (local development and tests:
+   * `LEADBEAM_ALLOW_PRIVATE_WEBHOOKS`). Otherwise a URL or name that resolves to one is a
+   * failed attempt and no connection is made.
+   */
+  allowPrivateWebhooks?: boolean;
+  /** Resolves receivers' host names (default: the system's, every address); tests stub it. */
+  resolve?: Resolver;
 }
 
 /** Deliveries claimed (and then sent concurrently) in one go. */
@@ -56,10 +67,23 @@ interface AttemptResult {
  * const dispatcher = createWebhookDispatcher({ db });
  * dispatcher.start();
  */
-export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, timeoutMs = 5000, leaseMs = timeoutMs + 60_000, pollMs = 1000 }: DispatcherOptions) {
+export function createWebhookDispatcher({
+  db,
+  now = Date.now,
+  maxAttempts = 10,
+  timeoutMs = 5000,
+  leaseMs = timeoutMs + 60_000,
+  pollMs = 1000,
+  allowPrivateWebhooks = false,
+  resolve = systemResolver,
+}: DispatcherOptions) {
   if (!(leaseMs > timeoutMs)) throw new RangeError(`webhook dispatcher: leaseMs (${leaseMs}) must be longer than timeoutMs (${timeoutMs})`);
   // SQLite has no row locks (nor their syntax): its one writer serialises the claims already.
   const rowLocks = isPostgres(db);
+  // Every connection resolves its host through the checked lookup, which connects only to the
+  // addresses it checked (DNS rebinding). Made when first needed, closed by `stop()`.
+  let agent: Agent | undefined;
+  const connections = () => (agent ??= new Agent({ connect: { lookup: createCheckedLookup({ resolve, allowPrivate: allowPrivateWebhooks }) } }));
 
   /** Takes due deliveries for this process: nobody else sends them until the lease runs out. */
   function claimDue(): Promise<ClaimedDelivery[]> {
@@ -90,8 +114,13 @@ export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, 
 
   async function post(d: ClaimedDelivery, started: number): Promise<AttemptResult> {
     const timestamp = Math.floor(started / 1000);
+    // An address in the URL itself is never looked up: check it here. Also catches URLs stored
+    // before registration checked them.
+    const problem = webhookUrlProblem(d.url, { allowPrivate: allowPrivateWebhooks });
+    if (problem) return { status: null, error: `refused: ${problem}` };
     try {
       const res = await fetch(d.url, {
+        dispatcher: connections(),
         method: 'POST',
         body: d.payload,
         headers: {
@@ -141,6 +170,7 @@ export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, 
   function describeFailure(err: unknown): string {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+    if (e?.cause instanceof RefusedAddressError) return e.cause.message;
     // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a bad certificate, …).
     const cause = e?.cause?.code ?? e?.cause?.message;
     return cause ? `${e.message} (${cause})` : String(e?.message ?? err);
@@ -177,8 +207,18 @@ export function createWebhookDispatcher({ db, now = Date.now, maxAttempts = 10, 
     return claimed.length === CLAIM_BATCH;
   }
 
-  const { kick, start, stop } = createJobLoop(deliverDue, { pollMs, name: 'webhook delivery' });
-  return { kick, start, stop };
+  const loop = createJobLoop(deliverDue, { pollMs, name: 'webhook delivery' });
+  return {
+    kick: loop.kick,
+    start: loop.start,
+    /** Stops polling, waits for sends in flight, then closes kept-alive connections. */
+    async stop() {
+      await loop.stop();
+      const closing = agent;
+      agent = undefined;
+      await closing?.close();
+    },
+  };
 }
 
 export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
