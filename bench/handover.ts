@@ -16,9 +16,9 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 export async function benchHandover(rounds = 200): Promise<boolean> {
   const test = await createTestDatabase('sqlite');
   const receiver = await startReceiver();
-  const dispatcher = createWebhookDispatcher({ db: test.db });
+  const dispatcher = createWebhookDispatcher({ db: test.db, allowPrivateWebhooks: true });
   dispatcher.start();
-  const app = createApp({ db: test.db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher });
+  const app = createApp({ db: test.db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher, allowPrivateWebhooks: true });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });

@@ -28,9 +28,9 @@ describeEachDialect('webhooks', (getDb) => {
   });
 
   const setup = (pollMs = 50) => {
-    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs, timeoutMs: 1000 });
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs, timeoutMs: 1000, allowPrivateWebhooks: true });
     dispatchers.push(dispatcher);
-    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher });
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher, allowPrivateWebhooks: true });
     return { app, dispatcher };
   };
   const register = async (app: ReturnType<typeof createApp>, url: string, events: string[]) =>
@@ -109,9 +109,9 @@ describeEachDialect('webhooks', (getDb) => {
 
   it('counts a receiver that does not answer in time as a failure, and retries', async () => {
     const slow = await startReceiver(['hang']);
-    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 20, timeoutMs: 300 });
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 20, timeoutMs: 300, allowPrivateWebhooks: true });
     dispatchers.push(dispatcher);
-    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher });
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, dispatcher, allowPrivateWebhooks: true });
     dispatcher.start();
     const hook = await register(app, slow.url, ['lead.sql']);
     await postBatch(app, { site: 'scored', events: [demoRequest(`slow-${newId()}@fernhill.example`)] });
@@ -131,7 +131,7 @@ describeEachDialect('webhooks', (getDb) => {
     await postBatch(createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY }), { site: 'scored', events: [demoRequest(email)] });
     await new Promise((r) => setTimeout(r, 200));
     expect(receiver.received.some((r) => r.body.includes(email))).toBe(false);
-    const next = createWebhookDispatcher({ db: getDb().db, pollMs: 50 });
+    const next = createWebhookDispatcher({ db: getDb().db, pollMs: 50, allowPrivateWebhooks: true });
     dispatchers.push(next);
     next.start();
     await until(() => receiver.received.some((r) => r.body.includes(email)));
@@ -142,15 +142,17 @@ describeEachDialect('webhooks', (getDb) => {
   it('takes webhooks from the config file too, and tells of merges', async () => {
     const { syncConfigWebhooks } = await import('./enqueue.js');
     const { parseConfig } = await import('../config/loadConfig.js');
+    // A config file takes public names only: this one the dispatcher's stubbed resolver maps to the receiver.
+    const url = receiver.url.replace('127.0.0.1', 'hooks.example');
     const config = parseConfig(
-      { sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, webhooks: [{ url: receiver.url, secret: 'whsec_config_0123456789', events: ['lead.merged'] }] } : s)) },
+      { sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, webhooks: [{ url, secret: 'whsec_config_0123456789', events: ['lead.merged'] }] } : s)) },
       'with webhooks',
     );
     await syncConfigWebhooks(getDb().db, config);
     await syncConfigWebhooks(getDb().db, config); // idempotent at every start
-    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 50 });
+    const dispatcher = createWebhookDispatcher({ db: getDb().db, pollMs: 50, allowPrivateWebhooks: true, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
     dispatchers.push(dispatcher);
-    const app = createApp({ db: getDb().db, config, secretKey: TEST_SECRET_KEY, dispatcher });
+    const app = createApp({ db: getDb().db, config, secretKey: TEST_SECRET_KEY, dispatcher, allowPrivateWebhooks: true });
     const list = await (await app.request('/v1/webhooks', { headers: auth })).json();
     const configured = list.webhooks.filter((w: any) => w.source === 'config');
     expect(configured).toHaveLength(1);
