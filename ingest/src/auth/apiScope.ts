@@ -3,6 +3,7 @@ import type { KeyScope } from '../db/schema.js';
 
 /** Lookups and reports: what a CRM sync or a dashboard needs. */
 const READS = /^\/v1\/(visitors|leads|reports)(\/|$)/;
+const EXPORTS = /^\/v1\/leads\/[^/]+\/export$/;
 /** Sales feedback from a CRM: changes a lead's stage, nothing else. */
 const WRITES = /^\/v1\/leads\/[^/]+\/feedback$/;
 
@@ -17,6 +18,8 @@ const WRITES = /^\/v1\/leads\/[^/]+\/feedback$/;
  */
 export function apiScope(c: Context): KeyScope {
   const { method, path } = c.req;
+  // A person's whole record is not a lookup: exporting it takes an admin key, as erasing does.
+  if (EXPORTS.test(path)) return 'admin';
   if ((method === 'GET' || method === 'HEAD') && READS.test(path)) return 'read';
   if (method === 'POST' && WRITES.test(path)) return 'write';
   return 'admin';

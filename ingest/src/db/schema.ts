@@ -32,6 +32,9 @@ export interface Database {
   identity_log: IdentityLogTable;
   replay_queue: ReplayQueueTable;
   api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  trait_changes: TraitChangesTable;
+  identity_claims: IdentityClaimsTable;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -250,4 +253,43 @@ export interface ApiKeysTable {
   /** Updated at most once a minute, so reads do not become writes. */
   last_used_at: ColumnType<number | null, number | null | undefined, number | null>;
   revoked_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** What was done to whom, without personal data: the subject is an opaque id. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  /** The key (name or `bootstrap`), `cli` or `retention`. */
+  actor: string;
+  action: 'lead.erased';
+  subject: string;
+  /** Counts of what was done. */
+  detail: Json<Record<string, number>>;
+}
+
+/** Every attempt to change a lead's trait, with its source and time, kept or refused. */
+export interface TraitChangesTable {
+  id: string;
+  lead_id: string;
+  trait: string;
+  value: string | null;
+  previous: string | null;
+  /** `form:<name>`, `identify`, … */
+  source: string;
+  visitor_id: string | null;
+  /** 1 when it became the trait's value; 0 when the guardrails refused it. */
+  accepted: number;
+  at: number;
+}
+
+/**
+ * Who recently created leads or linked new browsers to them, by client (a keyed hash of the
+ * address, never the address): limits per client and hour.
+ */
+export interface IdentityClaimsTable {
+  site_id: string;
+  client_key: string;
+  kind: 'lead' | 'link';
+  lead_id: string;
+  at: number;
 }

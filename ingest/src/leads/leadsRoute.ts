@@ -14,6 +14,8 @@ import { leadSubject, lockLeads, recordStageChanges } from './leadStore.js';
 import { replayLead } from '../replay/replaySubject.js';
 import { enqueueMerge } from '../webhooks/outbox.js';
 import { presentLeads } from './presentLead.js';
+import { eraseLead } from '../privacy/eraseLead.js';
+import { exportLead } from '../privacy/exportLead.js';
 
 const listQuerySchema = z.object({
   email: z.string().optional(),
@@ -114,6 +116,20 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
       total: explained.total,
       items: explained.items.map((i) => ({ ...i, ts: i.ts ? new Date(i.ts).toISOString() : null })),
     });
+  });
+
+  // Everything held about one person (an access request), as a JSON download.
+  app.get('/:id/export', async (c) => {
+    const data = await exportLead(db, c.req.param('id'));
+    if (!data) throw noLead(c.req.param('id'));
+    return c.json(data, 200, { 'Content-Disposition': `attachment; filename="leadbeam-${c.req.param('id')}.json"` });
+  });
+
+  // Erases one person everywhere (an erasure request); an audit entry without personal data remains.
+  app.delete('/:id', async (c) => {
+    const report = await eraseLead(db, c.req.param('id'), { actor: 'api', now: now() });
+    if (!report) throw noLead(c.req.param('id'));
+    return c.json({ erased: report });
   });
 
   app.post('/:id/merge', async (c) => {

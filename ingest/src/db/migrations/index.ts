@@ -10,6 +10,7 @@ import { mergedIndex } from './008_merged_index.js';
 import { retentionIndexes } from './009_retention_indexes.js';
 import { writePath } from './010_write_path.js';
 import { apiKeys } from './011_api_keys.js';
+import { privacyAndClaims } from './012_privacy_and_claims.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '009_retention_indexes': retentionIndexes,
   '010_write_path': writePath,
   '011_api_keys': apiKeys,
+  '012_privacy_and_claims': privacyAndClaims,
 };

@@ -1,0 +1,78 @@
+import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { fromJson, toJson } from '../db/json.js';
+import { markForReplay } from '../replay/replayQueue.js';
+import type { Database } from '../db/schema.js';
+import { newId } from '../ids.js';
+import { lockLeads } from '../leads/leadStore.js';
+import { personOf } from './personOf.js';
+
+export interface ErasureReport extends Record<string, number> {
+  leads: number;
+  visitors: number;
+  events: number;
+  deliveries: number;
+}
+
+/**
+ * Erases one person (a data subject's erasure request): the lead and the leads merged into it,
+ * their browsers' visitors and events (of a browser later used by someone else, only the events
+ * from the person's window), visits, score hits, stage history, feedback, identity entries and
+ * the webhook deliveries that name them. One transaction, under the leads' locks. On SQLite,
+ * where deleted content is overwritten (`secure_delete`, set when the database is opened), the
+ * WAL is then checkpointed and truncated, so the email is gone from the files, not only from
+ * queries. What remains is an audit entry
+ * without personal data: when, by whom, and how much was erased. Undefined when there is no
+ * such lead.
+ *
+ * @example
+ * const report = await eraseLead(db, 'ld_abc', { actor: 'admin', now: Date.now() });
+ */
+export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, now }: { actor: string; now: number }): Promise<ErasureReport | undefined> {
+  const sqlite = !isPostgres(db);
+  const report = await db.transaction().execute(async (trx) => {
+    const scope = await personOf(trx, leadId);
+    if (!scope) return undefined;
+    await lockLeads(trx, scope.leadIds);
+    const { leadIds, siteId, currentVisitors, pastWindows } = scope;
+    let events = 0;
+    if (currentVisitors.length) {
+      events += Number((await trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).executeTakeFirst()).numDeletedRows);
+      await trx.deleteFrom('sessions').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
+      await trx.deleteFrom('score_hits').where('subject', 'in', currentVisitors.map((v) => `visitor:${siteId}:${v}`)).execute();
+      await trx.deleteFrom('visitors').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
+      await trx.deleteFrom('lead_visitors').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
+      await trx.deleteFrom('past_links').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
+      await trx.deleteFrom('replay_queue').where('subject', 'in', currentVisitors.map((v) => `visitor:${siteId}:${v}`)).execute();
+    }
+    for (const w of pastWindows) {
+      // A shared browser: the events of the person's window go; the next person's stay.
+      const deleted = await trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', '=', w.visitorId).where('ts', '>=', w.fromTs).where('ts', '<', w.untilTs).executeTakeFirst();
+      events += Number(deleted.numDeletedRows);
+      // Its own score state carries the traits its forms gave: drop them now, and rescore it
+      // from the events that remain off the request path.
+      const visitor = await trx.selectFrom('visitors').select('score_state').where('site_id', '=', siteId).where('visitor_id', '=', w.visitorId).executeTakeFirst();
+      if (visitor?.score_state) {
+        const state = fromJson(visitor.score_state);
+        await trx.updateTable('visitors').set({ score_state: toJson({ ...state, traits: {} }) }).where('site_id', '=', siteId).where('visitor_id', '=', w.visitorId).execute();
+      }
+    }
+    if (pastWindows.length) await markForReplay(trx, pastWindows.map((w) => ({ kind: 'visitor' as const, site_id: siteId, subject_id: w.visitorId })), now);
+    await trx.deleteFrom('past_links').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('score_hits').where('subject', 'in', leadIds.map((id) => `lead:${id}`)).execute();
+    await trx.deleteFrom('stage_changes').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('feedback').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('identity_log').where((eb) => eb.or([eb('lead_id', 'in', leadIds), eb('other_lead_id', 'in', leadIds)])).execute();
+    const deliveries = await trx.selectFrom('webhook_deliveries').select('id').where('lead_id', 'in', leadIds).execute();
+    if (deliveries.length) await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries.map((d) => d.id)).execute();
+    await trx.deleteFrom('webhook_deliveries').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('replay_queue').where('subject', 'in', leadIds.map((id) => `lead:${id}`)).execute();
+    await trx.deleteFrom('leads').where('id', 'in', leadIds).execute();
+    const result: ErasureReport = { leads: leadIds.length, visitors: currentVisitors.length, events, deliveries: deliveries.length };
+    // The audit entry names the erased lead only by its opaque id, which nothing else holds now.
+    await trx.insertInto('audit_log').values({ id: newId('au'), at: now, actor, action: 'lead.erased', subject: leadId, detail: toJson({ ...result }) }).execute();
+    return result;
+  });
+  if (sqlite && report) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+  return report;
+}

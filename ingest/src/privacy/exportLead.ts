@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import { fromJson, fromJsonOrNull } from '../db/json.js';
+import type { Database } from '../db/schema.js';
+import { personOf } from './personOf.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Everything held about one person, as JSON (a data subject's access request): the lead and
+ * the leads merged into it, their traits, every event of their browsers (within the windows a
+ * shared browser was theirs), visits, score hits, stage history, sales feedback, identity log
+ * and webhook deliveries with their attempts. Undefined when there is no such lead.
+ *
+ * @example
+ * const everything = await exportLead(db, 'ld_abc');
+ */
+export async function exportLead(db: Kysely<Database>, leadId: string) {
+  const scope = await personOf(db, leadId);
+  if (!scope) return undefined;
+  const { leadIds, siteId, currentVisitors, pastWindows } = scope;
+  const visitorIds = [...currentVisitors, ...pastWindows.map((w) => w.visitorId)];
+  const leads = await db.selectFrom('leads').selectAll().where('id', 'in', leadIds).execute();
+  const events = visitorIds.length
+    ? (await db.selectFrom('events').selectAll().where('site_id', '=', siteId).where('visitor_id', 'in', visitorIds).orderBy('ts').orderBy('id').execute()).filter(
+        (e) => currentVisitors.includes(e.visitor_id) || pastWindows.some((w) => w.visitorId === e.visitor_id && w.fromTs <= e.ts && e.ts < w.untilTs),
+      )
+    : [];
+  const visitors = currentVisitors.length ? await db.selectFrom('visitors').selectAll().where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute() : [];
+  const sessions = visitorIds.length ? await db.selectFrom('sessions').selectAll().where('site_id', '=', siteId).where('visitor_id', 'in', visitorIds).execute() : [];
+  const subjects = leadIds.map((id) => `lead:${id}`);
+  const hits = await db.selectFrom('score_hits').selectAll().where('subject', 'in', subjects).orderBy('ts').execute();
+  const stageChanges = await db.selectFrom('stage_changes').selectAll().where('lead_id', 'in', leadIds).orderBy('at').orderBy('id').execute();
+  const feedback = await db.selectFrom('feedback').selectAll().where('lead_id', 'in', leadIds).orderBy('at').execute();
+  const identity = await db
+    .selectFrom('identity_log')
+    .selectAll()
+    .where((eb) => eb.or([eb('lead_id', 'in', leadIds), eb('other_lead_id', 'in', leadIds)]))
+    .orderBy('at')
+    .execute();
+  const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('lead_id', 'in', leadIds).orderBy('created_at').execute();
+  const attempts = deliveries.length ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).orderBy('attempt').execute() : [];
+  return {
+    exportedAt: new Date().toISOString(),
+    leads: leads.map((l) => ({ id: l.id, site: l.site_id, email: l.email, stage: l.stage, traits: fromJson(l.traits), mergedInto: l.merged_into, createdAt: iso(l.created_at), updatedAt: iso(l.updated_at) })),
+    browsers: [
+      ...visitors.map((v) => ({ visitorId: v.visitor_id, firstSeenAt: iso(v.first_seen_at), lastSeenAt: iso(v.last_seen_at), visits: v.visits, events: v.events })),
+      ...pastWindows.map((w) => ({ visitorId: w.visitorId, sharedFrom: iso(w.fromTs), sharedUntil: iso(w.untilTs) })),
+    ],
+    visits: sessions.map((s) => ({ sessionId: s.session_id, visitorId: s.visitor_id, startedAt: iso(s.started_at), campaign: fromJsonOrNull(s.campaign) })),
+    events: events.map((e) => ({
+      id: e.id,
+      visitorId: e.visitor_id,
+      sessionId: e.session_id,
+      type: e.type,
+      name: e.name,
+      ts: iso(e.ts),
+      url: e.url,
+      referrer: e.referrer,
+      title: e.title,
+      stage: e.stage,
+      category: e.category,
+      campaign: fromJsonOrNull(e.campaign),
+      props: fromJsonOrNull(e.props),
+      traits: fromJsonOrNull(e.traits),
+    })),
+    scoreHits: hits.map((h) => ({ leadId: h.subject.slice('lead:'.length), eventId: h.event_id, ruleId: h.rule_id, points: h.points, ts: iso(h.ts) })),
+    stageHistory: stageChanges.map((c) => ({ leadId: c.lead_id, from: c.from_stage, to: c.to_stage, at: iso(c.at), cause: c.cause, source: c.source })),
+    feedback: feedback.map((f) => ({ leadId: f.lead_id, type: f.type, reason: f.reason, note: f.note, by: f.by_user, at: iso(f.at) })),
+    identityLog: identity.map((i) => ({ kind: i.kind, leadId: i.lead_id, otherLeadId: i.other_lead_id, visitorId: i.visitor_id, detail: i.detail, at: iso(i.at) })),
+    webhookDeliveries: deliveries.map((d) => ({
+      id: d.id,
+      type: d.event_type,
+      status: d.status,
+      createdAt: iso(d.created_at),
+      payload: fromJson(d.payload),
+      attempts: attempts.filter((a) => a.delivery_id === d.id).map((a) => ({ attempt: a.attempt, at: iso(a.at), statusCode: a.status_code, error: a.error })),
+    })),
+  };
+}
