@@ -24,13 +24,33 @@ describe('demo site', () => {
     const pdfHref = /href="([^"]+\.pdf)"/.exec(resources)![1]!;
     const pdf = await site.request(pdfHref);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    expect((await pdf.text()).startsWith('%PDF-')).toBe(true);
+    const body = await pdf.text();
+    expect(body.startsWith('%PDF-')).toBe(true);
+    // The page count the resources page promises is the PDF's own.
+    const promised = Number(/PDF, (\d+) pages/.exec(resources)![1]);
+    expect(Number(/\/Type \/Pages \/Kids \[[^\]]*\] \/Count (\d+)/.exec(body)![1])).toBe(promised);
+    expect(body.match(/\/Type \/Page\b(?!s)/g)).toHaveLength(promised);
 
     const demo = await (await site.request('/demo')).text();
     for (const field of ['email', 'name', 'company', 'job_title', 'company_size']) expect(demo).toContain(`name="${field}"`);
     const posted = await site.request('/thanks?form=demo', { method: 'POST', body: new URLSearchParams({ email: 'a@b.example' }) });
     expect(posted.status).toBe(303);
     expect(posted.headers.get('location')).toBe('/thanks?form=demo');
+  });
+
+  it('thanks each form in its own words, and anything else in general ones', async () => {
+    const thanks = async (form: string) => (await (await site.request(`/thanks?form=${form}`)).text()).match(/<h1>([^<]*)<\/h1>/)![1];
+    expect(await thanks('newsletter')).toMatch(/subscribed/i);
+    expect(await thanks('demo')).toMatch(/demo/i);
+    expect(await thanks('other')).toBe('Thank you!');
+    expect(await thanks('..%2Fdemo')).toBe('Thank you!');
+  });
+
+  it('links a favicon that it serves', async () => {
+    expect(await (await site.request('/')).text()).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
+    const icon = await site.request('/favicon.svg');
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toContain('<svg');
   });
 
   it('answers 404 with a page for unknown paths and refuses path traversal', async () => {

@@ -1,7 +1,17 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import { createAboutYouRoute } from './aboutYou/aboutYouRoute.js';
 import { parsePage, renderPage, type ScriptTag } from './renderPage.js';
+
+/** The script tag every page carries, and what the site's own server needs. */
+export interface DemoSiteOptions extends ScriptTag {
+  /**
+   * The ingest's secret key, for the about-you page's lookups (`/api/about-you`). Used by this
+   * server only: it is never put in a page or a response. Without it that page says so.
+   */
+  secretKey?: string;
+}
 
 const ROOT = new URL('.', import.meta.url).pathname;
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.pdf': 'application/pdf', '.svg': 'image/svg+xml', '.js': 'application/javascript' };
@@ -15,13 +25,15 @@ function pageFile(path: string): string | undefined {
 
 /**
  * The demo company's website: pages from `pages/` in one layout with the script tag, static
- * files from `public/`, and a thank-you page that ordinary HTML forms post to.
+ * files from `public/`, thank-you pages, one per form, that ordinary HTML forms post to, and
+ * the about-you page's lookup of what the ingest knows about the browser.
  *
  * @example
- * const site = createDemoSite({ ingestUrl: 'http://localhost:8787', siteKey: 'demo' });
+ * const site = createDemoSite({ ingestUrl: 'http://localhost:8787', siteKey: 'demo', secretKey });
  */
-export function createDemoSite(tag: ScriptTag) {
+export function createDemoSite({ secretKey, ...tag }: DemoSiteOptions) {
   const app = new Hono();
+  app.route('/api/about-you', createAboutYouRoute({ ingestUrl: tag.ingestUrl, siteKey: tag.siteKey, secretKey }));
 
   const sendPage = async (c: import('hono').Context, path: string, status: 200 | 404 = 200) => {
     const file = pageFile(path);
@@ -40,6 +52,11 @@ export function createDemoSite(tag: ScriptTag) {
   app.post('/thanks', async (c) => {
     const form = c.req.query('form') ?? 'form';
     return c.redirect(`/thanks?form=${encodeURIComponent(form)}`, 303);
+  });
+  // Each form has its own thank-you page (`pages/thanks/<form>.html`), the generic one otherwise.
+  app.get('/thanks', async (c) => {
+    const form = c.req.query('form') ?? '';
+    return (/^[a-z0-9-]+$/.test(form) ? await sendPage(c, `/thanks/${form}`) : undefined) ?? (await sendPage(c, '/thanks'))!;
   });
 
   app.get('*', async (c) => {

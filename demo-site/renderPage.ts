@@ -61,7 +61,8 @@ export function renderPage(page: PageSource, path: string, tag: ScriptTag): stri
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(page.title)} · Northwind Ledger</title>
-${page.description ? `<meta name="description" content="${esc(page.description)}">\n` : ''}${page.stage ? `<meta name="leadbeam:stage" content="${esc(page.stage)}">\n` : ''}${page.category ? `<meta name="leadbeam:category" content="${esc(page.category)}">\n` : ''}<link rel="stylesheet" href="/site.css">
+${page.description ? `<meta name="description" content="${esc(page.description)}">\n` : ''}${page.stage ? `<meta name="leadbeam:stage" content="${esc(page.stage)}">\n` : ''}${page.category ? `<meta name="leadbeam:category" content="${esc(page.category)}">\n` : ''}<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/site.css">
 <script defer src="${esc(tag.ingestUrl)}/sdk.js" data-site="${esc(tag.siteKey)}"${extra}></script>
 </head>
 <body>
@@ -74,7 +75,7 @@ ${page.body}
 </main>
 <footer><div class="wrap">
 <p>© 2026 Northwind Ledger Ltd · Month-end close, automated · <a href="/newsletter">Newsletter</a> · <a href="/careers/">Careers</a></p>
-<p class="small">This is leadbeam's demo site: a fictional company. Every page carries the leadbeam script tag.</p>
+<p class="small">This is leadbeam's demo site: a fictional company. Every page carries the leadbeam script tag: see <a href="/about-you">what leadbeam knows about you</a>.</p>
 </div></footer>
 </body>
 </html>

@@ -1,15 +1,14 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { createDemoSite } from './createDemoSite.js';
-import type { ScriptTag } from './renderPage.js';
+import { createDemoSite, type DemoSiteOptions } from './createDemoSite.js';
 
 /**
  * Serves the demo site on `port`; resolves once it listens.
  *
  * @example
- * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo' });
+ * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo', secretKey: settings.secretKey });
  */
-export async function startDemoSite(port: number, tag: ScriptTag): Promise<{ url: string; port: number; close(): Promise<void> }> {
-  const app = createDemoSite(tag);
+export async function startDemoSite(port: number, options: DemoSiteOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const app = createDemoSite(options);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port }, () => resolve(s));
   });

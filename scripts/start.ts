@@ -10,7 +10,7 @@ async function main() {
   const env = { ...process.env, DEMO_PORT: process.env.DEMO_PORT || '3000' };
   const settings = readSettings(env);
   const ingest = await startIngest(settings, env);
-  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo' });
+  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey });
 
   console.log(`
 leadbeam is running

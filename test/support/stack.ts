@@ -46,7 +46,7 @@ export async function startStack({ dialect = 'sqlite' as const } = {}): Promise<
   });
   const ingestUrl = `http://localhost:${(ingest.address() as { port: number }).port}`;
   // Tests run under automation (navigator.webdriver), which the script skips unless told.
-  const demo = await startDemoSite(demoPort, { ingestUrl, siteKey: 'demo', attributes: { 'track-automation': 'true' } });
+  const demo = await startDemoSite(demoPort, { ingestUrl, siteKey: 'demo', secretKey: TEST_SECRET_KEY, attributes: { 'track-automation': 'true' } });
   return {
     ingestUrl,
     demoUrl: demo.url,
