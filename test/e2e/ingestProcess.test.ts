@@ -168,6 +168,13 @@ async function refusal(env: Record<string, string>, script = 'scripts/ingest.ts'
   return { code, lines: stderr.trim().split('\n') };
 }
 
+/**
+ * Resolves once the process has answered a request. The start line is printed just before the
+ * signal handlers are set, in the same tick; a request answered proves that tick is over, so a
+ * SIGTERM sent after it meets the handlers (one sent on seeing the line alone might not).
+ */
+const answered = async (port: number) => expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+
 /** The rule version each site of the shipped config is scored with, as the banner should name it. */
 const demoRuleVersions = () => [...createScorers(loadConfig(DEFAULT_CONFIG_PATH, { DEMO_PORT: '0' }))].map(([site, scorer]) => `${site} rules ${scorer.version}`);
 
@@ -203,6 +210,7 @@ describe('starting up', () => {
   it('names the config file, each rule version and where the key comes from, never the key', async () => {
     const key = 'sk_env_0123456789abcdefghijklmnopqrstuvwxyz';
     const ingest = await startIngestProcess(`sqlite:${join(dataDir, 'banner.db')}`, { LEADBEAM_SECRET_KEY: key, DEMO_PORT: '0' });
+    await answered(ingest.port);
     ingest.child.kill('SIGTERM');
     expect(await ingest.exited, ingest.output()).toBe(0);
     const banner = ingest.output().split('\n')[0]!;
@@ -216,6 +224,7 @@ describe('starting up', () => {
     const folder = mkdtempSync(join(dataDir, 'made_'));
     const path = join(folder, 'secret-key');
     const first = await startIngestProcess(`sqlite:${join(folder, 'leadbeam.db')}`, { LEADBEAM_SECRET_KEY: '' });
+    await answered(first.port);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.output()).toBe(0);
     expect(first.output()).toContain(`secret key made and kept in ${path}`);
@@ -249,6 +258,7 @@ describe('starting up', () => {
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (output += s));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await Promise.race([eventuallyTrue(() => output.includes('visitorId()'), 30_000), exited.then(() => Promise.reject(new Error(output)))]);
+    await answered(Number(/ingest +http:\/\/localhost:(\d+)/.exec(output)![1]));
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
     expect(output).toContain(`config     ${DEFAULT_CONFIG_PATH}`);
