@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../packageRoot.js';
 import { configSchema, type LeadbeamConfig } from './schema.js';
 
 /** The shipped demo configuration, used when `LEADBEAM_CONFIG` is unset. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/demo.json', import.meta.url));
+export const DEFAULT_CONFIG_PATH = join(packageRoot(), 'ingest/config/demo.json');
 
 /**
  * Replaces `${NAME}` and `${NAME:-default}` in every string of a parsed config, so one file

@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Hono } from 'hono';
 import { ApiError } from '../http/apiError.js';
+import { packageRoot } from '../packageRoot.js';
 
 /** Where `npm run build:sdk` writes the browser script and its lazy chunks. */
-export const DEFAULT_SDK_DIR = new URL('../../../sdk/dist/', import.meta.url).pathname;
+export const DEFAULT_SDK_DIR = join(packageRoot(), 'sdk/dist/');
 
 /**
  * Serves the built tracking script at `/sdk.js` and its lazily loaded chunks under
