@@ -3,7 +3,7 @@
  * SQLite at ./data/leadbeam.db unless DATABASE_URL says otherwise.
  */
 import { startDemoSite } from '../demo-site/startDemoSite.js';
-import { readSettings } from '../ingest/src/settings.js';
+import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
 
 async function main() {
@@ -17,10 +17,12 @@ leadbeam is running
   ingest     ${ingest.url}   (script: ${ingest.url}/sdk.js)
   demo site  ${demo.url}
   storage    ${ingest.location}
-  secret key ${settings.secretKey}${settings.secretKeyIsDevelopment ? '   (development key: set LEADBEAM_SECRET_KEY for real use)' : ''}
+  config     ${ingest.configPath}
+${ingest.sites.map((s) => `  site       ${s.key}   rules ${s.ruleVersion}`).join('\n')}
+  secret key ${describeSecretKey(settings)}
 
 Try: open ${demo.url}, browse, then
-  curl -H "Authorization: Bearer ${settings.secretKey}" ${ingest.url}/v1/visitors/<visitorId>
+  curl -H "Authorization: Bearer ${keyForShell(settings)}" ${ingest.url}/v1/visitors/<visitorId>
 (the visitor id is leadbeam.visitorId() in the browser console)
 `);
 
@@ -31,6 +33,10 @@ Try: open ${demo.url}, browse, then
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/** What to type for the key in the example: read from its file, never printed. */
+const keyForShell = ({ secretKeySource }: ReturnType<typeof readSettings>) =>
+  secretKeySource.from === 'file' ? `$(cat '${secretKeySource.path}')` : '$LEADBEAM_SECRET_KEY';
 
 main().catch((err) => {
   console.error(`leadbeam could not start: ${err instanceof Error ? err.message : err}`);
