@@ -59,6 +59,8 @@ describeEachDialect('named API keys', (getDb) => {
 
     const adminOnly: [string, string, unknown?][] = [
       ['POST', '/v1/leads/ld_missing/merge', { leadId: 'ld_other' }],
+      ['GET', '/v1/leads/ld_missing/export'],
+      ['DELETE', '/v1/leads/ld_missing'],
       ['GET', '/v1/webhooks'],
       ['POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['lead.mql'] }],
       ['POST', '/v1/admin/rescore?lead=ld_missing'],
