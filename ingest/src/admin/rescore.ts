@@ -24,12 +24,23 @@ const ORDER = ['visitor', 'lead', 'recycled', 'mql', 'sql', 'opportunity', 'cust
  * beside live traffic (which waits for that one lead, never for the whole rescore).
  *
  * @example
- * const report = await rescoreAll(db, scorers);
+ * const report = await rescoreAll(db, scorers, { onProgress: ({ leads }) => console.error(`${leads} leads`) });
  */
 export async function rescoreAll(
   db: Kysely<Database>,
   scorers: Map<string, Scorer>,
-  { now = Date.now, pageSize = 200, leadId }: { now?: () => number; pageSize?: number; leadId?: string } = {},
+  {
+    now = Date.now,
+    pageSize = 200,
+    leadId,
+    onProgress,
+  }: {
+    now?: () => number;
+    pageSize?: number;
+    leadId?: string;
+    /** Called after each page with the running totals, for a progress line. */
+    onProgress?: (done: { leads: number; events: number }) => void;
+  } = {},
 ): Promise<RescoreReport> {
   const started = performance.now();
   const report: RescoreReport = {
@@ -62,6 +73,7 @@ export async function rescoreAll(
       });
     }
     lastId = page[page.length - 1]!.id;
+    onProgress?.({ leads: report.leads, events: report.events });
   }
   report.seconds = Math.round((performance.now() - started) / 10) / 100;
   report.eventsPerSecond = Math.round(report.events / Math.max(report.seconds, 0.001));
