@@ -6,37 +6,20 @@
  */
 import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
+import { stopOnSignals } from '../ingest/src/cli/stopOnSignals.js';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main() {
   const settings = readSettings(process.env);
   const ingest = await startIngest(settings, process.env);
+  stopOnSignals(ingest, 'leadbeam ingest');
   // One line that says what runs and where, never the key itself (logs are read by more people
   // than the key is).
   const sites = ingest.sites.map((s) => `${s.key} rules ${s.ruleVersion}`).join(', ');
   console.log(
     `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}`,
   );
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`leadbeam ingest: ${signal} again, exiting without waiting`);
-      process.exit(1);
-    }
-    stopping = true;
-    console.log(`leadbeam ingest: ${signal}, finishing requests in flight and committing queued events`);
-    ingest.close().then(
-      () => process.exit(0),
-      (err) => {
-        console.error(`leadbeam ingest: stopping failed: ${errorText(err)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 main().catch((err) => {
