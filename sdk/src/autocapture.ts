@@ -1,6 +1,6 @@
 import { createEngagement } from './engagement.js';
 import { readForm } from './forms.js';
-import { isHidden, on } from './dom.js';
+import { now, on } from './dom.js';
 import type { Tracker } from './tracker.js';
 
 /**
@@ -55,8 +55,8 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
   // scripts submit with form.submit(), which fires no submit event.
   // A submit handler that calls form.submit() itself would report twice: once is enough.
   const submitted = (form: HTMLFormElement & { lbAt?: number }) => {
-    if (Date.now() - form.lbAt! < 999) return;
-    form.lbAt = Date.now();
+    if (now() - form.lbAt! < 999) return;
+    form.lbAt = now();
     const { name, traits } = readForm(form);
     capture('form', name, 0, { traits });
   };
@@ -98,5 +98,5 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
     flush();
   };
   on('pagehide', hidden);
-  on('visibilitychange', () => isHidden() && hidden());
+  on('visibilitychange', () => document.hidden && hidden());
 }

@@ -20,7 +20,7 @@ function start(script: HTMLScriptElement) {
     try {
       return tracker[method](...args);
     } catch {
-      tracker.transport.stats.errors++;
+      tracker.stats.errors++;
     }
   });
   for (const key in tracker) (leadbeam as any)[key] = (...args: unknown[]) => leadbeam(key, ...args);

@@ -1,4 +1,4 @@
-import { isHidden, on } from './dom.js';
+import { now, on } from './dom.js';
 
 /** Activity keeps a page "engaged" for this long; a longer pause counts only this much. */
 const ACTIVE_MS = 15_000;
@@ -15,16 +15,16 @@ const ACTIVE_MS = 15_000;
 export function createEngagement() {
   let engagedMs = 0;
   let scrollDepth = 0;
-  let lastActive = Date.now();
+  let lastActive = now();
 
   const active = () => {
-    const now = Date.now();
-    if (lastActive) engagedMs += Math.min(now - lastActive, ACTIVE_MS);
-    lastActive = isHidden() ? 0 : now;
+    const at = now();
+    if (lastActive) engagedMs += Math.min(at - lastActive, ACTIVE_MS);
+    lastActive = document.hidden ? 0 : at;
     scrollDepth = Math.max(scrollDepth, Math.min(100, Math.round(((scrollY + innerHeight) / document.documentElement.scrollHeight) * 100) || 0));
   };
 
-  'scroll mousemove keydown touchstart visibilitychange'.split(' ').map((type) => on(type, active));
+  'scroll mousemove pointerdown keydown visibilitychange'.split(' ').map((type) => on(type, active));
 
   return () => {
     active();

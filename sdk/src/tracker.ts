@@ -1,3 +1,4 @@
+import { now } from './dom.js';
 import type { EventType, LeadTraits, TrackedEvent } from '../../shared/src/types.js';
 import { readPageTags } from './page.js';
 import { openDeviceStore } from './storage.js';
@@ -52,7 +53,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     try {
       state = JSON.parse(store.getItem(STATE)!) || state;
     } catch {}
-    store.setItem(STATE, JSON.stringify((state = touchVisit(state, Date.now(), makeId))));
+    store.setItem(STATE, JSON.stringify((state = touchVisit(state, now(), makeId))));
     return state;
   }
 
@@ -62,14 +63,14 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   };
 
   /** Records one event: it waits in the queue for the next batch, or for the page to be hidden. */
-  function capture(type: EventType, name?: unknown, props?: unknown, extra?: Partial<TrackedEvent> | 0) {
+  function capture(type: EventType, name?: unknown, props?: unknown, extra?: Partial<TrackedEvent> | 0 | '') {
     if (blocked()) return;
     const { v, s, n } = touch();
     transport.push({
         id: makeId(),
         type,
         name: (name || undefined) as string,
-        ts: Date.now(),
+        ts: now(),
         visitorId: v,
         sessionId: s,
         visit: n,
@@ -85,7 +86,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   return {
     /** Records a page view of the current page (done for you on load and on SPA navigation). */
     page(props?: Props, referrer?: string) {
-      capture('pageview', 0, props, referrer ? { referrer } : 0);
+      capture('pageview', 0, props, referrer && { referrer });
     },
     /** Records a custom event, e.g. `track('webinar_signup', { webinar: 'q4-close' })`. */
     track(name: string, props?: Props) {
@@ -117,8 +118,8 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     flush: transport.flushOnHide,
     /** @internal Used by the autocapture and the web-vitals chunk. */
     capture,
-    /** @internal */
-    transport,
+    /** @internal What was dropped, and the errors the page never saw. */
+    stats: transport.stats,
   };
 }
 

@@ -1,3 +1,4 @@
+import { now } from './dom.js';
 import type { TrackedEvent } from '../../shared/src/types.js';
 import type { KeyValueStore } from './storage.js';
 
@@ -26,9 +27,9 @@ export const MAX_QUEUE = 1000;
  */
 export function createTransport(endpoint: string, site: string, store: KeyValueStore, canSend: () => unknown, delay = 1000) {
   let queue: TrackedEvent[] = [];
-  // Ids in flight or handed to sendBeacon. sendBeacon never says whether its request arrived,
+  // Events in flight or handed to sendBeacon. sendBeacon never says whether its request arrived,
   // so those events stay persisted and the next page sends them again; the ingest drops copies.
-  const sent = new Set<string>();
+  const sent = new Set<TrackedEvent>();
   const stats: TransportStats = { dropped: 0, errors: 0 };
   let timer: any;
   let attempt = 0;
@@ -40,19 +41,19 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   } catch {}
 
   const save = () => store.setItem(QUEUE, JSON.stringify(queue));
-  const nextBatch = () => queue.filter((e) => !sent.has(e.id)).slice(0, MAX_BATCH);
+  const nextBatch = () => queue.filter((e) => !sent.has(e)).slice(0, MAX_BATCH);
   // A string body goes as text/plain: a "simple" request without a CORS preflight, which
   // could not finish while a page unloads.
-  const body = (events: TrackedEvent[]) => JSON.stringify({ site, sentAt: Date.now(), events });
-  const schedule = (ms: number) => (timer ||= setTimeout(flush, Math.max(ms, retryAt - Date.now())));
-  const mark = (events: TrackedEvent[], add?: unknown) => events.map((e) => (add ? sent.add(e.id) : sent.delete(e.id)));
+  const body = (events: TrackedEvent[]) => JSON.stringify({ site, sentAt: now(), events });
+  const schedule = (ms: number) => (timer ||= setTimeout(flush, Math.max(ms, retryAt - now())));
+  const mark = (events: TrackedEvent[], add?: unknown) => events.map((e) => (add ? sent.add(e) : sent.delete(e)));
 
   /** Sends the next batch, unless one is in flight or the transport is backing off. */
   async function flush(): Promise<void> {
     timer = 0;
     const batch = nextBatch();
     if (inFlight || !batch[0] || !canSend()) return;
-    if (retryAt > Date.now()) return void schedule(0);
+    if (retryAt > now()) return void schedule(0);
     inFlight = mark(batch, 1);
     let retryAfter: string | null | undefined;
     try {
@@ -69,7 +70,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
     mark(batch);
     inFlight = 0;
     if (retryAfter != null) {
-      retryAt = Date.now() + (+retryAfter * 1000 || Math.min(60_000, 1000 * 2 ** attempt++) * (0.5 + Math.random()));
+      retryAt = now() + (+retryAfter * 1000 || Math.min(60_000, 1000 * 2 ** attempt++) * (0.5 + Math.random()));
     } else attempt = retryAt = 0;
     schedule(0);
   }
@@ -86,7 +87,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
 
   /** Queues an event for the next batch: in `delay` ms, or at once when a batch is full. */
   function push(event: TrackedEvent) {
-    stats.dropped += queue.push(event) > MAX_QUEUE ? queue.splice(0, 1).length : 0;
+    if (queue.push(event) > MAX_QUEUE) queue.shift(), stats.dropped++;
     save();
     schedule(nextBatch()[MAX_BATCH - 1] ? 0 : delay);
   }
@@ -96,7 +97,6 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
 
   return {
     push,
-    flush,
     flushOnHide,
     stats,
     /** Forgets every queued event (opt-out). */

@@ -5,7 +5,7 @@
  */
 import { onCLS, onINP, onLCP, type Metric } from 'web-vitals';
 
-const report = ({ name, value, rating }: Metric) => (window as any).leadbeam?.capture('vitals', name, { value: Math.round(value * 1000) / 1000, rating });
+const report = ({ name, value, rating }: Metric) => (window as any).leadbeam?.('capture', 'vitals', name, { value: Math.round(value * 1000) / 1000, rating });
 
 onLCP(report);
 onINP(report);
