@@ -1,10 +1,12 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import { toJson } from '../db/json.js';
-import type { Database, IdentityLogTable, LeadsTable, LeadVisitorsTable, PastLinksTable } from '../db/schema.js';
+import { fromJson, toJson, toJsonOrNull } from '../db/json.js';
+import type { Database, IdentityLogTable, LeadsTable, LeadVisitorsTable, PastLinksTable, TraitChangesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 import { survivorOf, type Lead, type LeadStageChange } from '../leads/leadStore.js';
 import { normaliseEmail } from '../leads/email.js';
 import { emptyState, type ScoredEvent, type ScoreState, type Scorer } from '../scoring/engine.js';
+import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR, type ClaimBook } from './guardrails.js';
+import type { LeadTraits } from '../../../shared/src/types.js';
 
 /** A lead with this many browsers and devices is most likely a shared or scripted address. */
 export const MAX_VISITORS_PER_LEAD = 50;
@@ -14,6 +16,8 @@ export interface IdentityEvent {
   event: ScoredEvent;
   visitorId: string;
   email: string;
+  /** The sending client's key (`guardrails.ts`), when it came over a socket. */
+  clientKey?: string;
 }
 
 export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts'>;
@@ -25,11 +29,11 @@ export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' 
  * @example
  * const identities = identityEvents(events, visitorOf);
  */
-export function identityEvents(events: ScoredEvent[], visitorOf: (e: ScoredEvent) => string): IdentityEvent[] {
+export function identityEvents(events: ScoredEvent[], visitorOf: (e: ScoredEvent) => string, clientOf: (e: ScoredEvent) => string | undefined = () => undefined): IdentityEvent[] {
   return events.flatMap((event) => {
     if (event.type !== 'form' && event.type !== 'identify') return [];
     const email = normaliseEmail(event.traits?.email);
-    return email ? [{ event, visitorId: visitorOf(event), email }] : [];
+    return email ? [{ event, visitorId: visitorOf(event), email, clientKey: clientOf(event) }] : [];
   });
 }
 
@@ -73,19 +77,30 @@ export async function findOrCreateLeads(
   identities: IdentityEvent[],
   now: number,
   scoringOf: (visitorId: string) => VisitorScoring | undefined = () => undefined,
+  claims?: ClaimBook,
 ) {
   const leadIdOf = new Map<string, string>();
   const created: LeadStageChange[] = [];
-  if (!identities.length) return { leadIdOf, created };
+  /** Which event created each new lead: its browser is the lead's own. */
+  const createdBy = new Map<string, string>();
+  if (!identities.length) return { leadIdOf, created, createdBy };
   const emails = [...new Set(identities.map((i) => i.email))].sort();
   const byEmail = async (list: string[]) => {
     for (const row of await trx.selectFrom('leads').select(['id', 'email']).where('site_id', '=', site).where('email', 'in', list).execute()) leadIdOf.set(row.email, row.id);
   };
   await byEmail(emails);
-  const missing = emails.filter((e) => !leadIdOf.has(e));
-  if (!missing.length) return { leadIdOf, created };
   const firstOf = new Map<string, IdentityEvent>();
   for (const i of identities) if (!firstOf.has(i.email)) firstOf.set(i.email, i);
+  // One client creates at most so many leads an hour: a request of 500 made-up emails makes few.
+  const missing = emails.filter((e) => {
+    if (leadIdOf.has(e)) return false;
+    const client = firstOf.get(e)!.clientKey;
+    if (!client || !claims) return true;
+    if (claims.leadsCreated(client) >= MAX_NEW_LEADS_PER_CLIENT_PER_HOUR) return false;
+    claims.add('lead', client, '');
+    return true;
+  });
+  if (!missing.length) return { leadIdOf, created, createdBy };
   const rows: Insertable<LeadsTable>[] = missing.map((email) => ({
     id: newId('ld'),
     site_id: site,
@@ -110,13 +125,14 @@ export async function findOrCreateLeads(
   for (const row of inserted) {
     leadIdOf.set(row.email, row.id);
     const { event: first, visitorId } = firstOf.get(row.email)!;
+    createdBy.set(row.id, first.id);
     const { engagement, fit } = scoresAsOf(scorer, scoringOf(visitorId), first);
     created.push({ leadId: row.id, from: 'visitor', to: 'lead', at: first.ts, cause: `${first.type}:${first.name ?? 'identify'}`, engagement, fit, source: 'scoring', ruleVersion: scorer.version });
   }
   // Emails another writer created meanwhile: theirs is the lead.
   const raced = missing.filter((e) => !leadIdOf.has(e));
   if (raced.length) await byEmail(raced);
-  return { leadIdOf, created };
+  return { leadIdOf, created, createdBy };
 }
 
 /**
@@ -133,7 +149,16 @@ export async function findOrCreateLeads(
  */
 export async function linkVisitorsToLeads(
   trx: Kysely<Database>,
-  { site, identities, leadIdOf, leads, links, now }: { site: string; identities: IdentityEvent[]; leadIdOf: Map<string, string>; leads: Map<string, Lead>; links: Map<string, Link>; now: number },
+  {
+    site,
+    identities,
+    leadIdOf,
+    leads,
+    links,
+    now,
+    createdBy = new Map(),
+    claims,
+  }: { site: string; identities: IdentityEvent[]; leadIdOf: Map<string, string>; leads: Map<string, Lead>; links: Map<string, Link>; now: number; createdBy?: Map<string, string>; claims?: ClaimBook },
 ): Promise<Set<string>> {
   const relinked = new Set<string>();
   if (!identities.length) return relinked;
@@ -147,17 +172,47 @@ export async function linkVisitorsToLeads(
   const pastLinks: PastLinksTable[] = [];
   const log: IdentityLogTable[] = [];
   const entry = (e: Omit<IdentityLogTable, 'id' | 'site_id'>) => log.push({ id: newId('id'), site_id: site, ...e });
+  const traitChanges: TraitChangesTable[] = [];
+  const sanitised: ScoredEvent[] = [];
+  const traitsNow = new Map<string, LeadTraits>();
+  const traitsOf = (lead: Lead) => traitsNow.get(lead.id) ?? traitsNow.set(lead.id, fromJson(lead.traits)).get(lead.id)!;
 
-  for (const { event, visitorId, email } of identities) {
+  /** What the event may change of the lead's traits (`guardTraits`); refused values leave the event, so replays agree. */
+  const applyTraits = (lead: Lead, event: ScoredEvent, visitorId: string, owns: boolean) => {
+    const current = traitsOf(lead);
+    const { kept, decisions } = guardTraits(current, event.traits ?? {}, owns);
+    for (const d of decisions) {
+      traitChanges.push({ id: newId('tc'), lead_id: lead.id, trait: d.trait, value: d.value, previous: d.previous, source: `${event.type}:${event.name ?? 'identify'}`, visitor_id: visitorId, accepted: d.accepted ? 1 : 0, at: event.ts });
+      if (d.accepted) current[d.trait] = d.value;
+    }
+    if (decisions.some((d) => !d.accepted)) {
+      event.traits = kept;
+      sanitised.push(event);
+    }
+  };
+
+  for (const { event, visitorId, email, clientKey } of identities) {
     const lead = survivorOf(leads, leadIdOf.get(email) ?? '');
     if (!lead) continue;
     const link = links.get(visitorId);
-    if (link?.lead_id === lead.id) continue;
+    if (link?.lead_id === lead.id) {
+      applyTraits(lead, event, visitorId, true);
+      continue;
+    }
+    const creator = createdBy.get(lead.id) === event.id;
     const count = counts.get(lead.id) ?? 0;
     if (count >= MAX_VISITORS_PER_LEAD) {
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'refused', detail: `the lead already has ${MAX_VISITORS_PER_LEAD} browsers: not linking more`, at: event.ts });
       continue;
     }
+    if (!creator && clientKey && claims) {
+      if (claims.linksTo(clientKey, lead.id) >= MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR) {
+        entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'refused', detail: `one client linked ${MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR} new browsers to this lead within the hour: not linking more from it`, at: event.ts });
+        continue;
+      }
+      claims.add('link', clientKey, lead.id);
+    }
+    applyTraits(lead, event, visitorId, creator);
     let next: Selectable<LeadVisitorsTable>;
     if (link) {
       // A shared computer: the earlier lead keeps its past, the new one gets what follows.
@@ -185,5 +240,9 @@ export async function linkVisitorsToLeads(
   }
   if (pastLinks.length) await trx.insertInto('past_links').values(pastLinks).execute();
   if (log.length) await trx.insertInto('identity_log').values(log).execute();
+  if (traitChanges.length) await trx.insertInto('trait_changes').values(traitChanges).execute();
+  // Forms are rare beside page views: one small update each whose traits were refused.
+  for (const e of sanitised) await trx.updateTable('events').set({ traits: toJsonOrNull(e.traits) }).where('site_id', '=', site).where('id', '=', e.id).execute();
+  await claims?.save(trx);
   return relinked;
 }

@@ -32,7 +32,7 @@ describeEachDialect('sales feedback', (getDb) => {
     expect(lead.stage).toBe('mql');
     const hook = await at(t0).request('/v1/webhooks', {
       method: 'POST',
-      body: JSON.stringify({ url: 'http://127.0.0.1:9/never-called', events: ['lead.stage_changed'], site: 'scored' }),
+      body: JSON.stringify({ url: 'https://crm.example/never-called', events: ['lead.stage_changed'], site: 'scored' }),
       headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' },
     });
     const res = await feedback(t0 + 45 * 60_000, lead.id, { type: 'accepted', by: 'sam@northwind.example' });

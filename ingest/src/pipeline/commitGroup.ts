@@ -15,6 +15,8 @@ const DAY_MS = 86_400_000;
 export interface PendingBatch {
   rows: EventsTable[];
   receivedAt: number;
+  /** The sending client's key (a keyed hash of its address), for the identity guardrails. */
+  clientKey?: string;
 }
 
 /** What became of one request's events. */
@@ -77,6 +79,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   );
   if (!candidates.length) return { outcomes, stageChanges: false, queuedReplays: false };
 
+  const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[c.row.id, batches[c.batch]!.clientKey!] as const] : [])));
   const visitors = await lockVisitors(trx, candidates.map((c) => c.row), now);
   const preEvents = new Map([...visitors].map(([k, v]) => [k, v.events]));
 
@@ -121,7 +124,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   }
   for (const site of [...bySite.keys()].sort()) {
     const scorer = scorers.get(site);
-    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work });
+    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work, clientOf });
   }
 
   await saveVisitors(trx, [...visitors.values()]);

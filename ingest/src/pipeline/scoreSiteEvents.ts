@@ -20,6 +20,7 @@ import { replayLead, replayVisitor } from '../replay/replaySubject.js';
 import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoreState, type Scorer } from '../scoring/engine.js';
 import { runLead, toScoredEvent } from '../scoring/runLead.js';
 import { visitorKey, type VisitorRow } from './visitorRows.js';
+import { loadClaims } from '../identity/guardrails.js';
 
 /**
  * A replay inside the commit reads at most this many events; a longer history is replayed off
@@ -49,7 +50,7 @@ export interface ScoringWork {
  */
 export async function scoreSiteEvents(
   trx: Kysely<Database>,
-  { site, scorer, rows, visitors, preEvents, now, work }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork },
+  { site, scorer, rows, visitors, preEvents, now, work, clientOf }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string> },
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
@@ -96,8 +97,11 @@ export async function scoreSiteEvents(
     // An event from before its visitor's current link belongs to an earlier lead: replay that one.
     for (const e of earlier) for (const p of past) if (p.visitor_id === visitorOf(e) && p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
-  const identities = identityEvents(events, visitorOf);
-  const { leadIdOf, created } = await findOrCreateLeads(trx, site, scorer, identities, now, (v) => scoringOf.get(v));
+  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id));
+  const clients = [...new Set(identities.flatMap((i) => (i.clientKey ? [i.clientKey] : [])))];
+  // What these clients created and linked in the last hour: the guardrails' budget.
+  const claims = clients.length ? await loadClaims(trx, site, clients, now) : undefined;
+  const { leadIdOf, created, createdBy } = await findOrCreateLeads(trx, site, scorer, identities, now, (v) => scoringOf.get(v), claims);
   // Every lead this group may change, locked at once in id order.
   const leads = await lockLeads(trx, [...[...links.values()].map((l) => l.lead_id), ...leadIdOf.values(), ...pastLeads]);
   // A merge that committed while we waited for a lock moved its links to the survivor.
@@ -105,7 +109,7 @@ export async function scoreSiteEvents(
   // Recorded first, so a lead's history starts with its creation.
   await recordStageChanges(trx, created, now);
   work.recorded += created.length;
-  const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now });
+  const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now, createdBy, claims });
   for (const id of pastLeads) relinked.add(survivorOf(leads, id)?.id ?? id);
 
   const leadOfEvent = (e: { id: string; ts: number }) => {

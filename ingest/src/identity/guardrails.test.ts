@@ -1,0 +1,114 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { BROWSER_UA, DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, testConfig } from '../../../test/support/ingest.js';
+import type { TrackedEvent } from '../../../shared/src/types.js';
+import { createApp } from '../app.js';
+import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from './guardrails.js';
+
+describe('guardTraits', () => {
+  it('lets the lead’s own browsers change traits, and a newly claiming browser only add missing ones', () => {
+    expect(guardTraits({ jobTitle: 'CFO' }, { email: 'a@b.example', jobTitle: 'Intern', phone: '1' }, false)).toEqual({
+      kept: { email: 'a@b.example', phone: '1' },
+      decisions: [
+        { trait: 'jobTitle', value: 'Intern', previous: 'CFO', accepted: false },
+        { trait: 'phone', value: '1', previous: null, accepted: true },
+      ],
+    });
+    expect(guardTraits({ jobTitle: 'CFO' }, { jobTitle: 'Controller' }, true).kept).toEqual({ jobTitle: 'Controller' });
+  });
+});
+
+/**
+ * The attacks of a security probe, each from one client. Clients are told apart by address:
+ * the app trusts the loopback proxy, so each request's `X-Forwarded-For` is its client.
+ */
+describeEachDialect('identity guardrails against one client', (getDb) => {
+  const servers: ServerType[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  const json = async (res: Response | Promise<Response>) => (await res).json();
+  const app = () => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] } });
+  let base = '';
+  const post = async (client: string, events: TrackedEvent[]) => {
+    if (!base) {
+      const server = await new Promise<ServerType>((resolve) => {
+        const s = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+      });
+      servers.push(server);
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    const res = await fetch(`${base}/v1/collect`, {
+      method: 'POST',
+      body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),
+      headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, 'X-Forwarded-For': client },
+    });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+  const form = (visitorId: string, traits: Record<string, string>, type: 'form' | 'identify' = 'form') =>
+    makeEvent({ visitorId, sessionId: `s-${visitorId}`, ts: Date.now() - 1000, type, name: type === 'form' ? 'contact' : undefined, traits, url: `${DEMO_ORIGIN}/contact` });
+  const leadOf = async (email: string) => (await json(getWithKey(app(), `/v1/leads?email=${encodeURIComponent(email)}`))).leads[0];
+
+  it('a stranger who knows the email cannot rewrite the person’s job title, company or phone, and every attempt is kept with its source', async () => {
+    const email = `ana-${newId()}@fernhill.example`;
+    await post('203.0.113.10', [form('v_' + newId(), { email, jobTitle: 'CFO', company: 'Fernhill', phone: '+44 20 7946 0001' })]);
+    const before = await leadOf(email);
+    expect(before.score.fit).toBe(15);
+    const attacker = 'v_' + newId();
+    await post('198.51.100.66', [form(attacker, { email: ` ${email.toUpperCase()} `, jobTitle: 'Intern', company: 'Evil Corp', phone: '+1 555 0100', country: 'Atlantis' })]);
+    const after = await leadOf(email);
+    expect(after.traits).toMatchObject({ jobTitle: 'CFO', company: 'Fernhill', phone: '+44 20 7946 0001', country: 'Atlantis' });
+    expect(after.score.fit).toBe(15);
+    // A full replay from the stored events agrees: the refused values are not in them.
+    await app().request(`/v1/admin/rescore?lead=${after.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadOf(email)).traits).toMatchObject({ jobTitle: 'CFO', company: 'Fernhill' });
+    const changes = await getDb().db.selectFrom('trait_changes').selectAll().where('lead_id', '=', after.id).orderBy('trait').execute();
+    expect(changes.map((c) => [c.trait, c.value, c.accepted, c.source, c.visitor_id])).toEqual([
+      ['company', 'Evil Corp', 0, 'form:contact', attacker],
+      ['country', 'Atlantis', 1, 'form:contact', attacker],
+      ['jobTitle', 'Intern', 0, 'form:contact', attacker],
+      ['phone', '+1 555 0100', 0, 'form:contact', attacker],
+    ]);
+    // The person's own browser may still change them.
+    const own = before.visitorIds[0];
+    await post('203.0.113.10', [form(own, { email, jobTitle: 'Controller' })]);
+    expect((await leadOf(email)).traits.jobTitle).toBe('Controller');
+  });
+
+  it(`a burst of made-up browsers from one client links at most ${MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR}, and the person’s real next device still links`, async () => {
+    const email = `bo-${newId()}@fernhill.example`;
+    await post('203.0.113.20', [form('v_' + newId(), { email })]);
+    const burst = Array.from({ length: 60 }, () => form('v_' + newId(), { email }, 'identify'));
+    await post('198.51.100.77', burst);
+    const lead = await leadOf(email);
+    expect(lead.visitorIds).toHaveLength(1 + MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR);
+    expect(lead.identityLog.filter((l: any) => l.kind === 'refused').length).toBe(60 - MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR);
+    const realPhone = 'v_' + newId();
+    await post('192.0.2.30', [form(realPhone, { email }, 'identify')]);
+    expect((await leadOf(email)).visitorIds).toContain(realPhone);
+  });
+
+  it(`one request of 500 made-up emails creates at most ${MAX_NEW_LEADS_PER_CLIENT_PER_HOUR} leads, and other clients still create theirs`, async () => {
+    const tag = newId();
+    const events = Array.from({ length: 500 }, (_, i) => form('v_' + newId(), { email: `fake-${tag}-${i}@spam.example` }, 'identify'));
+    const body = await post('198.51.100.88', events);
+    expect(body.accepted).toBe(500);
+    const created = await getDb().db.selectFrom('leads').select('id').where('email', 'like', `fake-${tag}-%`).execute();
+    expect(created).toHaveLength(MAX_NEW_LEADS_PER_CLIENT_PER_HOUR);
+    const real = `real-${tag}@fernhill.example`;
+    await post('203.0.113.40', [form('v_' + newId(), { email: real })]);
+    expect(await leadOf(real)).toBeDefined();
+  });
+
+  it('back-dated events cannot buy points: an event from weeks ago earns less than one from now', async () => {
+    const [old, fresh] = [`old-${newId()}@fernhill.example`, `fresh-${newId()}@fernhill.example`];
+    const download = (v: string, ago: number) => makeEvent({ visitorId: v, sessionId: `s-${v}`, ts: Date.now() - ago, type: 'download', name: 'a.pdf' });
+    const [v1, v2] = ['v_' + newId(), 'v_' + newId()];
+    await post('203.0.113.50', [form(v1, { email: old }), download(v1, 29 * 86_400_000)]);
+    await post('203.0.113.51', [form(v2, { email: fresh }), download(v2, 1000)]);
+    const [a, b] = [await leadOf(old), await leadOf(fresh)];
+    expect(a.score.engagement).toBeLessThan(b.score.engagement);
+    expect(a.score.engagement).toBeLessThan(10 * 0.6);
+  });
+});
