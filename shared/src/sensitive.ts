@@ -1,7 +1,8 @@
 /**
- * What must never leave the browser. The rules follow PostHog's, which have years of real
- * forms behind them; the ingest applies the value rule again, in case a site sends such a
- * value itself.
+ * What must never leave the browser, nor be stored. The form rules follow PostHog's, which
+ * have years of real forms behind them; the ingest applies the value rule again, in case a
+ * site sends such a value itself, and strips secrets from URLs and properties (older scripts
+ * send `location.href` whole). Pure functions: the script imports the form rules.
  */
 
 /**
@@ -17,20 +18,38 @@ export const SENSITIVE_NAME = /\bcc|card|cv[cv]|csc|exp|pass|pwd|routing|sec(cod
 export const READABLE_TYPES = /^(text|email|tel|number|textarea|select-one)$/;
 
 /**
- * True for a value that could be a payment card number (13 to 19 digits in groups) or a US
- * social security number (123-45-6789). No Luhn check: a rare long phone number written with
- * "00" in front is dropped too, and privacy wins that trade.
+ * True for text that could be a payment card number (13 to 19 digits, in groups split by
+ * spaces, dashes or dots) or a US social security number (123-45-6789, 123 45 6789,
+ * 123.45.6789, 123456789). No Luhn check: a rare long phone number written with "00" in front
+ * is dropped too, and privacy wins that trade. Text only, as the script reads it from a form;
+ * numbers go through `dropSensitiveValues`, which knows a float from an integer. Kept this
+ * small because the script carries it.
  *
  * @example
- * looksSensitive('4111 1111 1111 1111') // true
+ * looksSensitive('4111.1111.1111.1111') // true
+ * looksSensitive('123 45 6789')         // true
  * looksSensitive('+44 20 7946 0000')    // false
  */
 export function looksSensitive(value: string): boolean {
-  return /^\d{3}-?\d{2}-?\d{4}$|^\d{13,19}$/.test(value.replace(/[ -](?=\d{4})/g, ''));
+  return /^\d{3}[ .-]?\d{2}[ .-]?\d{4}$|^\d{13,19}$/.test(value.replace(/[ .-](?=\d{4})/g, ''));
 }
 
 /**
- * Returns a copy without the string values that look sensitive.
+ * `looksSensitive` for any JSON value: text as it is, an integer by its digits
+ * (4111111111111111). A float's digits are no card, and neither is a 13-digit integer starting
+ * 1 to 3: that is a time in milliseconds (`Date.now()`); 13-digit cards start with 4.
+ *
+ * @example
+ * looksSensitiveValue(4111111111111111) // true
+ * looksSensitiveValue(1718000000000)    // false
+ */
+export function looksSensitiveValue(value: unknown): boolean {
+  if (typeof value == 'string') return looksSensitive(value);
+  return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitive(String(value));
+}
+
+/**
+ * Returns a copy without the values that look sensitive: text, and integers by their digits.
  *
  * @example
  * dropSensitiveValues({ note: '4111111111111111', plan: 'pro' }) // { plan: 'pro' }
@@ -39,7 +58,119 @@ export function dropSensitiveValues<T extends object>(values: T): T {
   const out = {} as T;
   for (const key in values) {
     const v = values[key];
-    if (!(typeof v == 'string' && looksSensitive(v))) out[key] = v;
+    if (!looksSensitiveValue(v)) out[key] = v;
   }
   return out;
+}
+
+/**
+ * Words that name a credential, matched against each word of a name (`apiKey`, `api-key` and
+ * `API_KEY` all read "api key"). Short words only match whole, so `signup`, `design`, `side`
+ * and `passenger` stay.
+ */
+const SECRET_WORD =
+  /^(pass(wd|word|code|phrase)?|pwd?|pin|token|jwt|bearer|secret|auth|authori[sz]ation|credentials?|sig|signature|hmac|session|sid|otp|totp|mfa|cvv2?|cvc|csc|iban|ssn)$/;
+
+/**
+ * The same for compounds written as one word (`x-api-key` → xapikey, `PHPSESSID`,
+ * `refresh_token`); `key`, `code` (OAuth) and `ticket` (CAS) only as the whole name, so
+ * `country_code` and `sort_key` stay.
+ */
+const SECRET_COMPACT = /passw|secret|token|apikey|accesskey|privatekey|sessid|sessionid|signature|credential|verifier|^(key|code|ticket)$/;
+
+/** Campaign parameters and ad click ids: attribution needs them, and they are never secrets. */
+const CAMPAIGN_PARAM = /^(utm_\w+|gclid|gbraid|wbraid|dclid|fbclid|msclkid|li_fat_id|ttclid)$/i;
+
+/**
+ * True for a parameter or property name that looks like it holds a secret: a password,
+ * token, key, signature, session id, one-time code and the like.
+ *
+ * @example
+ * isSecretName('x-api-key')   // true
+ * isSecretName('auth_token')  // true
+ * isSecretName('utm_source')  // false
+ * isSecretName('country_code') // false
+ */
+export function isSecretName(name: string): boolean {
+  if (CAMPAIGN_PARAM.test(name)) return false;
+  const words = name
+    .replace(/([a-z\d])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z\d]+/);
+  return words.some((word) => SECRET_WORD.test(word)) || SECRET_COMPACT.test(words.join(''));
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `a=1&b=2` without the pairs whose name is secret, the others left as they were written;
+ * undefined when nothing was dropped.
+ */
+function dropSecretPairs(params: string): string | undefined {
+  const pairs = params.split('&');
+  const kept = pairs.filter((pair) => !isSecretName(decodeName(pair.split('=')[0]!)));
+  return kept.length < pairs.length ? kept.join('&') : undefined;
+}
+
+/** `before`, then `sep` and the params, or `before` alone when no params are left. */
+const rejoin = (before: string, sep: string, params: string) => (params ? before + sep + params : before);
+
+/**
+ * Removes what a URL must never carry into storage: query parameters with a secret name
+ * (`?password=`, `?token=`, `?api_key=`, OAuth's `?code=` …), the same in a fragment that
+ * holds parameters (OAuth's `#access_token=…`, a hash route's `#/reset?token=…`), and a
+ * `user:password@` part. UTM parameters, click ids and everything else stay exactly as
+ * written, in order. Works on relative and unparseable text: only `?`, `#` and `&` are read.
+ *
+ * @example
+ * stripSecretParams('https://a.example/p?utm_source=x&token=s3cret#k') // 'https://a.example/p?utm_source=x#k'
+ * stripSecretParams('https://a.example/cb#access_token=abc&state=1')   // 'https://a.example/cb#state=1'
+ */
+export function stripSecretParams(url: string): string {
+  const hashAt = url.indexOf('#');
+  let main = hashAt < 0 ? url : url.slice(0, hashAt);
+  let hash = hashAt < 0 ? undefined : url.slice(hashAt + 1);
+
+  main = main.replace(/^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  const queryAt = main.indexOf('?');
+  const query = queryAt < 0 ? undefined : dropSecretPairs(main.slice(queryAt + 1));
+  if (query !== undefined) main = rejoin(main.slice(0, queryAt), '?', query);
+
+  if (hash !== undefined) {
+    // A hash route keeps its own query after "?"; a fragment like `a=1&b=2` is all parameters.
+    const routeQueryAt = hash.indexOf('?');
+    if (routeQueryAt >= 0) {
+      const params = dropSecretPairs(hash.slice(routeQueryAt + 1));
+      if (params !== undefined) hash = rejoin(hash.slice(0, routeQueryAt), '?', params);
+    } else if (/^[^/=]+=/.test(hash)) {
+      const params = dropSecretPairs(hash);
+      // Nothing left: no "#" either.
+      if (params !== undefined) hash = params || undefined;
+    }
+  }
+  return hash === undefined ? main : `${main}#${hash}`;
+}
+
+/**
+ * Properties as the ingest stores them: without names that look sensitive (the form rules'
+ * `SENSITIVE_NAME` and secret names), without values that look like card or social security
+ * numbers, and with secret parameters stripped from URL values.
+ *
+ * @example
+ * dropSensitiveProps({ plan: 'pro', apiKey: 'k', cvv: 123, note: 4111111111111111 }) // { plan: 'pro' }
+ */
+export function dropSensitiveProps<T extends Record<string, unknown>>(props: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(props)) {
+    if (SENSITIVE_NAME.test(key) || isSecretName(key)) continue;
+    if (looksSensitiveValue(value)) continue;
+    out[key] = typeof value == 'string' && /^[a-z][\w+.-]*:\/\//i.test(value) ? stripSecretParams(value) : value;
+  }
+  return out as T;
 }
