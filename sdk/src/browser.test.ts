@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventBatch } from '../../shared/src/types.js';
 
 let batches: EventBatch[];
+// Each test loads the script anew; the listeners an earlier test's copy left on the window go.
+let listeners: Parameters<typeof addEventListener>[] = [];
 
 beforeEach(() => {
   vi.resetModules();
@@ -18,11 +20,16 @@ beforeEach(() => {
   );
   delete (window as any).leadbeam;
   document.head.innerHTML = '';
+  document.body.innerHTML = '';
+  const add = window.addEventListener;
+  vi.spyOn(globalThis, 'addEventListener').mockImplementation((...args: Parameters<typeof addEventListener>) => (listeners.push(args), add.apply(window, args)));
 });
 
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  for (const args of listeners.splice(0)) removeEventListener(...args);
 });
 
 /** Puts the tag in the page (happy-dom does not run it) and runs the script as that tag would. */
@@ -83,7 +90,7 @@ describe('the script tag', () => {
     vi.spyOn(navigator, 'sendBeacon').mockImplementation((_u, body) => (beacons.push(String(body)), true));
     await loadScriptTag({ 'data-site': 'demo' });
     expect(localStorage.getItem('lb')).toBeNull();
-    expect((window as any).leadbeam.visitorId).toBeUndefined();
+    expect((window as any).leadbeam.visitorId()).toBeUndefined();
     window.dispatchEvent(new Event('pagehide'));
     expect(beacons).toHaveLength(1);
     expect(JSON.parse(beacons[0]!).events[0]).toMatchObject({ type: 'pageview' });
@@ -118,5 +125,79 @@ describe('the script tag', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(batches).toHaveLength(0);
     expect(localStorage.length).toBe(0);
+  });
+});
+
+describe('before it has started', () => {
+  const names = () => batches.flatMap((b) => b.events).map((e) => (e.type == 'track' ? e.name : e.type));
+
+  it('offers every method at once; calls in both spellings wait and are replayed in order', async () => {
+    await loadScriptTag({ 'data-site': 'demo' });
+    const leadbeam = (window as any).leadbeam;
+    for (const method of ['page', 'track', 'identify', 'visitorId', 'optOut', 'optIn', 'reset', 'flush', 'ready']) expect(typeof leadbeam[method]).toBe('function');
+    expect(leadbeam.track('a')).toBeUndefined();
+    leadbeam('track', 'b');
+    leadbeam.identify('ana@fernhill.example', { company: 'Fernhill' });
+    leadbeam('track', 'c', { n: 3 });
+    leadbeam.track('d');
+    expect(leadbeam.visitorId()).toBeUndefined();
+    expect(batches).toHaveLength(0);
+    expect(localStorage.getItem('lb')).toBeNull();
+    await idle();
+    expect(names()).toEqual(['pageview', 'a', 'b', 'identify', 'c', 'd']);
+    const events = batches.flatMap((b) => b.events);
+    expect(events[3]).toMatchObject({ traits: { email: 'ana@fernhill.example', company: 'Fernhill' } });
+    expect(events[4]).toMatchObject({ props: { n: 3 } });
+  });
+
+  it('runs ready callbacks in order once started, with the API, and one that throws breaks nothing', async () => {
+    await loadScriptTag({ 'data-site': 'demo' });
+    const leadbeam = (window as any).leadbeam;
+    const ran: string[] = [];
+    leadbeam.ready((api: any) => ran.push('first ' + api.visitorId()));
+    leadbeam.ready(() => {
+      throw new Error('a broken callback');
+    });
+    leadbeam('ready', (api: any) => (ran.push('second'), api.track('from-ready')));
+    leadbeam.track('after');
+    expect(ran).toEqual([]);
+    await idle();
+    const visitorId = batches[0]!.events[0]!.visitorId;
+    expect(ran).toEqual([`first ${visitorId}`, 'second']);
+    expect(names()).toEqual(['pageview', 'from-ready', 'after']);
+    // Once started, ready runs at once.
+    leadbeam.ready((api: any) => ran.push('late ' + (api === leadbeam)));
+    await Promise.resolve();
+    expect(ran.at(-1)).toBe('late true');
+    expect(() => leadbeam.ready(() => { throw new Error('again'); })).not.toThrow();
+  });
+
+  it('starts at the first interaction and records the click or submission that started it', async () => {
+    document.addEventListener('click', (e) => e.preventDefault());
+    document.addEventListener('submit', (e) => e.preventDefault());
+    document.body.innerHTML = '<a id="pdf" href="/files/benchmark.pdf">PDF</a><form id="signup" action="/thanks"><input type="email" name="email" value="ana@fernhill.example"></form>';
+    await loadScriptTag({ 'data-site': 'demo' });
+    // A click with no pointerdown before it (a script, the keyboard, assistive technology).
+    document.getElementById('pdf')!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+    expect(localStorage.getItem('lb')).not.toBeNull();
+    document.getElementById('signup')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches.flatMap((b) => b.events)).toMatchObject([
+      { type: 'pageview' },
+      { type: 'download', name: 'benchmark.pdf' },
+      { type: 'form', name: 'signup', traits: { email: 'ana@fernhill.example' } },
+    ]);
+    // The idle start later does nothing more.
+    await idle();
+    expect(batches.flatMap((b) => b.events)).toHaveLength(3);
+  });
+
+  it('starts at a submit event that is the first thing to happen, and records that form once', async () => {
+    document.addEventListener('submit', (e) => e.preventDefault());
+    document.body.innerHTML = '<form id="signup" action="/thanks"><input type="email" name="email" value="ana@fernhill.example"></form>';
+    await loadScriptTag({ 'data-site': 'demo' });
+    document.getElementById('signup')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await idle();
+    expect(batches.flatMap((b) => b.events)).toMatchObject([{ type: 'pageview' }, { type: 'form', name: 'signup' }]);
   });
 });

@@ -1,5 +1,17 @@
-/** Listens in the capture phase, so a page's own handlers cannot hide an event from us. */
-export const on = (type: string, listener: (e: any) => unknown) => addEventListener(type, listener, true);
+/** The event that started the script, if one did (see `on`). */
+export const trigger: { e?: Event } = {};
+
+/**
+ * Listens in the capture phase, so a page's own handlers cannot hide an event from us. A
+ * listener added while the event that started the script is dispatched would miss it (the
+ * browser calls only those already there), so it gets that event at once.
+ */
+export const on = (type: string, listener: (e: any) => unknown) => {
+  addEventListener(type, listener, true);
+  try {
+    trigger.e?.type == type && listener(trigger.e);
+  } catch {}
+};
 
 /** Date.now(), which the script reads in many places: shorter, once gzipped. */
 export const now = () => Date.now();
