@@ -9,7 +9,7 @@ import {
   trackedEventSchema,
   type ValidEvent,
 } from '../../../shared/src/schemas.js';
-import { dropSensitiveValues } from '../../../shared/src/sensitive.js';
+import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
 import type { CollectResult } from '../../../shared/src/types.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
@@ -150,7 +150,13 @@ export function createCollectRoute({ config, writer, now = Date.now, limits }: C
 }
 
 function toRow(site: Site, e: ValidEvent, { sentAt, receivedAt }: { sentAt: number; receivedAt: number }): EventsTable {
-  const path = e.path ?? new URL(e.url).pathname;
+  // Secrets never reach storage, whatever the script sending them (older ones send
+  // `location.href` whole). UTM parameters and click ids stay, so the campaign still reads.
+  const url = stripSecretParams(e.url);
+  const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
+  const path = stripSecretParams(e.path ?? new URL(e.url).pathname);
+  const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
+  if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);
   const page = site.classifyPage(path, { stage: e.stage, category: e.category });
   return {
     site_id: site.key,
@@ -163,15 +169,15 @@ function toRow(site: Site, e: ValidEvent, { sentAt, receivedAt }: { sentAt: numb
     client_ts: e.ts,
     received_at: receivedAt,
     visit: e.visit,
-    url: e.url,
+    url,
     path,
-    referrer: e.referrer || null,
+    referrer,
     title: e.title ?? null,
     stage: page.stage ?? null,
     category: page.category ?? null,
     // The event's own campaign; events without one get their visit's when stored.
-    campaign: toJsonOrNull({ ...e.campaign, ...campaignOf(e.url, e.referrer) }),
-    props: toJsonOrNull(e.props && dropSensitiveValues(e.props)),
+    campaign: toJsonOrNull(campaign),
+    props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
     traits: toJsonOrNull(e.traits),
   };
 }

@@ -1,0 +1,73 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
+
+/** Every secret in these events; none may appear anywhere in what is stored. */
+const SECRETS = ['pw-7f3a9c', 'tok-51be20', 'key-c0ffee', 'jwt-e11e0d', 'oauth-code-42', 'implicit-9d1c', 'ref-tok-77aa', 'camp-sig-3b', '4111111111111111', '4111.1111.1111.1111', '123 45 6789'];
+
+describeEachDialect('secrets never stored', (getDb) => {
+  const app = () => testApp(getDb().db);
+  const storedRows = async (sessionId: string) => ({
+    events: await getDb().db.selectFrom('events').selectAll().where('session_id', '=', sessionId).orderBy('ts').execute(),
+    sessions: await getDb().db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).execute(),
+  });
+  const expectNoSecret = (rows: unknown) => {
+    const text = JSON.stringify(rows);
+    for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
+  };
+
+  it('strips secret parameters from URLs and referrers, keeping UTM parameters and click ids', async () => {
+    const sessionId = 's_' + newId();
+    const landing = makeEvent({
+      sessionId,
+      ts: Date.now() - 2000,
+      path: '/pricing',
+      url: `${DEMO_ORIGIN}/pricing?utm_source=news&password=pw-7f3a9c&token=tok-51be20&api_key=key-c0ffee&gclid=G-1&utm_campaign=spring#access_token=implicit-9d1c&state=s1`,
+      referrer: 'https://partner.example/out?jwt=jwt-e11e0d&x-api-key=key-c0ffee&from=blog',
+      campaign: { referrer: 'https://partner.example/out?sig=camp-sig-3b' },
+    });
+    const callback = makeEvent({ sessionId, ts: Date.now() - 1000, path: '/oauth/callback', url: `${DEMO_ORIGIN}/oauth/callback?code=oauth-code-42&state=s2`, referrer: `${DEMO_ORIGIN}/login?refresh_token=ref-tok-77aa` });
+    expect((await postBatch(app(), { events: [landing, callback] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expect(rows.events).toHaveLength(2);
+    expectNoSecret(rows);
+    const [first, second] = rows.events;
+    expect(first!.url).toBe(`${DEMO_ORIGIN}/pricing?utm_source=news&gclid=G-1&utm_campaign=spring#state=s1`);
+    expect(first!.referrer).toBe('https://partner.example/out?from=blog');
+    expect(JSON.parse(first!.campaign!)).toEqual({ source: 'news', campaign: 'spring', gclid: 'G-1', referrer: 'https://partner.example/out?from=blog' });
+    expect(first!.stage).toBe('bottom');
+    expect(second!.url).toBe(`${DEMO_ORIGIN}/oauth/callback?state=s2`);
+    expect(second!.referrer).toBe(`${DEMO_ORIGIN}/login`);
+  });
+
+  it('drops secret and card-like properties and card numbers sent as numbers or with dots, keeping the rest', async () => {
+    const sessionId = 's_' + newId();
+    const event = makeEvent({
+      sessionId,
+      type: 'track',
+      name: 'checkout',
+      props: {
+        password: 'pw-7f3a9c',
+        apiKey: 'key-c0ffee',
+        accessToken: 'tok-51be20',
+        cvv: 123,
+        iban: 'DE89370400440532013000',
+        note: 4111111111111111,
+        ref: '4111.1111.1111.1111',
+        who: '123 45 6789',
+        file: `${DEMO_ORIGIN}/files/a.pdf?token=tok-51be20&v=2`,
+        seats: 12,
+        plan: 'growth',
+        engagedMs: 61_000,
+        scrollDepth: 80,
+      },
+    });
+    expect((await postBatch(app(), { events: [event] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    expect(rows.events[0]!.props).not.toContain('DE89370400440532013000');
+    expect(JSON.parse(rows.events[0]!.props!)).toEqual({ file: `${DEMO_ORIGIN}/files/a.pdf?v=2`, seats: 12, plan: 'growth', engagedMs: 61_000, scrollDepth: 80 });
+  });
+});
