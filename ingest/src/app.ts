@@ -1,7 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
-import { requireSecretKey } from './auth/requireSecretKey.js';
+import { apiScope } from './auth/apiScope.js';
+import { createRequireKey } from './auth/requireKey.js';
+import { createKeysRoute } from './keys/keysRoute.js';
 import { handleError, handleNotFound } from './http/apiError.js';
 import { closeUnreadBodies } from './http/closeUnreadBodies.js';
 import { createCollectRoute } from './collect/collectRoute.js';
@@ -18,6 +20,10 @@ import { createReportsRoute } from './reports/reportsRoute.js';
 import { createEventWriter, type EventWriter } from './pipeline/createEventWriter.js';
 import type { ReplayWorker } from './replay/createReplayWorker.js';
 import { createCollectLimits } from './limits/createCollectLimits.js';
+import { createClientAddress } from './limits/clientAddress.js';
+import { createClientKey } from './identity/guardrails.js';
+import { createOpsRoute } from './ops/createOpsRoute.js';
+import { observeRequests } from './ops/observeRequests.js';
 import type { Limits } from './limits/readLimits.js';
 
 export interface AppOptions {
@@ -31,6 +37,8 @@ export interface AppOptions {
   now?: () => number;
   /** Sends webhook deliveries; kicked right after a stage change commits. */
   dispatcher?: WebhookDispatcher;
+  /** Let webhooks be registered for loopback, private and internal hosts (local development only). */
+  allowPrivateWebhooks?: boolean;
   /** Replays long histories off the request path; kicked right after a commit queues one. */
   replayer?: ReplayWorker;
   /** The write pipeline (group commit); one is made for the app when not given. */
@@ -46,9 +54,12 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, replayer, writer, limits }: AppOptions) {
+export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allowPrivateWebhooks, replayer, writer, limits }: AppOptions) {
   const app = new Hono();
+  app.use('*', observeRequests());
   app.use('*', closeUnreadBodies());
+  // The bootstrap key may do anything; named keys what their scopes allow (auth/apiScope.ts).
+  const requireKey = createRequireKey({ db, secretKey, now });
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
   const scorers = createScorers(config);
   const events =
@@ -65,7 +76,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, repl
   app.onError(handleError);
   app.notFound(handleNotFound);
 
-  app.get('/health', (c) => c.json({ ok: true }));
+  app.use('/metrics', requireKey('admin'));
+  app.route('/', createOpsRoute({ db }));
   app.route('/', createSdkAssetsRoute({ dir: sdkDir }));
 
   app.use(
@@ -77,20 +89,30 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, repl
       maxAge: 86400,
     }),
   );
-  app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits) }));
+  // Identity guardrails count per client: a keyed hash of its address, never the address.
+  const addressOf = createClientAddress(limits?.trustedProxies ?? []);
+  const keyOf = createClientKey(secretKey);
+  const clientKeyOf = (c: Context) => {
+    const address = addressOf(c);
+    return address === 'local' ? undefined : keyOf(address);
+  };
+  app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
 
-  app.use('/v1/visitors/*', requireSecretKey(secretKey));
+  app.use('/v1/visitors/*', requireKey(apiScope));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));
-  app.use('/v1/leads/*', requireSecretKey(secretKey));
-  app.use('/v1/leads', requireSecretKey(secretKey));
+  app.use('/v1/leads/*', requireKey(apiScope));
+  app.use('/v1/leads', requireKey(apiScope));
   app.route('/v1/leads', createLeadsRoute({ db, scorers, now, onCommitted: () => void dispatcher?.kick() }));
-  app.use('/v1/webhooks/*', requireSecretKey(secretKey));
-  app.use('/v1/webhooks', requireSecretKey(secretKey));
-  app.route('/v1/webhooks', createWebhooksRoute({ db, now }));
-  app.use('/v1/reports/*', requireSecretKey(secretKey));
+  app.use('/v1/webhooks/*', requireKey('admin'));
+  app.use('/v1/webhooks', requireKey('admin'));
+  app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks }));
+  app.use('/v1/reports/*', requireKey(apiScope));
   app.route('/v1/reports', createReportsRoute({ db, now }));
-  app.use('/v1/admin/*', requireSecretKey(secretKey));
+  app.use('/v1/admin/*', requireKey('admin'));
   app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
+  app.use('/v1/keys/*', requireKey('admin'));
+  app.use('/v1/keys', requireKey('admin'));
+  app.route('/v1/keys', createKeysRoute({ db, now }));
   return app;
 }
 

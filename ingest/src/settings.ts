@@ -1,19 +1,27 @@
-import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { loadOrCreateKeyFile } from './auth/keyFile.js';
+import { sqlitePathOf } from './db/openDatabase.js';
+
+/** Where the admin (bootstrap) key came from. Never the key itself: this is printed. */
+export type SecretKeySource = { from: 'environment' } | { from: 'file'; path: string; created: boolean };
 
 export interface Settings {
   port: number;
   databaseUrl: string;
   configPath?: string;
+  /** The bootstrap admin key: `LEADBEAM_SECRET_KEY`, or the one kept in the data folder. */
   secretKey: string;
-  /** True when the key was made up for this run (development only). */
-  secretKeyIsDevelopment: boolean;
+  secretKeySource: SecretKeySource;
+  /** Where files other than the database live (the key file): absolute. */
+  dataDir: string;
+  /** `LEADBEAM_ALLOW_PRIVATE_WEBHOOKS=true`: webhooks may target loopback and private hosts (local development only). */
+  allowPrivateWebhooks: boolean;
 }
 
-/** The key used outside production when none is set; printed at start so it can be copied. */
-export const DEVELOPMENT_SECRET_KEY = 'sk_dev_leadbeam_local_only';
-
 /**
- * Reads the ingest's settings from the environment and refuses unsafe ones.
+ * Reads the ingest's settings from the environment and refuses unsafe ones. Without
+ * `LEADBEAM_SECRET_KEY` the admin key is read from the data folder, made there on the first
+ * start: there is no default key, whatever `NODE_ENV` says.
  *
  * @example
  * const settings = readSettings(process.env);
@@ -21,19 +29,30 @@ export const DEVELOPMENT_SECRET_KEY = 'sk_dev_leadbeam_local_only';
 export function readSettings(env: Record<string, string | undefined>): Settings {
   const port = Number(env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
-  let secretKey = env.LEADBEAM_SECRET_KEY?.trim() ?? '';
-  const production = env.NODE_ENV === 'production';
-  if (!secretKey && production) {
-    throw new Error(`LEADBEAM_SECRET_KEY is required when NODE_ENV=production (for example: ${randomBytes(24).toString('base64url')})`);
-  }
-  if (secretKey && secretKey.length < 16) throw new Error('LEADBEAM_SECRET_KEY: use at least 16 characters');
-  const secretKeyIsDevelopment = !secretKey;
-  if (!secretKey) secretKey = DEVELOPMENT_SECRET_KEY;
-  return {
-    port,
-    databaseUrl: env.DATABASE_URL?.trim() || 'sqlite:./data/leadbeam.db',
-    configPath: env.LEADBEAM_CONFIG?.trim() || undefined,
-    secretKey,
-    secretKeyIsDevelopment,
-  };
+  const envKey = env.LEADBEAM_SECRET_KEY?.trim() ?? '';
+  if (envKey && envKey.length < 16) throw new Error('LEADBEAM_SECRET_KEY: use at least 16 characters');
+  const databaseUrl = env.DATABASE_URL?.trim() || 'sqlite:./data/leadbeam.db';
+  // Checked before anything is written: a mistyped URL must not leave a key file behind.
+  const sqlitePath = sqlitePathOf(databaseUrl);
+  const dataDir = resolve(env.LEADBEAM_DATA_DIR?.trim() || (sqlitePath && sqlitePath !== ':memory:' ? dirname(sqlitePath) : './data'));
+  // Off unless said exactly: a typo must not open the SSRF check.
+  const allowPrivate = env.LEADBEAM_ALLOW_PRIVATE_WEBHOOKS?.trim() ?? '';
+  if (!['', 'true', 'false'].includes(allowPrivate)) throw new Error(`LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: "${allowPrivate}" is neither true nor false`);
+  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks: allowPrivate === 'true' };
+  if (envKey) return { ...settings, secretKey: envKey, secretKeySource: { from: 'environment' } };
+  const file = loadOrCreateKeyFile(dataDir);
+  return { ...settings, secretKey: file.key, secretKeySource: { from: 'file', path: file.path, created: file.created } };
+}
+
+/**
+ * Says where the admin key comes from, for start lines and logs, never the key: of a key from
+ * the environment at most its first five characters, enough to tell two apart, and only when
+ * the key is long enough (a generated one) that they give nothing useful away.
+ *
+ * @example
+ * describeSecretKey(settings) // 'LEADBEAM_SECRET_KEY (sk_ab…)' or 'kept in /srv/data/secret-key'
+ */
+export function describeSecretKey({ secretKey, secretKeySource }: Pick<Settings, 'secretKey' | 'secretKeySource'>): string {
+  if (secretKeySource.from === 'environment') return secretKey.length >= 32 ? `LEADBEAM_SECRET_KEY (${secretKey.slice(0, 5)}…)` : 'LEADBEAM_SECRET_KEY';
+  return `${secretKeySource.created ? 'made and kept' : 'kept'} in ${secretKeySource.path}`;
 }

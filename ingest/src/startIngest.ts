@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp, createScorers } from './app.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/loadConfig.js';
@@ -15,6 +16,10 @@ export interface RunningIngest {
   url: string;
   port: number;
   location: string;
+  /** The config file in use (absolute). */
+  configPath: string;
+  /** Each site with the version of the rules scoring it, for the start banner. */
+  sites: { key: string; ruleVersion: string }[];
   close(): Promise<void>;
 }
 
@@ -30,7 +35,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
   await migrateToLatest(db);
   await syncConfigWebhooks(db, config);
   // Deliveries stored before a restart go out now; new ones as soon as their change commits.
-  const dispatcher = createWebhookDispatcher({ db });
+  const dispatcher = createWebhookDispatcher({ db, allowPrivateWebhooks: settings.allowPrivateWebhooks });
   dispatcher.start();
   const scorers = createScorers(config);
   // Replays queued by any process (late events, long histories just linked), off the request path.
@@ -45,12 +50,22 @@ export async function startIngest(settings: Settings, env: Record<string, string
     },
   });
   const limits = readLimits(env);
-  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, replayer, writer, limits });
+  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits });
   const stopRetention = scheduleRetention(db, config);
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
     const s = serve({ fetch: app.fetch, port: settings.port, serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
+    s.once('error', reject);
+    s.once('listening', () => s.off('error', reject));
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    // A busy port is a setting to change, not a crash: one line, and nothing left running.
+    await writer.close();
+    stopRetention();
+    await replayer.stop();
+    await dispatcher.stop();
+    await db.destroy();
+    throw err.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: set PORT to another`) : err;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
@@ -58,6 +73,8 @@ export async function startIngest(settings: Settings, env: Record<string, string
     url: `http://localhost:${port}`,
     port,
     location,
+    configPath: resolvePath(settings.configPath ?? DEFAULT_CONFIG_PATH),
+    sites: [...scorers].map(([key, scorer]) => ({ key, ruleVersion: scorer.version })),
     /** Stops accepting, lets requests in flight finish, commits what is queued, then closes the store. */
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

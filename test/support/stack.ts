@@ -38,9 +38,9 @@ export async function startStack({ dialect = 'sqlite' as const } = {}): Promise<
   const test = await createTestDatabase(dialect);
   const demoPort = await freePort();
   const config = loadConfig(DEFAULT_CONFIG_PATH, { DEMO_PORT: String(demoPort) });
-  const dispatcher = createWebhookDispatcher({ db: test.db, pollMs: 200 });
+  const dispatcher = createWebhookDispatcher({ db: test.db, pollMs: 200, allowPrivateWebhooks: true });
   dispatcher.start();
-  const app = createApp({ db: test.db, config, secretKey: TEST_SECRET_KEY, dispatcher });
+  const app = createApp({ db: test.db, config, secretKey: TEST_SECRET_KEY, dispatcher, allowPrivateWebhooks: true });
   const ingest: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0 }, () => resolve(s));
   });

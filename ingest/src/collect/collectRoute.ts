@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isbot } from 'isbot';
 import {
@@ -30,6 +30,8 @@ export interface CollectOptions {
   now?: () => number;
   /** Rate limits per client address and per site; none when absent. */
   limits?: CollectLimits;
+  /** The sending client's key for the identity guardrails (`identity/guardrails.ts`). */
+  clientKeyOf?: (c: Context) => string | undefined;
 }
 
 type Site = SiteConfig & {
@@ -77,7 +79,7 @@ const fieldOf = (message: string) => /^([\w.]+): /.exec(message)?.[1];
  * @example
  * app.route('/v1/collect', createCollectRoute({ config, writer }));
  */
-export function createCollectRoute({ config, writer, now = Date.now, limits }: CollectOptions) {
+export function createCollectRoute({ config, writer, now = Date.now, limits, clientKeyOf }: CollectOptions) {
   const sites = new Map<string, Site>(
     config.sites.map((s) => [s.key, { ...s, classifyPage: createPageClassifier(s.pages), countsAsDownload: createDownloadFilter(s.downloads) }]),
   );
@@ -140,7 +142,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits }: C
         const result: CollectResult = { accepted: 0, duplicates: 0, ...(ignored && { ignored }), rejected };
         return c.json(result, rejected.length ? 400 : 202);
       }
-      const outcome = await writer.submit({ rows, receivedAt });
+      const outcome = await writer.submit({ rows, receivedAt, clientKey: clientKeyOf?.(c) });
       for (const r of outcome.refused) reject(indexOf.get(r.id) ?? -1, r.id, r.error, r.field);
       rejected.sort((a, b) => a.index - b.index);
       return c.json({ accepted: outcome.accepted, duplicates: outcome.duplicates, ...(ignored && { ignored }), rejected } satisfies CollectResult, 200);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createSdkAssetsRoute } from '../sdk-assets/sdkAssetsRoute.js';
 import { ApiError, errorBody, handleError, handleNotFound } from './apiError.js';
+import { logger } from '../ops/logger.js';
 
 /** A tiny app wired like the ingest: one route per kind of error. */
 function tinyApp() {
@@ -74,11 +75,12 @@ describe('ApiError and handleError', () => {
   });
 
   it('answers anything else as a bare 500 and logs it once', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(logger, 'error').mockImplementation(() => {});
     const res = await tinyApp().request('/bug');
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
     expect(log).toHaveBeenCalledTimes(1);
+    log.mockRestore();
   });
 
   it('answers an unknown route with not_found naming the method and path', async () => {
