@@ -30,6 +30,8 @@ export const siteSchema = z
     allowedOrigins: z.array(originSchema).default([]),
     /** Anonymous visitors (never linked to a lead) are deleted after this many days unseen. */
     anonymousRetentionDays: z.number().int().min(1).max(36500).default(365),
+    /** Known leads with no activity for this many days are erased (as `DELETE /v1/leads/{id}`); unset: kept. */
+    leadRetentionDays: z.number().int().min(1).max(36500).optional(),
     /** Drop events from crawlers and headless browsers, recognised by their user agent. */
     ignoreBots: z.boolean().default(true),
     pages: z.array(pageRuleSchema).default([]),

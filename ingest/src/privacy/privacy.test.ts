@@ -81,4 +81,31 @@ describeEachDialect('export and erase one person', (getDb) => {
       }
     }
   });
+
+  it('erases known leads inactive for the site’s leadRetentionDays, keeps active ones and sites without the setting', async () => {
+    const now = Date.now();
+    const DAY = 86_400_000;
+    const tag = newId();
+    const at = (t: number) => testApp(getDb().db, () => t);
+    const lead = async (email: string, t: number) => {
+      const v = 'v_' + newId();
+      await postBatch(at(t), { site: 'scored', sentAt: t, events: [makeEvent({ visitorId: v, sessionId: `s-${v}`, ts: t, type: 'form', name: 'contact', traits: { email }, url: `${DEMO_ORIGIN}/c` })] });
+      return v;
+    };
+    await lead(`stale-${tag}@fernhill.example`, now - 400 * DAY);
+    const comesBack = await lead(`back-${tag}@fernhill.example`, now - 400 * DAY);
+    await postBatch(at(now - DAY), { site: 'scored', sentAt: now - DAY, events: [makeEvent({ visitorId: comesBack, sessionId: `s2-${comesBack}`, ts: now - DAY })] });
+    await lead(`fresh-${tag}@fernhill.example`, now - 10 * DAY);
+    const { parseConfig } = await import('../config/loadConfig.js');
+    const { testConfig } = await import('../../../test/support/ingest.js');
+    const { expireInactiveLeads } = await import('../retention/expireInactiveLeads.js');
+    const kept = await expireInactiveLeads(getDb().db, testConfig, now);
+    expect(kept.leads).toBe(0);
+    const config = parseConfig({ sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, leadRetentionDays: 365 } : s)) }, 'retention');
+    const result = await expireInactiveLeads(getDb().db, config, now);
+    expect(result.leads).toBeGreaterThanOrEqual(1);
+    const emails = (await getDb().db.selectFrom('leads').select('email').where('email', 'like', `%-${tag}@%`).execute()).map((l) => l.email).sort();
+    expect(emails).toEqual([`back-${tag}@fernhill.example`, `fresh-${tag}@fernhill.example`]);
+    expect(await getDb().db.selectFrom('audit_log').select('actor').where('actor', '=', 'retention').execute()).not.toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import type { LeadbeamConfig } from '../config/schema.js';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { logger } from '../ops/logger.js';
+import { expireInactiveLeads } from './expireInactiveLeads.js';
 
 const DAY_MS = 86_400_000;
 
@@ -55,13 +56,15 @@ export async function expireAnonymousVisitors(db: Kysely<Database>, config: Lead
 }
 
 /**
- * Runs the retention job now and then every `everyMs` (default six hours), inside the server:
- * nobody has to remember a cron entry.
+ * Runs the retention jobs (anonymous visitors, then inactive leads where a site sets it) now and
+ * then every `everyMs` (default six hours), inside the server: nobody has to remember a cron entry.
  */
 export function scheduleRetention(db: Kysely<Database>, config: LeadbeamConfig, everyMs = 6 * 3_600_000) {
   const run = () =>
     expireAnonymousVisitors(db, config, Date.now())
       .then(({ visitors, events }) => visitors && logger.info({ visitors, events }, 'retention removed anonymous visitors'))
+      .then(() => expireInactiveLeads(db, config, Date.now()))
+      .then((r) => r?.leads && logger.info({ leads: r.leads }, 'retention erased inactive leads'))
       .catch((err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'retention job failed'));
   void run();
   const timer = setInterval(run, everyMs);
