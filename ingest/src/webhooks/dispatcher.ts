@@ -6,6 +6,7 @@ import { signPayload } from './sign.js';
 import { createJobLoop } from '../jobs/createJobLoop.js';
 import { RefusedAddressError, createCheckedLookup, systemResolver, type Resolver } from './checkedLookup.js';
 import { webhookUrlProblem } from './webhookUrl.js';
+import { webhookDeliveries } from '../ops/metrics.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -179,6 +180,7 @@ export function createWebhookDispatcher({
   async function record(d: ClaimedDelivery, started: number, { status, error }: AttemptResult) {
     const attempts = d.attempts + 1;
     const ok = status !== null && status >= 200 && status < 300;
+    webhookDeliveries.inc({ outcome: ok ? 'delivered' : error?.startsWith('refused') ? 'refused' : 'failed' });
     await db.transaction().execute(async (trx) => {
       const { numUpdatedRows } = await trx
         .updateTable('webhook_deliveries')
