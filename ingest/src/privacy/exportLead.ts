@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { fromJson, fromJsonOrNull } from '../db/json.js';
 import type { Database } from '../db/schema.js';
 import { personOf } from './personOf.js';
+import { presentEvent } from '../visitors/presentEvent.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -47,22 +48,7 @@ export async function exportLead(db: Kysely<Database>, leadId: string) {
       ...pastWindows.map((w) => ({ visitorId: w.visitorId, sharedFrom: iso(w.fromTs), sharedUntil: iso(w.untilTs) })),
     ],
     visits: sessions.map((s) => ({ sessionId: s.session_id, visitorId: s.visitor_id, startedAt: iso(s.started_at), campaign: fromJsonOrNull(s.campaign) })),
-    events: events.map((e) => ({
-      id: e.id,
-      visitorId: e.visitor_id,
-      sessionId: e.session_id,
-      type: e.type,
-      name: e.name,
-      ts: iso(e.ts),
-      url: e.url,
-      referrer: e.referrer,
-      title: e.title,
-      stage: e.stage,
-      category: e.category,
-      campaign: fromJsonOrNull(e.campaign),
-      props: fromJsonOrNull(e.props),
-      traits: fromJsonOrNull(e.traits),
-    })),
+    events: events.map(presentEvent),
     scoreHits: hits.map((h) => ({ leadId: h.subject.slice('lead:'.length), eventId: h.event_id, ruleId: h.rule_id, points: h.points, ts: iso(h.ts) })),
     stageHistory: stageChanges.map((c) => ({ leadId: c.lead_id, from: c.from_stage, to: c.to_stage, at: iso(c.at), cause: c.cause, source: c.source })),
     feedback: feedback.map((f) => ({ leadId: f.lead_id, type: f.type, reason: f.reason, note: f.note, by: f.by_user, at: iso(f.at) })),

@@ -5,7 +5,8 @@ import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 import { emptyState, type Scorer } from '../scoring/engine.js';
 import { ApiError } from '../http/apiError.js';
-import { fromJson, fromJsonOrNull } from '../db/json.js';
+import { fromJson } from '../db/json.js';
+import { presentEvent } from './presentEvent.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -27,29 +28,6 @@ export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | un
   };
 }
 
-/** A stored event as other systems see it. */
-export function presentEvent(e: EventsTable) {
-  return {
-    id: e.id,
-    type: e.type,
-    name: e.name,
-    ts: iso(e.ts),
-    clientTs: iso(e.client_ts),
-    receivedAt: iso(e.received_at),
-    sessionId: e.session_id,
-    visit: e.visit,
-    firstVisit: e.visit === 1,
-    url: e.url,
-    path: e.path,
-    referrer: e.referrer,
-    title: e.title,
-    stage: e.stage,
-    category: e.category,
-    campaign: fromJsonOrNull(e.campaign),
-    props: fromJsonOrNull(e.props),
-    traits: fromJsonOrNull(e.traits),
-  };
-}
 
 const cursorSchema = z.object({ ts: z.number().int(), id: z.string() });
 const encodeCursor = (e: Pick<EventsTable, 'ts' | 'id'>) => Buffer.from(JSON.stringify({ ts: e.ts, id: e.id })).toString('base64url');
