@@ -73,10 +73,9 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
   const navigated = () => {
     if (pageKey() != key) {
       reportEngagement();
-      const referrer = url;
       key = pageKey();
+      page(undefined, url);
       url = location.href;
-      page(undefined, referrer);
     }
   };
   for (const method of ['pushState', 'replaceState'] as const) {

@@ -9,7 +9,7 @@ import type { FunnelStage } from '../../shared/src/types.js';
  * @example
  * readPageTags(document) // { stage: 'bottom', category: 'pricing' }
  */
-export function readPageTags(doc: Document): { stage?: string; category?: string } {
+export const readPageTags = (doc: Document): { stage?: string; category?: string } => {
   const meta = (name: string) => doc.querySelector<HTMLMetaElement>(`meta[name="leadbeam:${name}"]`)?.content;
   return { stage: meta('stage'), category: meta('category') };
-}
+};

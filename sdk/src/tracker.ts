@@ -49,13 +49,13 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   let state: VisitState | undefined;
 
   /** Moves the visit on; reads the stored record each time, as another tab may have moved it. */
-  function touch(): VisitState {
+  const touch = (): VisitState => {
     try {
       state = JSON.parse(store.getItem(STATE)!) || state;
     } catch {}
     store.setItem(STATE, JSON.stringify((state = touchVisit(state, now(), makeId))));
     return state;
-  }
+  };
 
   const forget = () => {
     state = undefined;
@@ -63,7 +63,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   };
 
   /** Records one event: it waits in the queue for the next batch, or for the page to be hidden. */
-  function capture(type: EventType, name?: unknown, props?: unknown, extra?: Partial<TrackedEvent> | 0 | '') {
+  const capture = (type: EventType, name?: unknown, props?: unknown, extra?: Partial<TrackedEvent> | 0 | '') => {
     if (blocked()) return;
     const { v, s, n } = touch();
     transport.push({
@@ -81,7 +81,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
         props: (props || undefined) as TrackedEvent['props'],
         ...extra,
       });
-  }
+  };
 
   return {
     /** Records a page view of the current page (done for you on load and on SPA navigation). */

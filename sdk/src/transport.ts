@@ -49,7 +49,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   const mark = (events: TrackedEvent[], add?: unknown) => events.map((e) => (add ? sent.add(e) : sent.delete(e)));
 
   /** Sends the next batch, unless one is in flight or the transport is backing off. */
-  async function flush(): Promise<void> {
+  const flush = async (): Promise<void> => {
     timer = 0;
     const batch = nextBatch();
     if (inFlight || !batch[0] || !canSend()) return;
@@ -73,7 +73,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
       retryAt = now() + (+retryAfter * 1000 || Math.min(60_000, 1000 * 2 ** attempt++) * (0.5 + Math.random()));
     } else attempt = retryAt = 0;
     schedule(0);
-  }
+  };
 
   /**
    * The page is being hidden or left: persist, then hand the next batch to sendBeacon, which

@@ -36,6 +36,4 @@ export function touchVisit(prev: VisitState | undefined, now: number, makeId: ()
  * far cheaper at page load than the first use of crypto (randomUUID is also missing on
  * plain-http pages).
  */
-export function makeId(): string {
-  return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
-}
+export const makeId = (): string => Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
