@@ -18,6 +18,7 @@ export function presentEvent(e: EventsTable) {
     ts: iso(e.ts),
     clientTs: iso(e.client_ts),
     receivedAt: iso(e.received_at),
+    visitorId: e.visitor_id,
     sessionId: e.session_id,
     visit: e.visit,
     firstVisit: e.visit === 1,
