@@ -23,9 +23,8 @@ export interface TrackerOptions {
 /** Event properties: flat values; the ingest keeps anything else as its JSON text. */
 export type Props = Record<string, unknown>;
 
-const STATE = 'lb';
-/** The visitor's own choice: '1' opted in, '0' opted out. */
-const CHOICE = 'lb_c';
+// localStorage keys, written out where used (repeated literals gzip smaller than a constant):
+// 'lb' the visit record, 'lb_c' the visitor's own choice ('1' opted in, '0' opted out).
 
 /**
  * The tracker behind `window.leadbeam` and the npm package: it knows the visitor, the visit
@@ -41,7 +40,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   const store = openDeviceStore(window);
   // The visitor's own choice outweighs browser-wide signals; a site that requires consent
   // records nothing at all (not even in memory) until the visitor opts in.
-  const blocked = (choice = store.getItem(CHOICE)) =>
+  const blocked = (choice = store.getItem('lb_c')) =>
     choice == '0' ||
     (choice != '1' && (consent == 'required' || nav.globalPrivacyControl || (respectDnt && nav.doNotTrack == '1'))) ||
     (nav.webdriver && !trackAutomation);
@@ -51,15 +50,15 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   /** Moves the visit on; reads the stored record each time, as another tab may have moved it. */
   const touch = (): VisitState => {
     try {
-      state = JSON.parse(store.getItem(STATE)!) || state;
+      state = JSON.parse(store.getItem('lb')!) || state;
     } catch {}
-    store.setItem(STATE, JSON.stringify((state = touchVisit(state, now(), makeId))));
+    store.setItem('lb', JSON.stringify((state = touchVisit(state, now(), makeId))));
     return state;
   };
 
   const forget = () => {
     state = undefined;
-    store.setItem(STATE, '');
+    store.setItem('lb', '');
   };
 
   /** Records one event: it waits in the queue for the next batch, or for the page to be hidden. */
@@ -102,14 +101,14 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     },
     /** Stops tracking in this browser for good; forgets the visitor and what was queued. */
     optOut() {
-      store.setItem(CHOICE, '0');
+      store.setItem('lb_c', '0');
       forget();
       transport.clear();
     },
     /** The visitor agrees: from now on visits are recorded, starting with this page. */
     optIn() {
       const wasBlocked = blocked();
-      store.setItem(CHOICE, '1');
+      store.setItem('lb_c', '1');
       if (wasBlocked) capture('pageview');
     },
     /** Forgets this visitor (a shared computer): the next event starts a new visitor. */

@@ -9,7 +9,6 @@ export interface TransportStats {
   errors: number;
 }
 
-const QUEUE = 'lb_q';
 /** Most events in one request: keeps a beacon well under the 64 KB keepalive budget. */
 export const MAX_BATCH = 25;
 /** Most events kept while the ingest is unreachable (as Snowplow); the oldest go first. */
@@ -36,11 +35,12 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   let retryAt = 0;
   let inFlight: unknown;
 
+  // The queue is kept in localStorage under 'lb_q'.
   try {
-    queue = JSON.parse(store.getItem(QUEUE)!) || [];
+    queue = JSON.parse(store.getItem('lb_q')!) || [];
   } catch {}
 
-  const save = () => store.setItem(QUEUE, JSON.stringify(queue));
+  const save = () => store.setItem('lb_q', JSON.stringify(queue));
   const nextBatch = () => queue.filter((e) => !sent.has(e)).slice(0, MAX_BATCH);
   // A string body goes as text/plain: a "simple" request without a CORS preflight, which
   // could not finish while a page unloads.
