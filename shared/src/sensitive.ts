@@ -18,33 +18,32 @@ export const SENSITIVE_NAME = /\bcc|card|cv[cv]|csc|exp|pass|pwd|routing|sec(cod
 export const READABLE_TYPES = /^(text|email|tel|number|textarea|select-one)$/;
 
 /**
- * True for text that could be a payment card number (13 to 19 digits, in groups split by
- * spaces, dashes or dots) or a US social security number (123-45-6789, 123 45 6789,
- * 123.45.6789, 123456789). No Luhn check: a rare long phone number written with "00" in front
- * is dropped too, and privacy wins that trade. Text only, as the script reads it from a form;
- * numbers go through `dropSensitiveValues`, which knows a float from an integer. Kept this
- * small because the script carries it.
+ * True for text that could be a payment card number (13 to 19 digits in groups) or a US
+ * social security number (123-45-6789). No Luhn check: a rare long phone number written with
+ * "00" in front is dropped too, and privacy wins that trade. The script carries this one, so
+ * it stays this small; `looksSensitiveValue` (the ingest's) also reads dots, spaces and numbers.
  *
  * @example
- * looksSensitive('4111.1111.1111.1111') // true
- * looksSensitive('123 45 6789')         // true
+ * looksSensitive('4111 1111 1111 1111') // true
  * looksSensitive('+44 20 7946 0000')    // false
  */
 export function looksSensitive(value: string): boolean {
-  return /^\d{3}[ .-]?\d{2}[ .-]?\d{4}$|^\d{13,19}$/.test(value.replace(/[ .-](?=\d{4})/g, ''));
+  return /^\d{3}-?\d{2}-?\d{4}$|^\d{13,19}$/.test(value.replace(/[ -](?=\d{4})/g, ''));
 }
 
 /**
- * `looksSensitive` for any JSON value: text as it is, an integer by its digits
- * (4111111111111111). A float's digits are no card, and neither is a 13-digit integer starting
- * 1 to 3: that is a time in milliseconds (`Date.now()`); 13-digit cards start with 4.
+ * `looksSensitive` for any JSON value, as the ingest checks what scripts send: digits grouped
+ * by dots or spaces as by dashes (4111.1111.1111.1111, 123 45 6789), and an integer by its
+ * digits (4111111111111111). A float's digits are no card, and neither is a 13-digit integer
+ * starting 1 to 3: that is a time in milliseconds (`Date.now()`); 13-digit cards start with 4.
  *
  * @example
+ * looksSensitiveValue('123 45 6789')    // true
  * looksSensitiveValue(4111111111111111) // true
  * looksSensitiveValue(1718000000000)    // false
  */
 export function looksSensitiveValue(value: unknown): boolean {
-  if (typeof value == 'string') return looksSensitive(value);
+  if (typeof value == 'string') return looksSensitive(value.replace(/(\d)[ .](?=\d)/g, '$1-'));
   return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitive(String(value));
 }
 
