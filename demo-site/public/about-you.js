@@ -89,15 +89,20 @@
       });
   }
 
-  // The script starts when the browser is idle: until then visitorId() is queued (undefined).
-  // An empty id means it records nothing here (Do Not Track, Global Privacy Control, opt-out).
-  var started = Date.now();
-  (function waitForId() {
-    var id = window.leadbeam && window.leadbeam.visitorId && window.leadbeam.visitorId();
-    if (typeof id === 'string') {
+  // leadbeam.ready runs once the script has started (it starts when the browser is idle, or at
+  // the first interaction). An empty id means it records nothing here (Do Not Track, Global
+  // Privacy Control, opt-out). A script that never starts (blocked) gets a word after a while.
+  var answered = false;
+  var late = setTimeout(function () {
+    if (!answered) show(section('Nothing yet', el('p', null, 'Nothing yet: the leadbeam script has not started in this browser (blocked?). Browse a few pages, then come back.')));
+  }, WAIT_MS);
+  if (window.leadbeam && window.leadbeam.ready) {
+    window.leadbeam.ready(function (api) {
+      answered = true;
+      clearTimeout(late);
+      var id = api.visitorId();
       if (id) lookUp(id);
       else show(section('Not tracked', el('p', null, 'leadbeam records nothing in this browser (Do Not Track, Global Privacy Control or an opt-out), so it knows nothing about you.')));
-    } else if (Date.now() - started > WAIT_MS) show(section('Nothing yet', el('p', null, 'Nothing yet: the leadbeam script has not started in this browser (blocked?). Browse a few pages, then come back.')));
-    else setTimeout(waitForId, 200);
-  })();
+    });
+  }
 })();

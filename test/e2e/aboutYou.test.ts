@@ -39,7 +39,10 @@ describeInBrowser('the demo site’s “what leadbeam knows about you” page', 
     expect(text).toContain('Page views by funnel stage');
     const { body: visitor } = await e2e.stack.api(`/v1/visitors/${visitorId}`);
     const stages = await page.$$eval('section:has(> h2:text("Page views by funnel stage")) tbody td', (cells) => cells.map((c) => Number(c.textContent)));
-    expect(stages).toEqual([visitor.pageviewsByStage.top, visitor.pageviewsByStage.middle, visitor.pageviewsByStage.bottom, expect.any(Number), visitor.pageviews]);
+    expect(stages.slice(0, 3)).toEqual([visitor.pageviewsByStage.top, visitor.pageviewsByStage.middle, visitor.pageviewsByStage.bottom]);
+    // The page looks itself up as its own page view is being sent: that one may not be in it yet.
+    expect(visitor.pageviews - stages[4]!).toBeGreaterThanOrEqual(0);
+    expect(visitor.pageviews - stages[4]!).toBeLessThanOrEqual(1);
     expect(visitor.pageviewsByStage.top).toBeGreaterThanOrEqual(2); // the blog index and the article
 
     const { body: score } = await e2e.stack.api(`/v1/leads/${visitor.leadId}/score`);

@@ -15,8 +15,8 @@ describeInBrowser('what the script captures on the demo site', () => {
   };
   // The script starts when the page is first idle; wait for it, then ask.
   const visitorOf = async (page: Page): Promise<string> => {
-    await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
-    return page.evaluate(() => (window as any).leadbeam.visitorId());
+    await page.waitForFunction(() => (window as any).leadbeam?.ready);
+    return page.evaluate(() => new Promise<string>((resolve) => (window as any).leadbeam.ready((api: any) => resolve(api.visitorId()))));
   };
 
   it('records a whitepaper download and two real form submissions once each, with stages and without sensitive values', async () => {

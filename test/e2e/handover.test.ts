@@ -29,8 +29,8 @@ describeInBrowser('handover to sales from the demo site', () => {
     await page.click('#whitepaper-download');
     await page.waitForTimeout(300);
     await page.goto(`${e2e.stack.demoUrl}/demo`);
-    await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
-    const visitorId: string = await page.evaluate(() => (window as any).leadbeam.visitorId());
+    await page.waitForFunction(() => (window as any).leadbeam?.ready);
+    const visitorId: string = await page.evaluate(() => new Promise<string>((resolve) => (window as any).leadbeam.ready((api: any) => resolve(api.visitorId()))));
     await page.fill('input[name=email]', 'Priya.Raman@Fernhill.example');
     await page.fill('input[name=name]', 'Priya Raman');
     await page.fill('input[name=company]', 'Fernhill Foods');

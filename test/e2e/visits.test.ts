@@ -17,8 +17,8 @@ describeInBrowser('a visitor browsing the demo site', () => {
     await page.click('a[href="/guides/month-end-close-checklist"]');
     await page.click('nav a[href="/pricing"]');
     await page.waitForURL('**/pricing');
-    await page.waitForFunction(() => (window as any).leadbeam?.visitorId);
-    const visitorId: string = await page.evaluate(() => (window as any).leadbeam.visitorId());
+    await page.waitForFunction(() => (window as any).leadbeam?.ready);
+    const visitorId: string = await page.evaluate(() => new Promise<string>((resolve) => (window as any).leadbeam.ready((api: any) => resolve(api.visitorId()))));
 
     const first = await eventually(async () => {
       const { status, body } = await e2e.stack.api(`/v1/visitors/${visitorId}`);
