@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { Agent, fetch, type Response } from 'undici';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { signPayload } from './sign.js';
+import { signPayload, signStandard } from './sign.js';
 import { createJobLoop } from '../jobs/createJobLoop.js';
 import { RefusedAddressError, createCheckedLookup, systemResolver, type Resolver } from './checkedLookup.js';
 import { webhookUrlProblem } from './webhookUrl.js';
@@ -131,6 +131,10 @@ export function createWebhookDispatcher({
           'Leadbeam-Event': d.event_type,
           'Leadbeam-Timestamp': String(timestamp),
           'Leadbeam-Signature': signPayload(d.secret, timestamp, d.payload),
+          // Standard Webhooks 1.0 (see sign.ts): the same delivery, verifiable with its libraries.
+          'webhook-id': d.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signStandard(d.secret, d.id, timestamp, d.payload),
         },
         // A redirect would send the signed payload somewhere nobody registered: it is a failure.
         redirect: 'manual',

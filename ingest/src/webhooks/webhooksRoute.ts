@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -9,6 +8,7 @@ import { parseJsonBody } from '../http/parseJsonBody.js';
 import { WEBHOOK_EVENTS } from './enqueue.js';
 import { fromJson, toJson } from '../db/json.js';
 import { webhookUrlSchema } from './webhookUrl.js';
+import { generateSecret, secretProblem, standardSecret } from './sign.js';
 
 /**
  * A webhook as the API registers it; its URL must be public unless `allowPrivate`.
@@ -20,8 +20,18 @@ export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean
   z
     .object({
       url: webhookUrlSchema({ allowPrivate }),
-      /** The signing secret; made up and returned once when not given. */
-      secret: z.string().min(16, 'use at least 16 characters').optional(),
+      /**
+       * The signing secret; made up (`whsec_` + base64 of 32 random bytes) and returned once
+       * when not given. A given `whsec_` secret must be base64 of 24–64 bytes; other secrets of
+       * at least 16 characters are still accepted (see `standardSecret` in sign.ts).
+       */
+      secret: z
+        .string()
+        .superRefine((s, ctx) => {
+          const problem = secretProblem(s);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
       events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
       /** Only this site's leads; every site when absent. */
       site: z.string().optional(),
@@ -52,10 +62,12 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
 
   app.post('/', async (c) => {
     const parsed = await parseJsonBody(c, schema);
-    const secret = parsed.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+    const secret = parsed.secret ?? generateSecret();
     const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: toJson(parsed.events), created_at: now() };
     await db.insertInto('webhooks').values(row).execute();
-    return c.json({ ...present(row), secret }, 201);
+    // `standardSecret` is what a Standard Webhooks library verifies with: the secret itself
+    // when it is `whsec_<base64>`, else `whsec_` + base64 of its bytes. Shown only here.
+    return c.json({ ...present(row), secret, standardSecret: standardSecret(secret) }, 201);
   });
 
   app.get('/', async (c) => c.json({ webhooks: (await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute()).map(present) }));
