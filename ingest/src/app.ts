@@ -7,6 +7,7 @@ import { createKeysRoute } from './keys/keysRoute.js';
 import { handleError, handleNotFound } from './http/apiError.js';
 import { closeUnreadBodies } from './http/closeUnreadBodies.js';
 import { createCollectRoute } from './collect/collectRoute.js';
+import { createSegmentRoute } from './segment/segmentRoute.js';
 import type { LeadbeamConfig } from './config/schema.js';
 import type { Database } from './db/schema.js';
 import { createSdkAssetsRoute } from './sdk-assets/sdkAssetsRoute.js';
@@ -97,6 +98,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
     return address === 'local' ? undefined : keyOf(address);
   };
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
+  // Segment's HTTP API for server-side senders: authenticated by key, so no CORS and no bot filter.
+  app.route('/v1', createSegmentRoute({ db, config, secretKey, writer: events, now, clientKeyOf }));
 
   app.use('/v1/visitors/*', requireKey(apiScope));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));

@@ -21,6 +21,7 @@ export const TEST_SCORING = {
     { id: 'download', match: { type: 'download' }, points: 10 },
     { id: 'careers', match: { type: 'pageview', path: '/careers/**' }, points: -6 },
     { id: 'demo-request', match: { type: 'form', name: 'demo-request' }, points: 20, limit: 'once', qualifies: 'sql' },
+    { id: 'trial-started', match: { type: 'track', name: 'Trial Started' }, points: 8, limit: 'once' },
   ],
   fit: [
     { id: 'finance', trait: 'jobTitle', matches: 'cfo|controller', points: 15 },

@@ -1,0 +1,168 @@
+import { gzipSync } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { TEST_SECRET_KEY, getWithKey, testApp } from '../../../test/support/ingest.js';
+import { createKeyStore } from '../keys/keyStore.js';
+
+const basic = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+const CURL_UA = 'curl/8.5.0';
+
+describeEachDialect('Segment HTTP API', (getDb) => {
+  const app = () => testApp(getDb().db);
+  const send = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    app().request(`/v1/${path}`, {
+      method: 'POST',
+      body: (typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body)) as BodyInit,
+      headers: { 'Content-Type': 'application/json', 'User-Agent': CURL_UA, Authorization: basic('scored'), ...headers },
+    });
+  const eventsOf = (visitorId: string) => getDb().db.selectFrom('events').selectAll().where('visitor_id', '=', visitorId).orderBy('ts').execute();
+
+  it('stores a track call from curl (no bot filter) with the event name and properties', async () => {
+    const anonymousId = randomUUID();
+    const res = await send('track', { anonymousId, event: 'Trial Started', properties: { plan: 'growth' }, messageId: `m-${randomUUID()}` });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ success: true, accepted: 1, duplicates: 0, rejected: [] });
+    const [row] = await eventsOf(anonymousId);
+    expect(row).toMatchObject({ site_id: 'scored', type: 'track', name: 'Trial Started', visit: 1, url: 'app://server/' });
+    expect(JSON.parse(row!.props!)).toEqual({ plan: 'growth' });
+  });
+
+  it('reads a gzip body', async () => {
+    const anonymousId = randomUUID();
+    const body = gzipSync(JSON.stringify({ batch: [{ type: 'page', anonymousId, name: 'Pricing', properties: { url: 'https://www.example.com/pricing?token=s3cret' } }], sentAt: new Date().toISOString() }));
+    const res = await send('batch', body, { 'Content-Encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    expect((await res.json()).accepted).toBe(1);
+    const [row] = await eventsOf(anonymousId);
+    // A real page is classified by the site's rules, and secrets leave its URL.
+    expect(row).toMatchObject({ type: 'pageview', name: 'Pricing', path: '/pricing', category: 'pricing', stage: 'bottom' });
+    expect(row!.url).not.toContain('s3cret');
+  });
+
+  it('refuses a gzip bomb once it inflates past the batch limit', async () => {
+    const bomb = gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x20));
+    const res = await send('batch', bomb, { 'Content-Encoding': 'gzip' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', field: 'body' });
+  });
+
+  it('answers 400 naming the field for an event over 32 KB, alone or in a batch', async () => {
+    const big = { anonymousId: randomUUID(), event: 'Big', properties: { blob: 'x'.repeat(33 * 1024) } };
+    const single = await send('track', big);
+    expect(single.status).toBe(400);
+    expect((await single.json()).error).toMatchObject({ code: 'invalid_request', field: 'properties.blob' });
+
+    const anonymousId = randomUUID();
+    const mixed = await send('batch', { batch: [{ ...big, type: 'track' }, { type: 'track', anonymousId, event: 'Small' }] });
+    expect(mixed.status).toBe(200);
+    const body = await mixed.json();
+    expect(body).toMatchObject({ success: true, accepted: 1 });
+    expect(body.rejected).toEqual([expect.objectContaining({ index: 0, field: 'batch.0.properties.blob' })]);
+  });
+
+  it('answers 400 for a batch over 500 KB', async () => {
+    const batch = Array.from({ length: 20 }, () => ({ type: 'track', anonymousId: randomUUID(), event: 'E', properties: { blob: 'x'.repeat(30 * 1024) } }));
+    const res = await send('batch', { batch });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.field).toBe('body');
+  });
+
+  it('answers 401 for a wrong write key, in the header or in the body', async () => {
+    const res = await send('track', { anonymousId: randomUUID(), event: 'E' }, { Authorization: basic('nope') });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error).toMatchObject({ code: 'unauthorized', field: 'authorization' });
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
+    const inBody = await send('track', { writeKey: 'nope', anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
+    expect(inBody.status).toBe(401);
+    const none = await send('track', { anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
+    expect(none.status).toBe(401);
+  });
+
+  it('takes the write key from the body', async () => {
+    const res = await send('track', { writeKey: 'scored', anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers 400 naming userId when neither userId nor anonymousId is given', async () => {
+    const res = await send('identify', { traits: { email: 'x@y.example' } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({ field: 'userId', message: expect.stringMatching(/^userId: .*anonymousId/) });
+    const batch = await send('batch', { batch: [{ type: 'track', event: 'E' }] });
+    expect(batch.status).toBe(400);
+    expect((await batch.json()).error.field).toBe('batch.0.userId');
+  });
+
+  it('stores a retried messageId once, and hashes one that does not fit an event id', async () => {
+    const anonymousId = randomUUID();
+    const message = { anonymousId, event: 'Clicked', messageId: 'a retried id: not [\\w-] #1' };
+    expect(await (await send('track', message)).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await send('track', message)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    const rows = await eventsOf(anonymousId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.id).toMatch(/^sg_[\w-]{32}$/);
+  });
+
+  it('corrects the sender clock from timestamp and sentAt', async () => {
+    const now = Date.UTC(2026, 5, 1, 12);
+    const anonymousId = randomUUID();
+    const clock = testApp(getDb().db, () => now);
+    // The sender's clock is an hour fast; the event happened 10 s before the batch left.
+    const sentAt = now + 3_600_000;
+    await clock.request('/v1/batch', {
+      method: 'POST',
+      headers: { Authorization: basic('scored'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ batch: [{ type: 'track', anonymousId, event: 'E', timestamp: new Date(sentAt - 10_000).toISOString() }], sentAt: new Date(sentAt).toISOString() }),
+    });
+    const [row] = await eventsOf(anonymousId);
+    expect(row).toMatchObject({ ts: now - 10_000, client_ts: sentAt - 10_000, received_at: now });
+  });
+
+  it('derives a stable visitor from userId, with one session a day', async () => {
+    const userId = `user-${randomUUID()}`;
+    for (const event of ['A', 'B']) expect((await send('track', { userId, event })).status).toBe(200);
+    const rows = await getDb().db.selectFrom('events').selectAll().where('name', 'in', ['A', 'B']).execute();
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.visitor_id))).toEqual(new Set([expect.stringMatching(/^su_[\w-]{24}$/)]));
+    expect(new Set(rows.map((r) => r.session_id)).size).toBe(1);
+  });
+
+  it('acknowledges alias and says why it was ignored; group records the company', async () => {
+    const anonymousId = randomUUID();
+    const res = await send('batch', {
+      batch: [
+        { type: 'alias', userId: 'new', previousId: 'old', messageId: 'alias-0001' },
+        { type: 'group', anonymousId, groupId: 'g1', traits: { name: 'Fernhill Ltd' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ success: true, accepted: 1, ignored: [{ index: 0, messageId: 'alias-0001', reason: expect.stringMatching(/^alias:/) }] });
+    const [row] = await eventsOf(anonymousId);
+    expect(row).toMatchObject({ type: 'identify' });
+    expect(JSON.parse(row!.traits!)).toEqual({ company: 'Fernhill Ltd' });
+  });
+
+  it('takes a secret key with the write scope as a bearer token, the site from context.site', async () => {
+    const { key } = await createKeyStore({ db: getDb().db }).create({ name: 'crm', scopes: ['write'] });
+    const { key: readOnly } = await createKeyStore({ db: getDb().db }).create({ name: 'dash', scopes: ['read'] });
+    const anonymousId = randomUUID();
+    const message = { anonymousId, event: 'E', context: { site: 'demo' } };
+    expect((await send('track', message, { Authorization: `Bearer ${key}` })).status).toBe(200);
+    expect((await eventsOf(anonymousId))[0]!.site_id).toBe('demo');
+    expect((await send('track', message, { Authorization: `Bearer ${readOnly}` })).status).toBe(403);
+    const noSite = await send('track', { anonymousId, event: 'E' }, { Authorization: `Bearer ${TEST_SECRET_KEY}` });
+    expect(noSite.status).toBe(400);
+    expect((await noSite.json()).error.field).toBe('context.site');
+  });
+
+  it('links an identify with an email userId to a lead', async () => {
+    const anonymousId = randomUUID();
+    const email = `cfo-${randomUUID().slice(0, 8)}@fernhill.example`;
+    const res = await send('identify', { anonymousId, userId: email, traits: { title: 'CFO', company: { name: 'Fernhill' } } });
+    expect(res.status).toBe(200);
+    const { leads } = await (await getWithKey(app(), `/v1/leads?email=${encodeURIComponent(email)}`)).json();
+    expect(leads).toHaveLength(1);
+    expect(leads[0].traits).toMatchObject({ email, jobTitle: 'CFO', company: 'Fernhill' });
+  });
+});

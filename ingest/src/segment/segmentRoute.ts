@@ -1,0 +1,151 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Kysely } from 'kysely';
+import type { LeadbeamConfig } from '../config/schema.js';
+import type { Database, EventsTable } from '../db/schema.js';
+import { ApiError } from '../http/apiError.js';
+import { eventsRejected } from '../ops/metrics.js';
+import type { EventWriter } from '../pipeline/createEventWriter.js';
+import { createSegmentAuth } from './segmentAuth.js';
+import { SEGMENT_TYPES, createSegmentMapper } from './toEvents.js';
+
+export interface SegmentOptions {
+  db: Kysely<Database>;
+  config: LeadbeamConfig;
+  /** The bootstrap key, which may send to any site like a named `write` key. */
+  secretKey: string;
+  /** Where mapped events go; `200 {"success": true}` is only sent once they are committed. */
+  writer: EventWriter;
+  now?: () => number;
+  /** The sending client's key for the identity guardrails (`identity/guardrails.ts`). */
+  clientKeyOf?: (c: Context) => string | undefined;
+}
+
+/** Segment's limit on a request, after decompression. */
+export const SEGMENT_MAX_BATCH_BYTES = 500 * 1024;
+
+/** What a Segment call answers: Segment's `success`, then what leadbeam did (its clients ignore the rest). */
+export interface SegmentResult {
+  success: true;
+  accepted: number;
+  duplicates: number;
+  ignored: Array<{ index: number; messageId?: string; reason: string }>;
+  rejected: Array<{ index: number; messageId?: string; field?: string; error: string }>;
+}
+
+const tooLarge = (what: string) => new ApiError(400, 'invalid_request', `body: ${what} is larger than Segment's limit of ${SEGMENT_MAX_BATCH_BYTES} bytes a batch; send smaller batches`, { field: 'body' });
+// Segment answers an oversized body with 400, and its clients drop a batch on a 4xx rather than retry it.
+const limitBody = bodyLimit({
+  maxSize: SEGMENT_MAX_BATCH_BYTES,
+  onError: () => {
+    throw tooLarge('the body');
+  },
+});
+const gunzipAsync = promisify(gunzip);
+
+/** The JSON body, gunzipped when it says so; decompression stops at the batch limit (no gzip bombs). */
+async function readBody(c: Context): Promise<Record<string, unknown>> {
+  let raw = Buffer.from(await c.req.arrayBuffer());
+  const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding === 'gzip' || encoding === 'x-gzip') {
+    try {
+      raw = await gunzipAsync(raw, { maxOutputLength: SEGMENT_MAX_BATCH_BYTES });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('the decompressed body');
+      throw new ApiError(400, 'invalid_request', 'body: Content-Encoding says gzip but the body is not valid gzip', { field: 'body' });
+    }
+  } else if (encoding !== 'identity') {
+    throw new ApiError(400, 'invalid_request', `content-encoding: "${encoding}" is not supported; send gzip or no encoding`, { field: 'content-encoding' });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'body: not valid JSON', { field: 'body' });
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'invalid_request', 'body: expected a JSON object', { field: 'body' });
+  return body as Record<string, unknown>;
+}
+
+const textOf = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+const contextSite = (v: unknown) => textOf((v as { context?: { site?: unknown } } | null)?.context?.site);
+const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : undefined);
+
+/**
+ * Segment's HTTP Tracking API, so backends, email tools and CRMs can send events with Segment's
+ * or RudderStack's libraries: `POST /batch`, `/identify`, `/track`, `/page`, `/screen`, `/group`
+ * and `/alias` (mounted under `/v1`). Gzip bodies are read; 32 KB an event and 500 KB a batch,
+ * 400 beyond. Messages become events (`toEvents.ts`) and go through the same write pipeline,
+ * identity guardrails and scoring as the script's; the browser bot filter does not apply.
+ * A single call with a bad message answers 400; a batch keeps its good messages and lists the
+ * others (400 only when none is good).
+ *
+ * With a site key, every message goes to that site. With a secret key (bearer), each message
+ * names its site in `context.site` (or the batch's `context.site`); when the config declares
+ * one site, that one. Senders with the public site key count against the identity guardrails
+ * per client address, as the script does; secret-key senders are trusted (a CRM sync creates
+ * many leads from one address).
+ *
+ * @example
+ * app.route('/v1', createSegmentRoute({ db, config, secretKey, writer }));
+ * // curl -u "$SITE_KEY:" https://ingest.example/v1/track -d '{"userId":"u1","event":"Signed Up"}'
+ */
+export function createSegmentRoute({ db, config, secretKey, writer, now = Date.now, clientKeyOf }: SegmentOptions) {
+  const authenticate = createSegmentAuth({ db, config, secretKey, now });
+  const toEvent = createSegmentMapper();
+  const sites = new Map(config.sites.map((s) => [s.key, s]));
+  const onlySite = config.sites.length === 1 ? config.sites[0] : undefined;
+  const app = new Hono();
+
+  for (const call of ['batch', ...SEGMENT_TYPES] as const) {
+    app.post(`/${call}`, limitBody, async (c) => {
+      const receivedAt = now();
+      const body = await readBody(c);
+      const sender = await authenticate(c, body);
+      const isBatch = call === 'batch';
+      if (isBatch && !Array.isArray(body.batch)) throw new ApiError(400, 'invalid_request', 'batch: expected a list of messages', { field: 'batch' });
+      // A single call's type is its path, whatever the body says.
+      const messages: unknown[] = isBatch ? (body.batch as unknown[]) : [{ ...body, type: call }];
+      const batchSentAt = isBatch ? sentAtOf(body.sentAt) : undefined;
+      const prefix = isBatch ? (i: number) => `batch.${i}.` : () => '';
+
+      const result: SegmentResult = { success: true, accepted: 0, duplicates: 0, ignored: [], rejected: [] };
+      const reject = (index: number, messageId: string | undefined, error: string, field?: string) => {
+        eventsRejected.inc({ field: field ?? 'event' });
+        result.rejected.push({ index, ...(messageId !== undefined && { messageId }), ...(field !== undefined && { field: prefix(index) + field }), error: field ? prefix(index) + error : error });
+      };
+      const rows: EventsTable[] = [];
+      const indexOf = new Map<string, number>();
+      messages.forEach((message, index) => {
+        const messageId = textOf((message as { messageId?: unknown } | null)?.messageId);
+        let site = sender.kind === 'site' ? sender.site : undefined;
+        if (sender.kind === 'secret') {
+          const key = contextSite(message) ?? contextSite(body);
+          site = key === undefined ? onlySite : sites.get(key);
+          if (!site) return reject(index, messageId, key === undefined ? 'context.site: name the site (its key) in context.site; the ingest serves more than one' : `context.site: unknown site key "${key}"`, 'context.site');
+        }
+        const out = toEvent(site!, message, { receivedAt, batchSentAt });
+        if ('row' in out) {
+          indexOf.set(out.row.id, index);
+          rows.push(out.row);
+        } else if ('ignored' in out) result.ignored.push({ index, ...(messageId !== undefined && { messageId }), reason: out.ignored });
+        else reject(index, messageId, out.error, out.field);
+      });
+
+      // Segment answers 400 for a bad call; a batch's good messages are kept (its clients drop a batch on a 400).
+      const first = result.rejected[0];
+      if (first && (!isBatch || rows.length === 0)) throw new ApiError(400, 'invalid_request', first.error, first.field === undefined ? {} : { field: first.field });
+      if (rows.length) {
+        const outcome = await writer.submit({ rows, receivedAt, clientKey: sender.kind === 'site' ? clientKeyOf?.(c) : undefined });
+        result.accepted = outcome.accepted;
+        result.duplicates = outcome.duplicates;
+        for (const r of outcome.refused) reject(indexOf.get(r.id) ?? -1, r.id, r.error, r.field);
+        result.rejected.sort((a, b) => a.index - b.index);
+      }
+      return c.json(result, 200);
+    });
+  }
+  return app;
+}

@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema, type ValidEvent } from '../../../shared/src/schemas.js';
+import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
+import type { Campaign, TrackedEvent } from '../../../shared/src/types.js';
+import { campaignOf } from '../collect/campaign.js';
+import { correctClockSkew, eventTimeProblem } from '../collect/correctClockSkew.js';
+import { unstorable } from '../collect/unstorable.js';
+import { createPageClassifier } from '../config/pageRules.js';
+import type { SiteConfig } from '../config/schema.js';
+import { toJsonOrNull } from '../db/json.js';
+import type { EventsTable } from '../db/schema.js';
+
+/** The calls of Segment's HTTP Tracking API, as `type` in a batch and as the path of the single calls. */
+export const SEGMENT_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+export type SegmentType = (typeof SEGMENT_TYPES)[number];
+
+/** What became of one Segment message: a row to store, or why it is not one. */
+export type MappedMessage =
+  | { row: EventsTable }
+  | { ignored: string }
+  | { field?: string; error: string };
+
+const DAY_MS = 86_400_000;
+const hash = (s: string, length: number) => createHash('sha256').update(s).digest('base64url').slice(0, length);
+const EVENT_ID = /^[\w-]{8,64}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An id as Segment's clients send one: a string, or a number some libraries allow. Blank counts as absent. */
+const idSchema = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v).trim() || undefined)
+  .nullish();
+/** ISO 8601 text (what every client sends) or epoch milliseconds. */
+const timeSchema = z
+  .union([z.string(), z.number()])
+  .refine((v) => Number.isFinite(typeof v === 'number' ? v : Date.parse(v)), 'must be an ISO 8601 date')
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .nullish();
+const record = z.record(z.string(), z.unknown());
+const optionalText = z.string().nullish();
+
+const messageSchema = z.looseObject({
+  type: z.enum(SEGMENT_TYPES, 'must be one of identify, track, page, screen, group, alias'),
+  messageId: idSchema,
+  userId: idSchema,
+  anonymousId: idSchema,
+  event: optionalText,
+  name: optionalText,
+  category: optionalText,
+  groupId: idSchema,
+  properties: record.nullish(),
+  traits: record.nullish(),
+  timestamp: timeSchema,
+  originalTimestamp: timeSchema,
+  sentAt: timeSchema,
+  context: z
+    .looseObject({
+      page: z.looseObject({ url: optionalText, referrer: optionalText, title: optionalText }).nullish(),
+      campaign: record.nullish(),
+    })
+    .nullish(),
+});
+type Message = z.output<typeof messageSchema>;
+
+/**
+ * The dotted path of the largest part of a message (two levels down at most), to name the
+ * field at fault when it is over the size limit.
+ */
+function largestPart(value: unknown, path: string[] = []): string {
+  if (!value || typeof value !== 'object' || path.length >= 2) return path.join('.') || '(event)';
+  let best: [string, number] | undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const size = JSON.stringify(child ?? null).length;
+    if (!best || size > best[1]) best = [key, size];
+  }
+  return best ? largestPart((value as Record<string, unknown>)[best[0]], [...path, best[0]]) : path.join('.') || '(event)';
+}
+
+/** Segment's `context.campaign` (`name`, not `campaign`) in leadbeam's campaign shape; strings only. */
+function campaignFrom(c: Record<string, unknown> | null | undefined): Campaign | undefined {
+  if (!c) return undefined;
+  const out: Campaign = {};
+  for (const [from, to] of [['name', 'campaign'], ['source', 'source'], ['medium', 'medium'], ['term', 'term'], ['content', 'content']] as const) {
+    if (typeof c[from] === 'string' && c[from]) out[to] = c[from];
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Segment's identify traits as leadbeam reads them: `company` may be an object (`{ name }`) and
+ * the country sits in `address`; a `userId` that is an email is the email when none is given.
+ */
+function identifyTraits(m: Message): Record<string, unknown> {
+  const traits: Record<string, unknown> = { ...m.traits };
+  const company = traits.company as { name?: unknown } | undefined;
+  if (company && typeof company === 'object') traits.company = company.name;
+  const address = traits.address as { country?: unknown } | undefined;
+  if (address && typeof address === 'object' && traits.country === undefined) traits.country = address.country;
+  delete traits.address;
+  if (traits.email === undefined && m.userId && EMAIL.test(m.userId)) traits.email = m.userId;
+  return traits;
+}
+
+const isWebUrl = (url: string) => /^https?:/i.test(url);
+const textOf = (...values: unknown[]) => values.find((v): v is string => typeof v === 'string' && v.trim() !== '');
+
+/**
+ * Makes the mapping from Segment's messages onto leadbeam events, one site's rows at a time:
+ * `track` → `track` (name = event, props = properties), `page`/`screen` → `pageview`,
+ * `identify` → `identify` with traits, `group` → `identify` with traits `{ company }`, `alias`
+ * → ignored. Ids: `messageId` is the event id (hashed when it does not fit the events table's
+ * format), `anonymousId` the visitor id (a hash of `userId` without one). Server-side events
+ * have no session: one synthetic session per visitor and UTC day, visit 1.
+ *
+ * @example
+ * const toEvent = createSegmentMapper();
+ * const out = toEvent(site, { type: 'track', event: 'Signed Up', userId: 'u1' }, { receivedAt: Date.now() });
+ * if ('row' in out) rows.push(out.row);
+ */
+export function createSegmentMapper() {
+  const classifiers = new Map<string, ReturnType<typeof createPageClassifier>>();
+  const classifierOf = (site: SiteConfig) => {
+    let classify = classifiers.get(site.key);
+    if (!classify) classifiers.set(site.key, (classify = createPageClassifier(site.pages)));
+    return classify;
+  };
+
+  return function toEvent(site: SiteConfig, raw: unknown, { receivedAt, batchSentAt }: { receivedAt: number; batchSentAt?: number }): MappedMessage {
+    // Depth first, before measuring: serialising a 5,000-level object would overflow the stack.
+    const bad = unstorable(raw);
+    if (bad) return { field: bad.field, error: `${bad.field}: ${bad.problem}` };
+    const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+    if (size > MAX_EVENT_BYTES) {
+      const field = largestPart(raw);
+      return { field, error: `${field}: the event is ${size} bytes, more than Segment's limit of ${MAX_EVENT_BYTES} bytes an event; ${field} is its largest part` };
+    }
+    const parsed = messageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const path = parsed.error.issues[0]?.path ?? [];
+      return { ...(path.length && { field: path.map(String).join('.') }), error: describeZodError(parsed.error) };
+    }
+    const m = parsed.data;
+    if (!m.userId && !m.anonymousId) return { field: 'userId', error: 'userId: every message needs a userId or an anonymousId' };
+    if (m.type === 'alias') return { ignored: 'alias: leadbeam links visitors to leads by email (identify with traits.email), not by alias; nothing stored' };
+    if (m.type === 'track' && !m.event?.trim()) return { field: 'event', error: 'event: a track call needs an event name' };
+    if (m.type === 'group' && !textOf(m.traits?.name)) return { ignored: 'group: no traits.name, so no company to record; nothing stored' };
+
+    // Segment's clock rule: trust the gap between the event and the send, not the sender's clock.
+    // Without a sentAt the timestamp stands as sent (never later than its arrival).
+    const clientTs = Math.round(m.timestamp ?? m.originalTimestamp ?? receivedAt);
+    const sentAt = Math.round(m.sentAt ?? batchSentAt ?? receivedAt);
+    const late = eventTimeProblem({ clientTs, sentAt });
+    if (late) return { field: 'timestamp', error: late.replace(/^ts:/, 'timestamp:').replace('(sentAt)', 'sentAt') };
+    const ts = Math.min(receivedAt, correctClockSkew({ clientTs, sentAt, receivedAt }));
+
+    const visitorId = m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `sa_${hash(`anonymousId:${m.anonymousId}`, 24)}` : `su_${hash(`userId:${m.userId}`, 24)}`;
+    const id = m.messageId && EVENT_ID.test(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : hash(`${Math.random()}:${receivedAt}:${visitorId}`, 32)}`;
+    const page = m.context?.page ?? undefined;
+    const properties = m.properties ?? undefined;
+
+    const isPage = m.type === 'page' || m.type === 'screen';
+    const pageUrl = textOf(page?.url, properties?.url);
+    const url =
+      (pageUrl && URL.canParse(pageUrl) ? pageUrl : undefined) ??
+      (m.type === 'screen' ? `app://screen/${encodeURIComponent(textOf(m.name, properties?.name) ?? '')}` : m.type === 'page' ? `app://page/${encodeURIComponent(textOf(m.name, properties?.name) ?? '')}` : 'app://server/');
+
+    const event: TrackedEvent = {
+      id,
+      type: isPage ? 'pageview' : m.type === 'track' ? 'track' : 'identify',
+      ts: clientTs,
+      visitorId,
+      sessionId: `ss_${hash(`${visitorId}:${Math.floor(ts / DAY_MS)}`, 24)}`,
+      visit: 1,
+      url,
+      ...(m.type === 'track' && { name: m.event! }),
+      ...(isPage && textOf(m.name) && { name: m.name! }),
+      ...(m.type === 'group' && { name: 'group' }),
+      ...(isPage && textOf(page?.referrer, properties?.referrer) && { referrer: textOf(page?.referrer, properties?.referrer)! }),
+      ...(isPage && textOf(page?.title, properties?.title) && { title: textOf(page?.title, properties?.title)! }),
+      ...(isPage && textOf(m.category) && { category: m.category! }),
+      ...(campaignFrom(m.context?.campaign) && { campaign: campaignFrom(m.context?.campaign)! }),
+      ...((m.type === 'track' || isPage) && properties && { props: properties }),
+      ...(m.type === 'identify' && { traits: identifyTraits(m) }),
+      ...(m.type === 'group' && { traits: { company: textOf(m.traits?.name), ...(m.userId && EMAIL.test(m.userId) && { email: m.userId }) } }),
+    };
+    const valid = trackedEventSchema.safeParse(event);
+    if (!valid.success) {
+      const path = valid.error.issues[0]?.path ?? [];
+      return { ...(path.length && { field: String(path[0]) }), error: describeZodError(valid.error) };
+    }
+    return { row: toRow(site, valid.data, { ts, receivedAt, classify: isWebUrl(valid.data.url) ? classifierOf(site) : undefined }) };
+  };
+}
+
+/** A validated event as an `events` row, as the collect route makes them (`collect/collectRoute.ts`). */
+function toRow(site: SiteConfig, e: ValidEvent, { ts, receivedAt, classify }: { ts: number; receivedAt: number; classify?: ReturnType<typeof createPageClassifier> }): EventsTable {
+  // Secrets never reach storage, whoever sends them; UTM parameters and click ids stay.
+  const url = stripSecretParams(e.url);
+  const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
+  const path = stripSecretParams(new URL(e.url).pathname || '/');
+  const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
+  if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);
+  // Only real pages are classified: a synthetic app:// path says nothing about the site's pages.
+  const page = classify?.(path, { stage: e.stage, category: e.category }) ?? {};
+  return {
+    site_id: site.key,
+    id: e.id,
+    visitor_id: e.visitorId,
+    session_id: e.sessionId,
+    type: e.type,
+    name: e.name ?? null,
+    ts,
+    client_ts: e.ts,
+    received_at: receivedAt,
+    visit: e.visit,
+    url,
+    path,
+    referrer,
+    title: e.title ?? null,
+    stage: page.stage ?? null,
+    category: page.category ?? e.category ?? null,
+    campaign: toJsonOrNull(campaign),
+    props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
+    traits: toJsonOrNull(e.traits),
+  };
+}
