@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema, type ValidEvent } from '../../../shared/src/schemas.js';
 import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
@@ -155,7 +155,8 @@ export function createSegmentMapper() {
     const ts = Math.min(receivedAt, correctClockSkew({ clientTs, sentAt, receivedAt }));
 
     const visitorId = m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `sa_${hash(`anonymousId:${m.anonymousId}`, 24)}` : `su_${hash(`userId:${m.userId}`, 24)}`;
-    const id = m.messageId && EVENT_ID.test(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : hash(`${Math.random()}:${receivedAt}:${visitorId}`, 32)}`;
+    // Without a messageId there is nothing to dedup by: a random id, as Segment assigns one.
+    const id = m.messageId && EVENT_ID.test(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
     const page = m.context?.page ?? undefined;
     const properties = m.properties ?? undefined;
 
