@@ -21,7 +21,7 @@ import { createReportsRoute } from './reports/reportsRoute.js';
 import { createEventWriter, type EventWriter } from './pipeline/createEventWriter.js';
 import type { ReplayWorker } from './replay/createReplayWorker.js';
 import { createCollectLimits } from './limits/createCollectLimits.js';
-import { createClientAddress } from './limits/clientAddress.js';
+import { createClientAddress, isLoopback } from './limits/clientAddress.js';
 import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
 import { observeRequests } from './ops/observeRequests.js';
@@ -95,7 +95,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   const keyOf = createClientKey(secretKey);
   const clientKeyOf = (c: Context) => {
     const address = addressOf(c);
-    return address === 'local' ? undefined : keyOf(address);
+    // On this machine (a local proxy, a test): per-client limits could not tell its users apart.
+    return address === 'local' || isLoopback(address) ? undefined : keyOf(address);
   };
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
   // Segment's HTTP API for server-side senders: authenticated by key, so no CORS and no bot filter.

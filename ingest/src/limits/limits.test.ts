@@ -9,12 +9,20 @@ import { readSettings } from '../settings.js';
 import { startIngest } from '../startIngest.js';
 import type { Limits } from './readLimits.js';
 import { readLimits } from './readLimits.js';
+import { isLoopback } from './clientAddress.js';
 
 describe('readLimits', () => {
   it('reads the environment, keeps defaults for what is unset, and refuses nonsense naming the variable', () => {
     expect(readLimits({})).toMatchObject({ perAddressPerMinute: 1200, trustedProxies: [] });
     expect(readLimits({ LEADBEAM_RATE_LIMIT: '0', LEADBEAM_TRUSTED_PROXIES: '10.0.0.0/8, loopback' })).toMatchObject({ perAddressPerMinute: 0, trustedProxies: ['10.0.0.0/8', 'loopback'] });
     expect(() => readLimits({ LEADBEAM_RATE_LIMIT: 'lots' })).toThrow(/LEADBEAM_RATE_LIMIT/);
+  });
+});
+
+describe('isLoopback', () => {
+  it('knows this machine in every spelling, and nothing else', () => {
+    for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
+    for (const a of ['10.0.0.1', '203.0.113.9', '::ffff:203.0.113.9', 'local', '']) expect(isLoopback(a), a).toBe(false);
   });
 });
 
