@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch, testApp, testConfig } from '../support/ingest.js';
+import { createScorer } from '../../ingest/src/scoring/engine.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const COMMANDS = ['serve', 'migrate', 'keys', 'rescore', 'export', 'erase', 'check-config'];
@@ -70,7 +71,9 @@ describe('leadbeam CLI', () => {
     const fromEnv = await cli('check-config');
     expect(fromEnv.code).toBe(0);
     expect(fromEnv.stdout).toContain(`${configPath}: valid, 3 sites`);
-    expect(fromEnv.stdout).toMatch(/^ {2}scored: rules r-\w+, 8 rules \(6 engagement, 2 fit\)$/m);
+    const scored = testConfig.sites.find((site) => site.key === 'scored')!.scoring;
+    const { engagement, fit } = { engagement: scored.engagement.length, fit: scored.fit.length };
+    expect(fromEnv.stdout).toContain(`  scored: rules ${createScorer(scored).version}, ${engagement + fit} rules (${engagement} engagement, ${fit} fit)\n`);
     const demo = await cli('check-config', '--config', 'ingest/config/demo.json');
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/^ {2}demo: rules r-\w+, \d+ rules/m);
