@@ -87,13 +87,14 @@ export interface TraitDecision {
  * that only now claims a known lead's email may add what is missing but not change what is
  * known — otherwise anyone who knows an email could rewrite that person's job title and
  * company, and with them the fit score. The email itself is how the event names the lead and
- * is never a change. Pure.
+ * is never a change. Traits in `locked` (set by a trusted source) change only through one, which
+ * the caller passes with `owns` and an empty lock. Pure.
  *
  * @example
  * guardTraits({ jobTitle: 'CFO' }, { jobTitle: 'Intern', phone: '1' }, false)
  * // kept: { phone: '1' }; decisions: jobTitle refused, phone accepted
  */
-export function guardTraits(current: LeadTraits, proposed: LeadTraits, owns: boolean): { kept: LeadTraits; decisions: TraitDecision[] } {
+export function guardTraits(current: LeadTraits, proposed: LeadTraits, owns: boolean, locked: ReadonlySet<string> = new Set()): { kept: LeadTraits; decisions: TraitDecision[] } {
   const kept: LeadTraits = {};
   const decisions: TraitDecision[] = [];
   for (const [name, value] of Object.entries(proposed) as Array<[keyof LeadTraits, string | undefined]>) {
@@ -103,7 +104,8 @@ export function guardTraits(current: LeadTraits, proposed: LeadTraits, owns: boo
       kept[name] = value;
       continue;
     }
-    const accepted = owns || !previous;
+    // A trait a trusted source set (a CRM through an API key) is locked against browsers.
+    const accepted = (owns && !locked.has(name)) || !previous;
     if (accepted) kept[name] = value;
     decisions.push({ trait: name, value, previous, accepted });
   }

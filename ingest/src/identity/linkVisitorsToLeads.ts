@@ -18,6 +18,8 @@ export interface IdentityEvent {
   email: string;
   /** The sending client's key (`guardrails.ts`), when it came over a socket. */
   clientKey?: string;
+  /** Sent with an API key: a trusted source, whose traits win over a browser's. */
+  trusted?: boolean;
 }
 
 export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts'>;
@@ -29,11 +31,16 @@ export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' 
  * @example
  * const identities = identityEvents(events, visitorOf);
  */
-export function identityEvents(events: ScoredEvent[], visitorOf: (e: ScoredEvent) => string, clientOf: (e: ScoredEvent) => string | undefined = () => undefined): IdentityEvent[] {
+export function identityEvents(
+  events: ScoredEvent[],
+  visitorOf: (e: ScoredEvent) => string,
+  clientOf: (e: ScoredEvent) => string | undefined = () => undefined,
+  trustedOf: (e: ScoredEvent) => boolean = () => false,
+): IdentityEvent[] {
   return events.flatMap((event) => {
     if (event.type !== 'form' && event.type !== 'identify') return [];
     const email = normaliseEmail(event.traits?.email);
-    return email ? [{ event, visitorId: visitorOf(event), email, clientKey: clientOf(event) }] : [];
+    return email ? [{ event, visitorId: visitorOf(event), email, clientKey: clientOf(event), trusted: trustedOf(event) }] : [];
   });
 }
 
@@ -176,14 +183,23 @@ export async function linkVisitorsToLeads(
   const sanitised: ScoredEvent[] = [];
   const traitsNow = new Map<string, LeadTraits>();
   const traitsOf = (lead: Lead) => traitsNow.get(lead.id) ?? traitsNow.set(lead.id, fromJson(lead.traits)).get(lead.id)!;
+  // Traits a trusted source (an API key's holder) set: no browser changes them after.
+  const trustedTraits = new Map<string, Set<string>>();
+  if (targetIds.length) {
+    const set = await trx.selectFrom('trait_changes').select(['lead_id', 'trait']).where('lead_id', 'in', targetIds).where('accepted', '=', 1).where('source', 'like', 'api:%').execute();
+    for (const r of set) trustedTraits.set(r.lead_id, (trustedTraits.get(r.lead_id) ?? new Set()).add(r.trait));
+  }
 
   /** What the event may change of the lead's traits (`guardTraits`); refused values leave the event, so replays agree. */
-  const applyTraits = (lead: Lead, event: ScoredEvent, visitorId: string, owns: boolean) => {
+  const applyTraits = (lead: Lead, event: ScoredEvent, visitorId: string, owns: boolean, trusted = false) => {
     const current = traitsOf(lead);
-    const { kept, decisions } = guardTraits(current, event.traits ?? {}, owns);
+    const locked = trustedTraits.get(lead.id) ?? new Set<string>();
+    const { kept, decisions } = guardTraits(current, event.traits ?? {}, owns || trusted, trusted ? new Set() : locked);
     for (const d of decisions) {
-      traitChanges.push({ id: newId('tc'), lead_id: lead.id, trait: d.trait, value: d.value, previous: d.previous, source: `${event.type}:${event.name ?? 'identify'}`, visitor_id: visitorId, accepted: d.accepted ? 1 : 0, at: event.ts });
+      const source = `${trusted ? 'api:' : ''}${event.type === 'identify' ? 'identify' : `${event.type}:${event.name ?? ''}`}`;
+      traitChanges.push({ id: newId('tc'), lead_id: lead.id, trait: d.trait, value: d.value, previous: d.previous, source, visitor_id: visitorId, accepted: d.accepted ? 1 : 0, at: event.ts });
       if (d.accepted) current[d.trait] = d.value;
+      if (d.accepted && trusted) trustedTraits.set(lead.id, locked.add(d.trait));
     }
     if (decisions.some((d) => !d.accepted)) {
       event.traits = kept;
@@ -191,12 +207,12 @@ export async function linkVisitorsToLeads(
     }
   };
 
-  for (const { event, visitorId, email, clientKey } of identities) {
+  for (const { event, visitorId, email, clientKey, trusted } of identities) {
     const lead = survivorOf(leads, leadIdOf.get(email) ?? '');
     if (!lead) continue;
     const link = links.get(visitorId);
     if (link?.lead_id === lead.id) {
-      applyTraits(lead, event, visitorId, true);
+      applyTraits(lead, event, visitorId, true, trusted);
       continue;
     }
     const creator = createdBy.get(lead.id) === event.id;
@@ -212,7 +228,7 @@ export async function linkVisitorsToLeads(
       }
       claims.add('link', clientKey, lead.id);
     }
-    applyTraits(lead, event, visitorId, creator);
+    applyTraits(lead, event, visitorId, creator, trusted);
     let next: Selectable<LeadVisitorsTable>;
     if (link) {
       // A shared computer: the earlier lead keeps its past, the new one gets what follows.

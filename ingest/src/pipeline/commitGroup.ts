@@ -17,6 +17,8 @@ export interface PendingBatch {
   receivedAt: number;
   /** The sending client's key (a keyed hash of its address), for the identity guardrails. */
   clientKey?: string;
+  /** Sent with an API key (a CRM, a backend): its traits win over traits typed into a browser. */
+  trusted?: boolean;
 }
 
 /** What became of one request's events. */
@@ -80,6 +82,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   if (!candidates.length) return { outcomes, stageChanges: false, queuedReplays: false };
 
   const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[c.row.id, batches[c.batch]!.clientKey!] as const] : [])));
+  const trustedIds = new Set(candidates.flatMap((c) => (batches[c.batch]!.trusted ? [c.row.id] : [])));
   const visitors = await lockVisitors(trx, candidates.map((c) => c.row), now);
   const preEvents = new Map([...visitors].map(([k, v]) => [k, v.events]));
 
@@ -124,7 +127,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   }
   for (const site of [...bySite.keys()].sort()) {
     const scorer = scorers.get(site);
-    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work, clientOf });
+    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work, clientOf, trustedIds });
   }
 
   await saveVisitors(trx, [...visitors.values()]);

@@ -50,7 +50,7 @@ export interface ScoringWork {
  */
 export async function scoreSiteEvents(
   trx: Kysely<Database>,
-  { site, scorer, rows, visitors, preEvents, now, work, clientOf }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string> },
+  { site, scorer, rows, visitors, preEvents, now, work, clientOf, trustedIds }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string>; trustedIds?: Set<string> },
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
@@ -97,7 +97,7 @@ export async function scoreSiteEvents(
     // An event from before its visitor's current link belongs to an earlier lead: replay that one.
     for (const e of earlier) for (const p of past) if (p.visitor_id === visitorOf(e) && p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
-  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id));
+  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => trustedIds?.has(e.id) ?? false);
   const clients = [...new Set(identities.flatMap((i) => (i.clientKey ? [i.clientKey] : [])))];
   // What these clients created and linked in the last hour: the guardrails' budget.
   const claims = clients.length ? await loadClaims(trx, site, clients, now) : undefined;

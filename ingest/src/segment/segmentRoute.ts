@@ -138,7 +138,8 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
       const first = result.rejected[0];
       if (first && (!isBatch || rows.length === 0)) throw new ApiError(400, 'invalid_request', first.error, first.field === undefined ? {} : { field: first.field });
       if (rows.length) {
-        const outcome = await writer.submit({ rows, receivedAt, clientKey: sender.kind === 'site' ? clientKeyOf?.(c) : undefined });
+        // A key's holder is a trusted source (a CRM, a backend): its traits win over a browser's.
+        const outcome = await writer.submit({ rows, receivedAt, clientKey: sender.kind === 'site' ? clientKeyOf?.(c) : undefined, trusted: sender.kind === 'secret' });
         result.accepted = outcome.accepted;
         result.duplicates = outcome.duplicates;
         for (const r of outcome.refused) reject(indexOf.get(r.id) ?? -1, r.id, r.error, r.field);
