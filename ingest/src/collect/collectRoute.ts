@@ -9,19 +9,17 @@ import {
   trackedEventSchema,
   type ValidEvent,
 } from '../../../shared/src/schemas.js';
-import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
 import type { CollectResult } from '../../../shared/src/types.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
-import { toJsonOrNull } from '../db/json.js';
-import type { EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
 import { eventsRejected } from '../ops/metrics.js';
-import { campaignOf } from './campaign.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
+import { toEventRow } from './toEventRow.js';
+import type { EventsTable } from '../db/schema.js';
 
 export interface CollectOptions {
   config: LeadbeamConfig;
@@ -135,7 +133,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
           return;
         }
         indexOf.set(parsed.data.id, index);
-        rows.push(toRow(site, parsed.data, { sentAt, receivedAt }));
+        rows.push(toEventRow(site.key, parsed.data, { ts: correctClockSkew({ clientTs: parsed.data.ts, sentAt, receivedAt }), receivedAt, classify: site.classifyPage }));
       });
 
       if (rows.length === 0) {
@@ -149,45 +147,4 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
     },
   );
   return app;
-}
-
-function toRow(site: Site, e: ValidEvent, { sentAt, receivedAt }: { sentAt: number; receivedAt: number }): EventsTable {
-  // Secrets never reach storage, whatever the script sending them (older ones send
-  // `location.href` whole). UTM parameters and click ids stay, so the campaign still reads.
-  const url = stripSecretParams(e.url);
-  const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
-  const path = stripSecretParams(e.path ?? new URL(e.url).pathname);
-  const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
-  if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);
-  const page = site.classifyPage(path, { stage: e.stage, category: e.category });
-  return {
-    site_id: site.key,
-    id: e.id,
-    visitor_id: e.visitorId,
-    session_id: e.sessionId,
-    type: e.type,
-    name: e.type === 'download' && e.name ? safeDecode(e.name) : (e.name ?? null),
-    ts: correctClockSkew({ clientTs: e.ts, sentAt, receivedAt }),
-    client_ts: e.ts,
-    received_at: receivedAt,
-    visit: e.visit,
-    url,
-    path,
-    referrer,
-    title: e.title ?? null,
-    stage: page.stage ?? null,
-    category: page.category ?? null,
-    // The event's own campaign; events without one get their visit's when stored.
-    campaign: toJsonOrNull(campaign),
-    props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
-    traits: toJsonOrNull(e.traits),
-  };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

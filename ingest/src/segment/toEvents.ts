@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema, type ValidEvent } from '../../../shared/src/schemas.js';
-import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
+import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema } from '../../../shared/src/schemas.js';
 import type { Campaign, TrackedEvent } from '../../../shared/src/types.js';
-import { campaignOf } from '../collect/campaign.js';
 import { correctClockSkew, eventTimeProblem } from '../collect/correctClockSkew.js';
 import { unstorable } from '../collect/unstorable.js';
+import { toEventRow } from '../collect/toEventRow.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { SiteConfig } from '../config/schema.js';
-import { toJsonOrNull } from '../db/json.js';
 import type { EventsTable } from '../db/schema.js';
 
 /** The calls of Segment's HTTP Tracking API, as `type` in a batch and as the path of the single calls. */
@@ -190,39 +188,7 @@ export function createSegmentMapper() {
       const path = valid.error.issues[0]?.path ?? [];
       return { ...(path.length && { field: String(path[0]) }), error: describeZodError(valid.error) };
     }
-    return { row: toRow(site, valid.data, { ts, receivedAt, classify: isWebUrl(valid.data.url) ? classifierOf(site) : undefined }) };
+    return { row: toEventRow(site.key, valid.data, { ts, receivedAt, classify: isWebUrl(valid.data.url) ? classifierOf(site) : undefined }) };
   };
 }
 
-/** A validated event as an `events` row, as the collect route makes them (`collect/collectRoute.ts`). */
-function toRow(site: SiteConfig, e: ValidEvent, { ts, receivedAt, classify }: { ts: number; receivedAt: number; classify?: ReturnType<typeof createPageClassifier> }): EventsTable {
-  // Secrets never reach storage, whoever sends them; UTM parameters and click ids stay.
-  const url = stripSecretParams(e.url);
-  const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
-  const path = stripSecretParams(new URL(e.url).pathname || '/');
-  const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
-  if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);
-  // Only real pages are classified: a synthetic app:// path says nothing about the site's pages.
-  const page = classify?.(path, { stage: e.stage, category: e.category }) ?? {};
-  return {
-    site_id: site.key,
-    id: e.id,
-    visitor_id: e.visitorId,
-    session_id: e.sessionId,
-    type: e.type,
-    name: e.name ?? null,
-    ts,
-    client_ts: e.ts,
-    received_at: receivedAt,
-    visit: e.visit,
-    url,
-    path,
-    referrer,
-    title: e.title ?? null,
-    stage: page.stage ?? null,
-    category: page.category ?? e.category ?? null,
-    campaign: toJsonOrNull(campaign),
-    props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
-    traits: toJsonOrNull(e.traits),
-  };
-}

@@ -1,0 +1,60 @@
+import type { ValidEvent } from '../../../shared/src/schemas.js';
+import { dropSensitiveProps, stripSecretParams } from '../../../shared/src/sensitive.js';
+import type { PageClassification } from '../config/pageRules.js';
+import { toJsonOrNull } from '../db/json.js';
+import type { EventsTable } from '../db/schema.js';
+import { campaignOf } from './campaign.js';
+
+const safeDecode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/**
+ * A validated event as an `events` row: the one place that decides what is stored, for the
+ * browser's `/v1/collect` and for server-side senders alike. Secrets never reach storage,
+ * whoever sends them (older scripts send `location.href` whole); UTM parameters and click ids
+ * stay, so the campaign still reads. `classify` gives the page its funnel stage and category
+ * (markup on the page wins); without it (a synthetic `app://` URL) the event's own category
+ * stands.
+ *
+ * @example
+ * const row = toEventRow('demo', event, { ts: correctClockSkew(…), receivedAt, classify: site.classifyPage });
+ */
+export function toEventRow(
+  siteKey: string,
+  e: ValidEvent,
+  { ts, receivedAt, classify }: { ts: number; receivedAt: number; classify?: (path: string, markup: PageClassification) => PageClassification },
+): EventsTable {
+  const url = stripSecretParams(e.url);
+  const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
+  const path = stripSecretParams(e.path ?? (new URL(e.url).pathname || '/'));
+  // The event's own campaign; events without one get their visit's when stored.
+  const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
+  if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);
+  const page: PageClassification = classify?.(path, { stage: e.stage, category: e.category }) ?? { category: e.category };
+  return {
+    site_id: siteKey,
+    id: e.id,
+    visitor_id: e.visitorId,
+    session_id: e.sessionId,
+    type: e.type,
+    name: e.type === 'download' && e.name ? safeDecode(e.name) : (e.name ?? null),
+    ts,
+    client_ts: e.ts,
+    received_at: receivedAt,
+    visit: e.visit,
+    url,
+    path,
+    referrer,
+    title: e.title ?? null,
+    stage: page.stage ?? null,
+    category: page.category ?? null,
+    campaign: toJsonOrNull(campaign),
+    props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
+    traits: toJsonOrNull(e.traits),
+  };
+}
