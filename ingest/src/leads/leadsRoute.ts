@@ -100,7 +100,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     if (!lead) throw noLead(c.req.param('id'));
     const scorer = scorers.get(lead.site_id);
     if (!scorer) throw new ApiError(409, 'conflict', `site "${lead.site_id}" is no longer configured`);
-    const hits = await db.selectFrom('score_hits').selectAll().where('subject', '=', leadSubject(lead.id)).orderBy('ts').orderBy('event_id').execute();
+    const hits = await db.selectFrom('score_hits').selectAll().where('subject', '=', leadSubject(lead.id)).orderBy('ts').orderBy('event_id').orderBy('rule_id').execute();
     const at = now();
     const explained = scorer.explain(
       hits.map((h) => ({ eventId: h.event_id, ruleId: h.rule_id, points: h.points, ts: h.ts })),

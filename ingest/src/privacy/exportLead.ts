@@ -29,7 +29,7 @@ export async function exportLead(db: Kysely<Database>, leadId: string) {
   const visitors = currentVisitors.length ? await db.selectFrom('visitors').selectAll().where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute() : [];
   const sessions = visitorIds.length ? await db.selectFrom('sessions').selectAll().where('site_id', '=', siteId).where('visitor_id', 'in', visitorIds).execute() : [];
   const subjects = leadIds.map((id) => `lead:${id}`);
-  const hits = await db.selectFrom('score_hits').selectAll().where('subject', 'in', subjects).orderBy('ts').execute();
+  const hits = await db.selectFrom('score_hits').selectAll().where('subject', 'in', subjects).orderBy('ts').orderBy('event_id').orderBy('rule_id').execute();
   const stageChanges = await db.selectFrom('stage_changes').selectAll().where('lead_id', 'in', leadIds).orderBy('at').orderBy('id').execute();
   const feedback = await db.selectFrom('feedback').selectAll().where('lead_id', 'in', leadIds).orderBy('at').execute();
   const identity = await db

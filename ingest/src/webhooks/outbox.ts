@@ -64,7 +64,7 @@ export async function enqueueStageChanges(trx: Kysely<Database>, changes: Report
       for (const hook of hooks.filter((h) => h.types.has(type) && (h.site_id === null || h.site_id === lead.site_id))) {
         if (!reasons.has(lead.id)) {
           // Stage changes are rare beside events: one small query per lead that has one.
-          const top = await trx.selectFrom('score_hits').select(['rule_id', 'points']).where('subject', '=', `lead:${lead.id}`).orderBy('points', 'desc').limit(3).execute();
+          const top = await trx.selectFrom('score_hits').select(['rule_id', 'points']).where('subject', '=', `lead:${lead.id}`).orderBy('points', 'desc').orderBy('rule_id').limit(3).execute();
           reasons.set(lead.id, top.map((r) => ({ rule: r.rule_id, points: r.points })));
         }
         const id = newId('dl');
