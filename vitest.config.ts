@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'ingest',
           environment: 'node',
-          include: ['ingest/**/*.test.ts', 'shared/**/*.test.ts', 'demo-site/**/*.test.ts'],
+          include: ['ingest/**/*.test.{ts,tsx}', 'shared/**/*.test.ts', 'demo-site/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

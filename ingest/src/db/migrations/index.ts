@@ -11,6 +11,9 @@ import { retentionIndexes } from './009_retention_indexes.js';
 import { writePath } from './010_write_path.js';
 import { apiKeys } from './011_api_keys.js';
 import { privacyAndClaims } from './012_privacy_and_claims.js';
+import { rulesetsAndFollowUp } from './013_rulesets_and_follow_up.js';
+import { appSessions } from './014_app_sessions.js';
+import { dashboardIndexes } from './015_dashboard_indexes.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -29,4 +32,7 @@ export const migrations: Record<string, Migration> = {
   '010_write_path': writePath,
   '011_api_keys': apiKeys,
   '012_privacy_and_claims': privacyAndClaims,
+  '013_rulesets_and_follow_up': rulesetsAndFollowUp,
+  '014_app_sessions': appSessions,
+  '015_dashboard_indexes': dashboardIndexes,
 };
