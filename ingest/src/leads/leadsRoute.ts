@@ -7,7 +7,8 @@ import { STAGES } from '../scoring/lifecycle.js';
 import { normaliseEmail } from './email.js';
 import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
-import { feedbackSchema, stageAfterFeedback } from './feedback.js';
+import { feedbackSchema } from './feedback.js';
+import { recordFeedback } from './recordFeedback.js';
 import { newId } from '../ids.js';
 import { fromJson, toJson } from '../db/json.js';
 import { leadSubject, lockLeads, recordStageChanges } from './leadStore.js';
@@ -167,38 +168,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   app.post('/:id/feedback', async (c) => {
     const parsed = await parseJsonBody(c, feedbackSchema);
-    const at = now();
-    // An ApiError thrown inside rolls the transaction back.
-    const result = await db.transaction().execute(async (trx) => {
-      // Locked: feedback and live scoring of the same lead never interleave.
-      const lead = (await lockLeads(trx, [c.req.param('id')])).get(c.req.param('id'));
-      if (!lead) throw noLead(c.req.param('id'));
-      const next = stageAfterFeedback(lead.stage, parsed);
-      if ('error' in next) throw new ApiError(409, 'conflict', next.error);
-      // Speed to lead: the first feedback after the lead was handed to sales.
-      const handover = await trx
-        .selectFrom('stage_changes')
-        .select('at')
-        .where('lead_id', '=', lead.id)
-        .where('source', '=', 'scoring')
-        .where('to_stage', 'in', ['mql', 'sql'])
-        .orderBy('at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      const answered = handover && (await trx.selectFrom('feedback').select('id').where('lead_id', '=', lead.id).where('at', '>=', handover.at).limit(1).executeTakeFirst());
-      const responseMs = handover && !answered ? at - handover.at : null;
-      const reason = 'reason' in parsed ? parsed.reason : null;
-      await trx
-        .insertInto('feedback')
-        .values({ id: newId('fb'), lead_id: lead.id, type: parsed.type, reason, note: parsed.note ?? null, by_user: parsed.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
-        .execute();
-      const scorer = scorers.get(lead.site_id);
-      const scores = scorer ? scorer.scoresAt(fromJson(lead.score_state), at) : { engagement: 0, fit: 0 };
-      const cause = `feedback:${parsed.type}${reason ? `:${reason}` : ''}`;
-      await recordStageChanges(trx, [{ leadId: lead.id, from: lead.stage, to: next.stage, at, cause, engagement: scores.engagement, fit: scores.fit, source: 'api', ruleVersion: lead.rule_version }], at);
-      await trx.updateTable('leads').set({ stage: next.stage, updated_at: at }).where('id', '=', lead.id).execute();
-      return { leadId: lead.id, from: lead.stage, to: next.stage, responseMs };
-    });
+    const result = await recordFeedback(db, scorers, c.req.param('id'), parsed, now());
     onCommitted?.();
     const lead = await findLead(result.leadId);
     const [presented] = await presentLeads(db, scorers, [lead!], now());
