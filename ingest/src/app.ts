@@ -21,6 +21,7 @@ import { createReportsRoute } from './reports/reportsRoute.js';
 import { createEventWriter, type EventWriter } from './pipeline/createEventWriter.js';
 import type { ReplayWorker } from './replay/createReplayWorker.js';
 import { createCollectLimits } from './limits/createCollectLimits.js';
+import { createSegmentLimits } from './limits/createSegmentLimits.js';
 import { createClientAddress, isLoopback } from './limits/clientAddress.js';
 import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
@@ -44,8 +45,8 @@ export interface AppOptions {
   replayer?: ReplayWorker;
   /** The write pipeline (group commit); one is made for the app when not given. */
   writer?: EventWriter;
-  /** Rate limits on `/v1/collect` (see `limits/readLimits.ts`); none when absent. */
-  limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'>;
+  /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
+  limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
 
 /**
@@ -100,7 +101,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   };
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
   // Segment's HTTP API for server-side senders: authenticated by key, so no CORS and no bot filter.
-  app.route('/v1', createSegmentRoute({ db, config, secretKey, writer: events, now, clientKeyOf }));
+  const segmentLimits = limits && createSegmentLimits({ segmentPerAddressPerMinute: 0, segmentPerKeyPerMinute: 0, ...limits });
+  app.route('/v1', createSegmentRoute({ db, config, secretKey, writer: events, now, clientKeyOf, limits: segmentLimits }));
 
   app.use('/v1/visitors/*', requireKey(apiScope));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));

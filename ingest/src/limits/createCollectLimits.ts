@@ -1,15 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { MemoryStore, rateLimiter } from 'hono-rate-limiter';
-import { ApiError } from '../http/apiError.js';
 import { createClientAddress } from './clientAddress.js';
+import { rateLimited as tooMany } from './rateLimited.js';
 import type { Limits } from './readLimits.js';
 
 const MINUTE = 60_000;
-
-const tooMany = (what: string, resetTime: Date | undefined) => {
-  const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + MINUTE) - Date.now()) / 1000));
-  return new ApiError(429, 'rate_limited', `${what}; retry in ${seconds} s`, { headers: { 'Retry-After': String(seconds) } });
-};
 
 /**
  * Rate limits for `/v1/collect`: per client address (a middleware, before the body is read)

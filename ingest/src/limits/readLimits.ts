@@ -4,6 +4,10 @@ export interface Limits {
   perAddressPerMinute: number;
   /** Requests a minute all clients together may send for one site; 0 turns it off. */
   perSitePerMinute: number;
+  /** Requests a minute one client address may send to the Segment-compatible routes; 0: off. */
+  segmentPerAddressPerMinute: number;
+  /** Requests a minute all senders together may send there with one key (site key or API key); 0: off. */
+  segmentPerKeyPerMinute: number;
   /** Proxies (CIDR, or `loopback`, `linklocal`, `uniquelocal`) whose `X-Forwarded-For` is believed. */
   trustedProxies: string[];
   /** Open connections the server accepts at once. */
@@ -18,6 +22,12 @@ export const DEFAULT_LIMITS: Limits = {
   // A busy page sends a few beacons a minute; an office behind one address has many browsers.
   perAddressPerMinute: 1200,
   perSitePerMinute: 120_000,
+  // A backend sends from one address far more than a browser does: 100 calls a second
+  // (Segment's clients batch, so that is thousands of events) …
+  segmentPerAddressPerMinute: 6_000,
+  // … and one key, shared by every backend that sends with it, 500 a second: the rate Segment
+  // asks its own customers to stay under.
+  segmentPerKeyPerMinute: 30_000,
   trustedProxies: [],
   maxConnections: 10_000,
   headersTimeoutMs: 10_000,
@@ -35,7 +45,8 @@ const count = (env: Record<string, string | undefined>, name: string, fallback: 
 
 /**
  * Reads `LEADBEAM_RATE_LIMIT` (requests a minute per client address, 0: off),
- * `LEADBEAM_SITE_RATE_LIMIT`, `LEADBEAM_TRUSTED_PROXIES` (comma-separated CIDRs) and
+ * `LEADBEAM_SITE_RATE_LIMIT`, `LEADBEAM_SEGMENT_RATE_LIMIT` and `LEADBEAM_SEGMENT_KEY_RATE_LIMIT`
+ * (the Segment-compatible routes, per address and per key), `LEADBEAM_TRUSTED_PROXIES` (comma-separated CIDRs) and
  * `LEADBEAM_MAX_CONNECTIONS` and `LEADBEAM_REQUEST_TIMEOUT_MS` (the whole request, body included);
  * anything unset keeps its default.
  *
@@ -47,6 +58,8 @@ export function readLimits(env: Record<string, string | undefined>): Limits {
     ...DEFAULT_LIMITS,
     perAddressPerMinute: count(env, 'LEADBEAM_RATE_LIMIT', DEFAULT_LIMITS.perAddressPerMinute),
     perSitePerMinute: count(env, 'LEADBEAM_SITE_RATE_LIMIT', DEFAULT_LIMITS.perSitePerMinute),
+    segmentPerAddressPerMinute: count(env, 'LEADBEAM_SEGMENT_RATE_LIMIT', DEFAULT_LIMITS.segmentPerAddressPerMinute),
+    segmentPerKeyPerMinute: count(env, 'LEADBEAM_SEGMENT_KEY_RATE_LIMIT', DEFAULT_LIMITS.segmentPerKeyPerMinute),
     trustedProxies: (env.LEADBEAM_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     maxConnections: count(env, 'LEADBEAM_MAX_CONNECTIONS', DEFAULT_LIMITS.maxConnections) || DEFAULT_LIMITS.maxConnections,
     requestTimeoutMs: count(env, 'LEADBEAM_REQUEST_TIMEOUT_MS', DEFAULT_LIMITS.requestTimeoutMs) || DEFAULT_LIMITS.requestTimeoutMs,

@@ -10,7 +10,7 @@ import { createKeyStore } from '../keys/keyStore.js';
  * Who sent a Segment call: a site's public key (the write key), which names the site, or a
  * secret key with the `write` scope, which may write to any site (the message says which).
  */
-export type SegmentSender = { kind: 'site'; site: SiteConfig } | { kind: 'secret'; name: string };
+export type SegmentSender = { kind: 'site'; site: SiteConfig } | { kind: 'secret'; name: string; /** The named key's id, or `bootstrap`. */ id: string };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const unauthorized = (message: string) =>
@@ -49,13 +49,13 @@ export function createSegmentAuth({ db, config, secretKey, now }: { db: Kysely<D
     if (bearer) {
       const presented = bearer[1]!;
       // Digests compared in constant time, whatever the key's length.
-      if (timingSafeEqual(digest(presented), bootstrap)) return { kind: 'secret', name: 'bootstrap' };
+      if (timingSafeEqual(digest(presented), bootstrap)) return { kind: 'secret', name: 'bootstrap', id: 'bootstrap' };
       const named = await keys.find(presented);
       if (!named) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
       if (!named.scopes.includes('write') && !named.scopes.includes('admin')) {
         throw new ApiError(403, 'forbidden', `authorization: key "${named.name}" lacks the "write" scope that sending events needs`, { field: 'authorization' });
       }
-      return { kind: 'secret', name: named.name };
+      return { kind: 'secret', name: named.name, id: named.id };
     }
     const writeKey = (body as { writeKey?: unknown } | null)?.writeKey;
     if (typeof writeKey === 'string') return siteOf(writeKey);

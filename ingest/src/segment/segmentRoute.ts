@@ -7,6 +7,7 @@ import type { LeadbeamConfig } from '../config/schema.js';
 import type { Database, EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import { eventsRejected } from '../ops/metrics.js';
+import type { SegmentLimits } from '../limits/createSegmentLimits.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import { createSegmentAuth } from './segmentAuth.js';
 import { SEGMENT_TYPES, createSegmentMapper } from './toEvents.js';
@@ -21,6 +22,8 @@ export interface SegmentOptions {
   now?: () => number;
   /** The sending client's key for the identity guardrails (`identity/guardrails.ts`). */
   clientKeyOf?: (c: Context) => string | undefined;
+  /** Rate limits per client address and per key (`limits/createSegmentLimits.ts`); none when absent. */
+  limits?: SegmentLimits;
 }
 
 /** Segment's limit on a request, after decompression. */
@@ -86,13 +89,14 @@ const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'stri
  * names its site in `context.site` (or the batch's `context.site`); when the config declares
  * one site, that one. Senders with the public site key count against the identity guardrails
  * per client address, as the script does; secret-key senders are trusted (a CRM sync creates
- * many leads from one address).
+ * many leads from one address). Rate limits (`limits`): per client address before the body is
+ * read, per key once the call is authenticated; 429 with `Retry-After` beyond.
  *
  * @example
  * app.route('/v1', createSegmentRoute({ db, config, secretKey, writer }));
  * // curl -u "$SITE_KEY:" https://ingest.example/v1/track -d '{"userId":"u1","event":"Signed Up"}'
  */
-export function createSegmentRoute({ db, config, secretKey, writer, now = Date.now, clientKeyOf }: SegmentOptions) {
+export function createSegmentRoute({ db, config, secretKey, writer, now = Date.now, clientKeyOf, limits }: SegmentOptions) {
   const authenticate = createSegmentAuth({ db, config, secretKey, now });
   const toEvent = createSegmentMapper();
   const sites = new Map(config.sites.map((s) => [s.key, s]));
@@ -100,10 +104,13 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
   const app = new Hono();
 
   for (const call of ['batch', ...SEGMENT_TYPES] as const) {
-    app.post(`/${call}`, limitBody, async (c) => {
+    app.post(`/${call}`, limits?.perAddress ?? ((_c, next) => next()), limitBody, async (c) => {
       const receivedAt = now();
       const body = await readBody(c);
       const sender = await authenticate(c, body);
+      // Each key its own budget: a site key, the bootstrap key or a named key (by id, never by its secret).
+      const budget = sender.kind === 'site' ? { key: `site:${sender.site.key}`, label: `write key "${sender.site.key}"` } : { key: `key:${sender.id}`, label: `key "${sender.name}"` };
+      await limits?.checkKey(budget.key, budget.label);
       const isBatch = call === 'batch';
       if (isBatch && !Array.isArray(body.batch)) throw new ApiError(400, 'invalid_request', 'batch: expected a list of messages', { field: 'batch' });
       // A single call's type is its path, whatever the body says.
