@@ -25,6 +25,7 @@ import { createSegmentLimits } from './limits/createSegmentLimits.js';
 import { createClientAddress, isLoopback } from './limits/clientAddress.js';
 import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
+import { createDashboard } from './dashboard/createDashboard.js';
 import { observeRequests } from './ops/observeRequests.js';
 import type { Limits } from './limits/readLimits.js';
 
@@ -119,6 +120,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.use('/v1/keys/*', requireKey('admin'));
   app.use('/v1/keys', requireKey('admin'));
   app.route('/v1/keys', createKeysRoute({ db, now }));
+  // The marketer's dashboard: pages for people, signed in with a secret key.
+  app.route('/app', createDashboard({ db, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
   return app;
 }
 

@@ -35,6 +35,7 @@ export interface Database {
   audit_log: AuditLogTable;
   trait_changes: TraitChangesTable;
   identity_claims: IdentityClaimsTable;
+  app_sessions: AppSessionsTable;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -292,4 +293,19 @@ export interface IdentityClaimsTable {
   kind: 'lead' | 'link';
   lead_id: string;
   at: number;
+}
+
+/** A dashboard session: the cookie's token hashed, the key holder's name and scopes at sign-in. */
+export interface AppSessionsTable {
+  /** SHA-256 of the cookie's token, hex. */
+  token_hash: string;
+  /** The key signed in with (`bootstrap` or a named key's id): revoking it ends the session. */
+  key_id: string;
+  /** `bootstrap` or the named key's name: who acts, in audit and feedback. */
+  holder: string;
+  scopes: Json<KeyScope[]>;
+  /** The form token that proves a change came from our own page. */
+  csrf: string;
+  created_at: number;
+  expires_at: number;
 }

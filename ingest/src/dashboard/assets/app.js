@@ -1,0 +1,38 @@
+// The dashboard's only script: it draws charts and submits the site switch. Pages work
+// without it (charts fall back to their tables, the switch to its button).
+'use strict';
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+
+function drawChart(el) {
+  const spec = JSON.parse(el.dataset.chart);
+  const width = () => Math.max(240, el.clientWidth);
+  const opts = {
+    width: width(),
+    height: 220,
+    scales: { x: { time: spec.xKind === 'time' } },
+    axes: [{ label: spec.xKind === 'time' ? undefined : spec.xLabel }, {}],
+    series: [
+      {},
+      ...spec.series.map((s, i) => ({
+        label: s.label,
+        stroke: PALETTE[i % PALETTE.length],
+        fill: spec.bars ? PALETTE[i % PALETTE.length] + '55' : undefined,
+        paths: spec.bars && window.uPlot.paths.bars ? window.uPlot.paths.bars({ size: [0.8] }) : undefined,
+        points: { show: spec.x.length < 40 },
+      })),
+    ],
+  };
+  const plot = new window.uPlot(opts, [spec.x, ...spec.series.map((s) => s.values)], el);
+  new ResizeObserver(() => plot.setSize({ width: width(), height: 220 })).observe(el);
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  if (window.uPlot) document.querySelectorAll('[data-chart]').forEach(drawChart);
+  document.querySelectorAll('select[data-autosubmit]').forEach((select) => select.addEventListener('change', () => select.form.submit()));
+  document.querySelectorAll('form[data-confirm]').forEach((form) =>
+    form.addEventListener('submit', (e) => {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+    }),
+  );
+});

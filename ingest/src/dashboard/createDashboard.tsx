@@ -1,0 +1,66 @@
+import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { secureHeaders } from 'hono/secure-headers';
+import { createKeyVerifier } from '../auth/createKeyVerifier.js';
+import { createAssetsRoute } from './assets/createAssetsRoute.js';
+import type { DashboardDeps, DashboardEnv } from './dashboardEnv.js';
+import { createLayout } from './layout/createLayout.js';
+import { renderErrorPage } from './layout/renderErrorPage.js';
+import { createRequireSession } from './sessions/createRequireSession.js';
+import { createSessionStore } from './sessions/createSessionStore.js';
+import { clearSessionCookie, readSessionCookie } from './sessions/sessionCookie.js';
+import { createSignInRoute } from './signIn/createSignInRoute.js';
+import { createOverviewPage } from './overview/createOverviewPage.js';
+
+/**
+ * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
+ * server-rendered pages (Hono JSX) over the same stores as the API. Each page is a sub-app of
+ * its own folder, mounted below.
+ *
+ * @example
+ * app.route('/app', createDashboard({ db, config, scorers, secretKey }));
+ */
+export function createDashboard(deps: DashboardDeps) {
+  const { db, config, secretKey, now } = deps;
+  const app = new Hono<DashboardEnv>();
+  const sessions = createSessionStore({ db, now });
+
+  app.onError(renderErrorPage);
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // uPlot positions its parts with style attributes.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+      referrerPolicy: 'same-origin',
+    }),
+  );
+  app.route('/assets', createAssetsRoute());
+  // Lead data must not linger in shared caches or the back button of a signed-out browser.
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  // Forms posted from another origin are refused before anything else runs.
+  app.use('*', csrf());
+  app.route('/', createSignInRoute({ sessions, verifyKey: createKeyVerifier({ db, secretKey, now }) }));
+  app.use('*', createRequireSession({ sessions, config }));
+  app.post('/sign-out', async (c) => {
+    const token = readSessionCookie(c);
+    if (token) await sessions.end(token);
+    clearSessionCookie(c);
+    return c.redirect('/app/sign-in', 303);
+  });
+  app.use('*', createLayout());
+
+  // Pages: one folder each (ingest/src/dashboard/<page>/), mounted here.
+  app.route('/', createOverviewPage(deps));
+
+  return app;
+}

@@ -1,0 +1,98 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../../test/support/databases.js';
+import { APP_ORIGIN, signIn } from '../../../../test/support/dashboard.js';
+import { TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp } from '../../../../test/support/ingest.js';
+
+const form = (body: Record<string, string>, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { Origin: APP_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+  body: new URLSearchParams(body).toString(),
+});
+
+describeEachDialect('dashboard sessions', (getDb) => {
+  const app = () => testApp(getDb().db);
+  const createKey = async (name: string, scopes: string[]) => {
+    const res = await app().request('/v1/keys', { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name, scopes }) });
+    return (await res.json()).key as string;
+  };
+
+  it('without a session shows no lead data: pages send the browser to sign in, changes are refused', async () => {
+    const res = await app().request('/app/leads?stage=mql');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/app/sign-in?next=%2Fapp%2Fleads%3Fstage%3Dmql');
+    const change = await app().request('/app/sign-out', form({}));
+    expect(change.status).toBe(401);
+    const signInPage = await (await app().request('/app/sign-in')).text();
+    expect(signInPage).toContain('type="password"');
+  });
+
+  it('signs in with the secret key into an HttpOnly, SameSite=Strict cookie that holds neither the key nor anything stored', async () => {
+    const res = await app().request('/app/sign-in', form({ key: TEST_SECRET_KEY, next: '/app/leads' }));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/app/leads');
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^leadbeam_session=[\w-]{43};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/app');
+    expect(cookie).not.toContain(TEST_SECRET_KEY);
+    const token = /^leadbeam_session=([^;]+)/.exec(cookie)![1]!;
+    const rows = JSON.stringify(await getDb().db.selectFrom('app_sessions').selectAll().execute());
+    expect(rows).not.toContain(token);
+    expect(rows).not.toContain(TEST_SECRET_KEY);
+    const page = await app().request('/app', { headers: { Cookie: `leadbeam_session=${token}` } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<h1>Overview</h1>');
+  });
+
+  it('refuses a wrong key, a write-only key, and a next page outside the dashboard', async () => {
+    const wrong = await app().request('/app/sign-in', form({ key: 'sk_not_a_key' }));
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const writeOnly = await app().request('/app/sign-in', form({ key: await createKey('crm', ['write']) }));
+    expect(writeOnly.status).toBe(403);
+    expect(await writeOnly.text()).toContain('may not read leads');
+    const reader = await app().request('/app/sign-in', form({ key: await createKey('marketing', ['read']), next: '//evil.example/app' }));
+    expect(reader.status).toBe(303);
+    expect(reader.headers.get('location')).toBe('/app');
+  });
+
+  it('refuses changes without the form token or from another origin', async () => {
+    const client = await signIn(app());
+    const noToken = await app().request('/app/sign-out', form({}, { Cookie: client.cookie }));
+    expect(noToken.status).toBe(403);
+    expect(await noToken.text()).toContain('_csrf');
+    const otherOrigin = await app().request('/app/sign-out', form({ _csrf: client.csrf }, { Cookie: client.cookie, Origin: 'https://evil.example' }));
+    expect(otherOrigin.status).toBe(403);
+    expect((await client.get('/app')).status).toBe(200);
+  });
+
+  it('signing out ends the session on the server, not only in this browser', async () => {
+    const client = await signIn(app());
+    const out = await client.post('/app/sign-out');
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/leadbeam_session=;/);
+    // The old cookie, replayed, opens nothing.
+    expect((await client.get('/app')).status).toBe(303);
+  });
+
+  it('revoking a key ends the sessions opened with it, and a revoked key cannot sign in', async () => {
+    const key = await createKey('temp', ['read']);
+    const client = await signIn(app(), key);
+    expect((await client.get('/app')).status).toBe(200);
+    const list = await (await getWithKey(app(), '/v1/keys')).json();
+    const id = list.keys.find((k: { name: string }) => k.name === 'temp').id;
+    expect((await app().request(`/v1/keys/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } })).status).toBeLessThan(300);
+    expect((await client.get('/app')).status).toBe(303);
+    expect((await app().request('/app/sign-in', form({ key }))).status).toBe(401);
+  });
+
+  it('shows the chosen site and refuses an unknown one', async () => {
+    await postBatch(app(), { site: 'demo', events: [makeEvent({ type: 'identify', traits: { email: 'ana@fernhill.example' } } as never)] });
+    const client = await signIn(app());
+    expect((await client.get('/app?site=nope')).status).toBe(404);
+    expect(await (await client.get('/app?site=other')).text()).toContain('<option value="other" selected="">');
+  });
+});
