@@ -11,7 +11,11 @@ import type { LeadTraits } from '../../../shared/src/types.js';
 /** A lead with this many browsers and devices is most likely a shared or scripted address. */
 export const MAX_VISITORS_PER_LEAD = 50;
 
-/** An event that says who the visitor is: a form or identify with a plausible email. */
+/**
+ * An event that says who the visitor is: one carrying a plausible email in its traits — a form
+ * or identify, or a server-side track or page view whose Segment `userId` is an email
+ * (`segment/toEvents.ts`).
+ */
 export interface IdentityEvent {
   event: ScoredEvent;
   visitorId: string;
@@ -25,8 +29,8 @@ export interface IdentityEvent {
 export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts'>;
 
 /**
- * The events of a batch that name a person (normalised email), in scoring order. Junk and
- * malformed emails name nobody (`normaliseEmail`).
+ * The events of a batch that name a person (normalised email in their traits, whatever their
+ * type), in scoring order. Junk and malformed emails name nobody (`normaliseEmail`).
  *
  * @example
  * const identities = identityEvents(events, visitorOf);
@@ -38,7 +42,6 @@ export function identityEvents(
   trustedOf: (e: ScoredEvent) => boolean = () => false,
 ): IdentityEvent[] {
   return events.flatMap((event) => {
-    if (event.type !== 'form' && event.type !== 'identify') return [];
     const email = normaliseEmail(event.traits?.email);
     return email ? [{ event, visitorId: visitorOf(event), email, clientKey: clientOf(event), trusted: trustedOf(event) }] : [];
   });

@@ -105,8 +105,9 @@ const textOf = (...values: unknown[]) => values.find((v): v is string => typeof 
 
 /**
  * Makes the mapping from Segment's messages onto leadbeam events, one site's rows at a time:
- * `track` → `track` (name = event, props = properties), `page`/`screen` → `pageview`,
- * `identify` → `identify` with traits, `group` → `identify` with traits `{ company }`, `alias`
+ * `track` → `track` (name = event, props = properties), `page`/`screen` → `pageview`
+ * (both with traits `{ email }` when the `userId` is an email, so they link the visitor to its
+ * lead as identify does), `identify` → `identify` with traits, `group` → `identify` with traits `{ company }`, `alias`
  * → ignored. Ids: `messageId` is the event id (hashed when it does not fit the events table's
  * format), `anonymousId` the visitor id (a hash of `userId` without one). Server-side events
  * have no session: one synthetic session per visitor and UTC day, visit 1.
@@ -180,6 +181,8 @@ export function createSegmentMapper() {
       ...(isPage && textOf(m.category) && { category: m.category! }),
       ...(campaignFrom(m.context?.campaign) && { campaign: campaignFrom(m.context?.campaign)! }),
       ...((m.type === 'track' || isPage) && properties && { props: properties }),
+      // A userId that is an email names the lead here as it does in identify: the same link, guardrails and fit.
+      ...((m.type === 'track' || isPage) && m.userId && EMAIL.test(m.userId) && { traits: { email: m.userId } }),
       ...(m.type === 'identify' && { traits: identifyTraits(m) }),
       ...(m.type === 'group' && { traits: { company: textOf(m.traits?.name), ...(m.userId && EMAIL.test(m.userId) && { email: m.userId }) } }),
     };
