@@ -2,6 +2,7 @@ import type { ColumnType } from 'kysely';
 import type { Campaign, EventType, FunnelStage, LeadTraits, PropValue } from '../../../shared/src/types.js';
 import type { ScoreState } from '../scoring/engine.js';
 import type { Stage } from '../scoring/lifecycle.js';
+import type { ScoringRules } from '../scoring/rulesSchema.js';
 import type { Json } from './json.js';
 
 
@@ -36,6 +37,9 @@ export interface Database {
   trait_changes: TraitChangesTable;
   identity_claims: IdentityClaimsTable;
   app_sessions: AppSessionsTable;
+  ruleset_versions: RulesetVersionsTable;
+  rulesets_in_effect: RulesetsInEffectTable;
+  follow_up_breaches: FollowUpBreachesTable;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -308,4 +312,52 @@ export interface AppSessionsTable {
   csrf: string;
   created_at: number;
   expires_at: number;
+}
+
+/** Where a rule set version came from. */
+export type RulesetSource = 'config' | 'api' | 'app';
+/** A version's rescore: queued, under way (claimed by one process), done, failed, or stopped because a newer version took effect. */
+export type RescoreState = 'pending' | 'running' | 'done' | 'failed' | 'superseded';
+
+/** Every rule set a site has had, newest last: the config file seeds the first. */
+export interface RulesetVersionsTable {
+  id: string;
+  site_id: string;
+  /** `ruleVersion(rules)`: the same rules always have the same version. */
+  version: string;
+  rules: Json<ScoringRules>;
+  source: RulesetSource;
+  /** The key's name, `bootstrap`, or `config` for an import of the config file. */
+  created_by: string;
+  created_at: number;
+  note: string | null;
+  /** Config imports only: derived from the site, the version and the previous import, so racing processes import once. */
+  import_key: string | null;
+  /** Null: no rescore needed (the first version). */
+  rescore_state: RescoreState | null;
+  rescore_claimed_until: number | null;
+  /** Leads done, events, moves up and down so far (JSON). */
+  rescore_report: Json<{ total: number; leads: number; events: number; up: number; down: number }> | null;
+  rescore_started_at: number | null;
+  rescore_finished_at: number | null;
+  rescore_error: string | null;
+}
+
+/** The rule set version in effect per site. */
+export interface RulesetsInEffectTable {
+  site_id: string;
+  ruleset_id: string;
+  version: string;
+  since: number;
+}
+
+/** MQL handovers sales did not answer within the follow-up agreement: one row each, so the webhook is raised once. */
+export interface FollowUpBreachesTable {
+  /** The stage change that handed the lead to sales. */
+  handover_id: string;
+  site_id: string;
+  lead_id: string;
+  qualified_at: number;
+  deadline_at: number;
+  breached_at: number;
 }
