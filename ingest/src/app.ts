@@ -120,6 +120,9 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.use('/v1/keys/*', requireKey('admin'));
   app.use('/v1/keys', requireKey('admin'));
   app.route('/v1/keys', createKeysRoute({ db, now }));
+  // Where people look first: the server's root and the usual dashboard path lead to it.
+  app.get('/', (c) => c.redirect('/app', 302));
+  app.get('/dashboard', (c) => c.redirect('/app', 301));
   // The marketer's dashboard: pages for people, signed in with a secret key.
   app.route('/app', createDashboard({ db, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
   return app;

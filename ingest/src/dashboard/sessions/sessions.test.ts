@@ -96,3 +96,15 @@ describeEachDialect('dashboard sessions', (getDb) => {
     expect(await (await client.get('/app?site=other')).text()).toContain('<option value="other" selected="">');
   });
 });
+
+describeEachDialect('dashboard entrances', (getDb) => {
+  it('the server root and /dashboard lead to the dashboard', async () => {
+    const app = testApp(getDb().db);
+    for (const path of ['/', '/dashboard']) {
+      const res = await app.request(path);
+      expect(res.status).toBeGreaterThanOrEqual(301);
+      expect(res.status).toBeLessThanOrEqual(302);
+      expect(res.headers.get('location')).toBe('/app');
+    }
+  });
+});
