@@ -9,12 +9,10 @@ import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
 import { feedbackSchema } from './feedback.js';
 import { recordFeedback } from './recordFeedback.js';
-import { newId } from '../ids.js';
-import { fromJson, toJson } from '../db/json.js';
-import { leadSubject, lockLeads, recordStageChanges } from './leadStore.js';
-import { replayLead } from '../replay/replaySubject.js';
-import { enqueueMerge } from '../webhooks/outbox.js';
+import { fromJson } from '../db/json.js';
+import { leadSubject } from './leadStore.js';
 import { presentLeads } from './presentLead.js';
+import { mergeLeads } from './mergeLeads.js';
 import { eraseLead } from '../privacy/eraseLead.js';
 import { exportLead } from '../privacy/exportLead.js';
 
@@ -135,32 +133,7 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   app.post('/:id/merge', async (c) => {
     const parsed = await parseJsonBody(c, z.object({ leadId: z.string().min(1) }).strict());
-    const at = now();
-    // An ApiError thrown inside rolls the transaction back.
-    const result = await db.transaction().execute(async (trx) => {
-      // Both leads locked, in id order, so live scoring of either waits for the merge.
-      const locked = await lockLeads(trx, [c.req.param('id'), parsed.leadId]);
-      const [survivor, merged] = [locked.get(c.req.param('id')), locked.get(parsed.leadId)];
-      if (!survivor) throw noLead(c.req.param('id'));
-      if (!merged) throw noLead(parsed.leadId, 'leadId');
-      const conflict = (message: string) => new ApiError(409, 'conflict', `leadId: ${message}`, { field: 'leadId' });
-      if (survivor.id === merged.id) throw conflict('a lead cannot be merged into itself');
-      if (survivor.merged_into || merged.merged_into) throw conflict(`${survivor.merged_into ? survivor.id : merged.id} was already merged into ${survivor.merged_into ?? merged.merged_into}`);
-      if (survivor.site_id !== merged.site_id) throw conflict('leads of different sites cannot be merged');
-      await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
-      await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
-      await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
-      await trx.updateTable('leads').set({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }) }).where('id', '=', survivor.id).execute();
-      await trx
-        .insertInto('identity_log')
-        .values({ id: newId('id'), site_id: survivor.site_id, visitor_id: null, lead_id: survivor.id, other_lead_id: merged.id, kind: 'merged', detail: `${merged.id} (${merged.email}) merged into ${survivor.id}`, at })
-        .execute();
-      const scorer = scorers.get(survivor.site_id);
-      const fresh = await trx.selectFrom('leads').selectAll().where('id', '=', survivor.id).executeTakeFirstOrThrow();
-      if (scorer) await replayLead(trx, scorer, fresh, at);
-      await enqueueMerge(trx, survivor.id, merged.id, at);
-      return { id: survivor.id };
-    });
+    const result = await mergeLeads(db, scorers, c.req.param('id'), parsed.leadId, now());
     onCommitted?.();
     const [presented] = await presentLeads(db, scorers, [(await findLead(result.id))!], now());
     return c.json(presented);
