@@ -11,6 +11,7 @@ import { createSessionStore } from './sessions/createSessionStore.js';
 import { clearSessionCookie, readSessionCookie } from './sessions/sessionCookie.js';
 import { createSignInRoute } from './signIn/createSignInRoute.js';
 import { createOverviewPage } from './overview/createOverviewPage.js';
+import { createContentPage } from './content/createContentPage.js';
 
 /**
  * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
@@ -61,6 +62,7 @@ export function createDashboard(deps: DashboardDeps) {
 
   // Pages: one folder each (ingest/src/dashboard/<page>/), mounted here.
   app.route('/', createOverviewPage(deps));
+  app.route('/', createContentPage(deps));
 
   return app;
 }
