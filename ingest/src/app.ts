@@ -12,7 +12,8 @@ import type { LeadbeamConfig } from './config/schema.js';
 import type { Database } from './db/schema.js';
 import { createSdkAssetsRoute } from './sdk-assets/sdkAssetsRoute.js';
 import { createVisitorsRoute } from './visitors/visitorsRoute.js';
-import { createScorer } from './scoring/engine.js';
+import { createScorer, type Scorer } from './scoring/engine.js';
+import { createScoringRoute, scoringScope } from './rulesets/scoringRoute.js';
 import { createLeadsRoute } from './leads/leadsRoute.js';
 import { createAdminRoute } from './admin/adminRoute.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
   replayer?: ReplayWorker;
   /** The write pipeline (group commit); one is made for the app when not given. */
   writer?: EventWriter;
+  /** One scorer a site, shared with the writer and the replayer and replaced in place when a rule set version is published (`rulesets/`); compiled from the config file when not given. */
+  scorers?: Map<string, Scorer>;
   /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
   limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
@@ -57,14 +60,14 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allowPrivateWebhooks, replayer, writer, limits }: AppOptions) {
+export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allowPrivateWebhooks, replayer, writer, limits, scorers: sharedScorers }: AppOptions) {
   const app = new Hono();
   app.use('*', observeRequests());
   app.use('*', closeUnreadBodies());
   // The bootstrap key may do anything; named keys what their scopes allow (auth/apiScope.ts).
   const requireKey = createRequireKey({ db, secretKey, now });
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
-  const scorers = createScorers(config);
+  const scorers = sharedScorers ?? createScorers(config);
   const events =
     writer ??
     createEventWriter({
@@ -115,6 +118,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks }));
   app.use('/v1/reports/*', requireKey(apiScope));
   app.route('/v1/reports', createReportsRoute({ db, now }));
+  app.use('/v1/scoring/*', requireKey(scoringScope));
+  app.route('/v1/scoring', createScoringRoute({ db, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/admin/*', requireKey('admin'));
   app.route('/v1/admin', createAdminRoute({ db, scorers, now }));
   app.use('/v1/keys/*', requireKey('admin'));

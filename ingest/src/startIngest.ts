@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp, createScorers } from './app.js';
+import { createApp } from './app.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/loadConfig.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
@@ -11,6 +11,9 @@ import { scheduleRetention } from './retention/expireAnonymousVisitors.js';
 import { createEventWriter } from './pipeline/createEventWriter.js';
 import { createReplayWorker } from './replay/createReplayWorker.js';
 import { readLimits } from './limits/readLimits.js';
+import { seedDemoData, type DemoDataReport } from './demo/seedDemoData.js';
+import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
+import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
 
 export interface RunningIngest {
   url: string;
@@ -20,6 +23,8 @@ export interface RunningIngest {
   configPath: string;
   /** Each site with the version of the rules scoring it, for the start banner. */
   sites: { key: string; ruleVersion: string }[];
+  /** What the demo data added on this start (`npm start` on an empty database), if anything. */
+  demoData?: DemoDataReport;
   close(): Promise<void>;
 }
 
@@ -29,15 +34,26 @@ export interface RunningIngest {
  * @example
  * const ingest = await startIngest(readSettings(process.env));
  */
-export async function startIngest(settings: Settings, env: Record<string, string | undefined> = process.env): Promise<RunningIngest> {
+export async function startIngest(
+  settings: Settings,
+  env: Record<string, string | undefined> = process.env,
+  /** `demoData`: fill an empty database with the demo site's history (only `npm start` asks). */
+  options: { demoData?: boolean } = {},
+): Promise<RunningIngest> {
   const config = loadConfig(settings.configPath ?? DEFAULT_CONFIG_PATH, env);
   const { db, location } = openDatabase(settings.databaseUrl);
   await migrateToLatest(db);
+  // Before the config's webhooks are synced and the dispatcher starts: the history is not news.
+  const demoData = options.demoData ? await seedDemoData(db, config) : undefined;
   await syncConfigWebhooks(db, config);
   // Deliveries stored before a restart go out now; new ones as soon as their change commits.
   const dispatcher = createWebhookDispatcher({ db, allowPrivateWebhooks: settings.allowPrivateWebhooks });
   dispatcher.start();
-  const scorers = createScorers(config);
+  // Rule sets are versions in the database (the config file seeds them): one registry for the
+  // app, the writer and the replayer, kept on the version in effect whichever process published it.
+  const { scorers } = await loadScorerRegistry(db, config);
+  const rulesets = createRulesetWatcher({ db, scorers, onCommitted: () => void dispatcher.kick() });
+  rulesets.start();
   // Replays queued by any process (late events, long histories just linked), off the request path.
   const replayer = createReplayWorker({ db, scorers, onCommitted: () => void dispatcher.kick() });
   replayer.start();
@@ -50,7 +66,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     },
   });
   const limits = readLimits(env);
-  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits });
+  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits, scorers });
   const stopRetention = scheduleRetention(db, config);
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
@@ -62,6 +78,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     // A busy port is a setting to change, not a crash: one line, and nothing left running.
     await writer.close();
     stopRetention();
+    await rulesets.stop();
     await replayer.stop();
     await dispatcher.stop();
     await db.destroy();
@@ -75,6 +92,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     location,
     configPath: resolvePath(settings.configPath ?? DEFAULT_CONFIG_PATH),
     sites: [...scorers].map(([key, scorer]) => ({ key, ruleVersion: scorer.version })),
+    demoData,
     /** Stops accepting, lets requests in flight finish, commits what is queued, then closes the store. */
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -86,6 +104,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
       await closed.finally(() => clearInterval(sweep));
       await writer.close();
       stopRetention();
+      await rulesets.stop();
       await replayer.stop();
       await dispatcher.stop();
       await db.destroy();

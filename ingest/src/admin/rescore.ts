@@ -33,13 +33,16 @@ export async function rescoreAll(
     now = Date.now,
     pageSize = 200,
     leadId,
+    site,
     onProgress,
   }: {
     now?: () => number;
     pageSize?: number;
     leadId?: string;
-    /** Called after each page with the running totals, for a progress line. */
-    onProgress?: (done: { leads: number; events: number }) => void;
+    /** Rescore this site's leads only (a new rule set version for it). */
+    site?: string;
+    /** Called after each page with the running totals, for a progress line; may be async, and throw to stop. */
+    onProgress?: (done: { leads: number; events: number; stageChanges: { up: number; down: number } }) => void | Promise<void>;
   } = {},
 ): Promise<RescoreReport> {
   const started = performance.now();
@@ -56,6 +59,7 @@ export async function rescoreAll(
   for (;;) {
     let query = db.selectFrom('leads').select(['id', 'site_id']).where('id', '>', lastId).where('merged_into', 'is', null);
     if (leadId) query = query.where('id', '=', leadId);
+    if (site) query = query.where('site_id', '=', site);
     const page = await query.orderBy('id').limit(pageSize).execute();
     if (!page.length) break;
     for (const { id } of page) {
@@ -73,7 +77,7 @@ export async function rescoreAll(
       });
     }
     lastId = page[page.length - 1]!.id;
-    onProgress?.({ leads: report.leads, events: report.events });
+    await onProgress?.({ leads: report.leads, events: report.events, stageChanges: { ...report.stageChanges } });
   }
   report.seconds = Math.round((performance.now() - started) / 10) / 100;
   report.eventsPerSecond = Math.round(report.events / Math.max(report.seconds, 0.001));

@@ -1,0 +1,152 @@
+import { expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch } from '../../../test/support/ingest.js';
+import { createApp } from '../app.js';
+import { parseConfig } from '../config/loadConfig.js';
+import type { Database } from '../db/schema.js';
+import { ruleVersion, scoringSchema } from '../scoring/rulesSchema.js';
+import { createRulesetWatcher } from './createRulesetWatcher.js';
+import { loadScorerRegistry } from './loadScorerRegistry.js';
+import { syncConfigRulesets } from './syncConfigRulesets.js';
+
+/** Pricing 6 + download 5 = 11 points: an MQL at threshold 10, a lead at 20. */
+const RULES = { thresholds: { mql: { engagement: 10, fit: 0 } }, engagement: [{ id: 'pricing', match: { type: 'pageview', path: '/pricing' }, points: 6 }, { id: 'download', match: { type: 'download' }, points: 5 }] };
+const STRICTER = { ...RULES, thresholds: { mql: { engagement: 20, fit: 0 } } };
+const configWith = (sites: Record<string, unknown>) =>
+  parseConfig({ sites: Object.entries(sites).map(([key, scoring]) => ({ key, allowedOrigins: [DEMO_ORIGIN], scoring })) }, 'rulesets test');
+const auth = (key = TEST_SECRET_KEY) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
+
+/** A lead that visited pricing and downloaded a file: 11 points. */
+async function pricingLead(app: ReturnType<typeof createApp>, site: string) {
+  const visitorId = 'v_' + newId();
+  const sessionId = 's_' + newId();
+  const email = `rs-${newId()}@fernhill.example`;
+  const t = Date.now() - 10_000;
+  await postBatch(app, {
+    site,
+    events: [
+      makeEvent({ visitorId, sessionId, ts: t, type: 'form', name: 'contact', traits: { email }, path: '/contact', url: `${DEMO_ORIGIN}/contact` }),
+      makeEvent({ visitorId, sessionId, ts: t + 1000, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` }),
+      makeEvent({ visitorId, sessionId, ts: t + 2000, type: 'download', name: 'sheet.pdf' }),
+    ],
+  });
+  return email;
+}
+
+const leadByEmail = (db: Kysely<Database>, email: string) => db.selectFrom('leads').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+
+async function waitForRescore(app: ReturnType<typeof createApp>, site: string) {
+  for (let i = 0; i < 200; i++) {
+    const body = await (await app.request(`/v1/scoring/rulesets?site=${site}`, { headers: auth() })).json();
+    const state = body.versions[0]?.rescore?.state;
+    if (state && state !== 'pending' && state !== 'running') return body;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('rescore did not finish');
+}
+
+describeEachDialect('rule set versions', (getDb) => {
+  it('the config file seeds the first version once, and a changed file is imported at start as a new version in effect, once however many processes start', async () => {
+    const { db } = getDb();
+    const first = configWith({ seeded: RULES });
+    expect(await syncConfigRulesets(db, first)).toEqual([{ site: 'seeded', version: ruleVersion(scoringSchema.parse(RULES)), outcome: 'seeded' }]);
+    expect((await syncConfigRulesets(db, first))[0]!.outcome).toBe('unchanged');
+    const rows = await db.selectFrom('ruleset_versions').selectAll().where('site_id', '=', 'seeded').execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ source: 'config', created_by: 'config', rescore_state: null });
+
+    const changed = configWith({ seeded: STRICTER });
+    // Two processes start together with the changed file.
+    const outcomes = (await Promise.all([syncConfigRulesets(db, changed), syncConfigRulesets(db, changed)])).map((r) => r[0]!.outcome).sort();
+    expect(outcomes).toEqual(['imported', 'unchanged']);
+    const after = await db.selectFrom('ruleset_versions').selectAll().where('site_id', '=', 'seeded').orderBy('created_at').orderBy('id').execute();
+    expect(after.map((r) => r.version)).toEqual([ruleVersion(scoringSchema.parse(RULES)), ruleVersion(scoringSchema.parse(STRICTER))]);
+    expect(after[1]!.rescore_state).toBe('pending');
+    const { scorers } = await loadScorerRegistry(db, changed);
+    expect(scorers.get('seeded')!.rules.thresholds.mql.engagement).toBe(20);
+    // Back to the first rules in the file: a change since the last import, so a third version.
+    await syncConfigRulesets(db, first);
+    expect(await db.selectFrom('ruleset_versions').select('id').where('site_id', '=', 'seeded').execute()).toHaveLength(3);
+  });
+
+  it('publishes a draft: 201 with the new version, every lead rescored off the request path, versions listed with who and the rescore outcome', async () => {
+    const { db } = getDb();
+    const config = configWith({ pub: RULES });
+    const { scorers } = await loadScorerRegistry(db, config);
+    const app = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers });
+    const email = await pricingLead(app, 'pub');
+    expect((await leadByEmail(db, email)).stage).toBe('mql');
+
+    const res = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'pub', rules: STRICTER, note: 'sales want fewer, warmer leads' }) });
+    expect(res.status).toBe(201);
+    const published = await res.json();
+    expect(published).toMatchObject({ published: true, ruleset: { version: ruleVersion(scoringSchema.parse(STRICTER)), inEffect: true, source: 'api', by: 'bootstrap', note: 'sales want fewer, warmer leads' } });
+    // The publishing process scores with it at once.
+    expect(scorers.get('pub')!.version).toBe(published.ruleset.version);
+
+    const listed = await waitForRescore(app, 'pub');
+    expect(listed.inEffect).toBe(published.ruleset.version);
+    expect(listed.versions.map((v: { source: string; inEffect: boolean }) => [v.source, v.inEffect])).toEqual([['api', true], ['config', false]]);
+    // 11 points under a threshold of 20: the MQL goes back to lead.
+    expect(listed.versions[0].rescore).toMatchObject({ state: 'done', total: 1, leads: 1, up: 0, down: 1 });
+    const lead = await leadByEmail(db, email);
+    expect(lead).toMatchObject({ stage: 'lead', rule_version: published.ruleset.version });
+
+    // The same rules again: nothing happens, and the answer says so.
+    const again = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'pub', rules: STRICTER }) });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ published: false, ruleset: { id: published.ruleset.id } });
+    expect(await db.selectFrom('ruleset_versions').select('id').where('site_id', '=', 'pub').execute()).toHaveLength(2);
+  });
+
+  it('names the bad field of a draft as a path, and publishing takes an admin key while a read key may only look', async () => {
+    const { db } = getDb();
+    const config = configWith({ val: RULES });
+    const app = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers: (await loadScorerRegistry(db, config)).scorers });
+    const bad = { ...RULES, engagement: [RULES.engagement[0], { id: 'x', match: { type: 'download' }, points: 'lots' }] };
+    const res = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'val', rules: bad }) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', field: 'rules.engagement.1.points' });
+    const unknown = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'nope', rules: RULES }) });
+    expect((await unknown.json()).error).toMatchObject({ code: 'not_found', field: 'site' });
+
+    const created = await (await app.request('/v1/keys', { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'analyst', scopes: ['read'] }) })).json();
+    const asReader = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(created.key), body: JSON.stringify({ site: 'val', rules: STRICTER }) });
+    expect(asReader.status).toBe(403);
+    expect((await app.request('/v1/scoring/rulesets?site=val', { headers: auth(created.key) })).status).toBe(200);
+    expect((await app.request('/v1/scoring/backtest', { method: 'POST', headers: auth(created.key), body: JSON.stringify({ site: 'val', rules: STRICTER }) })).status).toBe(200);
+    expect(await db.selectFrom('ruleset_versions').select('id').where('site_id', '=', 'val').execute()).toHaveLength(1);
+
+    const admin = await (await app.request('/v1/keys', { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'ops-lead', scopes: ['admin'] }) })).json();
+    const byAdmin = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(admin.key), body: JSON.stringify({ site: 'val', rules: STRICTER }) });
+    expect(await byAdmin.json()).toMatchObject({ ruleset: { by: 'ops-lead' } });
+    await waitForRescore(app, 'val');
+  });
+
+  it('a published version survives a restart and a second process on the same database picks it up within its poll', async () => {
+    const { db } = getDb();
+    const config = configWith({ multi: RULES });
+    const a = await loadScorerRegistry(db, config);
+    const b = await loadScorerRegistry(db, config);
+    const appA = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers: a.scorers });
+    const appB = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers: b.scorers });
+    const watcherB = createRulesetWatcher({ db, scorers: b.scorers, pollMs: 50, rescorePollMs: 60_000 });
+    watcherB.start();
+    try {
+      const published = await (await appA.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'multi', rules: STRICTER }) })).json();
+      await waitForRescore(appA, 'multi');
+      for (let i = 0; i < 100 && b.scorers.get('multi')!.version !== published.ruleset.version; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(b.scorers.get('multi')!.version).toBe(published.ruleset.version);
+      // Process B now scores with it: 11 points stay below 20.
+      const email = await pricingLead(appB, 'multi');
+      expect(await leadByEmail(db, email)).toMatchObject({ stage: 'lead', rule_version: published.ruleset.version });
+    } finally {
+      await watcherB.stop();
+    }
+    // A restart with the same config file keeps the published version in effect.
+    const restarted = await loadScorerRegistry(db, config);
+    expect(restarted.imports[0]!.outcome).toBe('unchanged');
+    expect(restarted.scorers.get('multi')!.rules.thresholds.mql.engagement).toBe(20);
+  });
+});
