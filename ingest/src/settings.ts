@@ -16,6 +16,8 @@ export interface Settings {
   dataDir: string;
   /** `LEADBEAM_ALLOW_PRIVATE_WEBHOOKS=true`: webhooks may target loopback and private hosts (local development only). */
   allowPrivateWebhooks: boolean;
+  /** `LEADBEAM_DEMO_DATA` (on unless `0`/`false`): `npm start` fills an empty database with the demo site's history. */
+  demoData: boolean;
 }
 
 /**
@@ -38,7 +40,9 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
   // Off unless said exactly: a typo must not open the SSRF check.
   const allowPrivate = env.LEADBEAM_ALLOW_PRIVATE_WEBHOOKS?.trim() ?? '';
   if (!['', 'true', 'false'].includes(allowPrivate)) throw new Error(`LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: "${allowPrivate}" is neither true nor false`);
-  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks: allowPrivate === 'true' };
+  const demoData = env.LEADBEAM_DEMO_DATA?.trim().toLowerCase() ?? '';
+  if (!['', '1', '0', 'true', 'false'].includes(demoData)) throw new Error(`LEADBEAM_DEMO_DATA: "${env.LEADBEAM_DEMO_DATA}" is neither 1 nor 0`);
+  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks: allowPrivate === 'true', demoData: demoData !== '0' && demoData !== 'false' };
   if (envKey) return { ...settings, secretKey: envKey, secretKeySource: { from: 'environment' } };
   const file = loadOrCreateKeyFile(dataDir);
   return { ...settings, secretKey: file.key, secretKeySource: { from: 'file', path: file.path, created: file.created } };
