@@ -5,11 +5,12 @@
 import { startDemoSite } from '../demo-site/startDemoSite.js';
 import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
+import type { DemoDataReport } from '../ingest/src/demo/seedDemoData.js';
 
 async function main() {
   const env = { ...process.env, DEMO_PORT: process.env.DEMO_PORT || '3000' };
   const settings = readSettings(env);
-  const ingest = await startIngest(settings, env);
+  const ingest = await startIngest(settings, env, { demoData: settings.demoData });
   const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey });
 
   console.log(`
@@ -19,7 +20,7 @@ leadbeam is running
   storage    ${ingest.location}
   config     ${ingest.configPath}
 ${ingest.sites.map((s) => `  site       ${s.key}   rules ${s.ruleVersion}`).join('\n')}
-  secret key ${describeSecretKey(settings)}
+  secret key ${describeSecretKey(settings)}${ingest.demoData ? `\n  demo data  ${describeDemoData(ingest.demoData)}` : ''}
 
 Try: open ${demo.url}, browse, then
   curl -H "Authorization: Bearer ${keyForShell(settings)}" ${ingest.url}/v1/visitors/<visitorId>
@@ -33,6 +34,10 @@ Try: open ${demo.url}, browse, then
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/** The start line about the demo data just added, and how to start without it. */
+const describeDemoData = ({ visitors, leads, events, feedback, ms }: DemoDataReport) =>
+  `added 60 days of history to the empty database: ${visitors} visitors, ${leads} leads, ${events.toLocaleString('en')} events, ${feedback} sales answers (${(ms / 1000).toFixed(1)} s; LEADBEAM_DEMO_DATA=0 starts empty)`;
 
 /** What to type for the key in the example: read from its file, never printed. */
 const keyForShell = ({ secretKeySource }: ReturnType<typeof readSettings>) =>

@@ -11,6 +11,7 @@ import { scheduleRetention } from './retention/expireAnonymousVisitors.js';
 import { createEventWriter } from './pipeline/createEventWriter.js';
 import { createReplayWorker } from './replay/createReplayWorker.js';
 import { readLimits } from './limits/readLimits.js';
+import { seedDemoData, type DemoDataReport } from './demo/seedDemoData.js';
 import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
 import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
 
@@ -22,6 +23,8 @@ export interface RunningIngest {
   configPath: string;
   /** Each site with the version of the rules scoring it, for the start banner. */
   sites: { key: string; ruleVersion: string }[];
+  /** What the demo data added on this start (`npm start` on an empty database), if anything. */
+  demoData?: DemoDataReport;
   close(): Promise<void>;
 }
 
@@ -31,10 +34,17 @@ export interface RunningIngest {
  * @example
  * const ingest = await startIngest(readSettings(process.env));
  */
-export async function startIngest(settings: Settings, env: Record<string, string | undefined> = process.env): Promise<RunningIngest> {
+export async function startIngest(
+  settings: Settings,
+  env: Record<string, string | undefined> = process.env,
+  /** `demoData`: fill an empty database with the demo site's history (only `npm start` asks). */
+  options: { demoData?: boolean } = {},
+): Promise<RunningIngest> {
   const config = loadConfig(settings.configPath ?? DEFAULT_CONFIG_PATH, env);
   const { db, location } = openDatabase(settings.databaseUrl);
   await migrateToLatest(db);
+  // Before the config's webhooks are synced and the dispatcher starts: the history is not news.
+  const demoData = options.demoData ? await seedDemoData(db, config) : undefined;
   await syncConfigWebhooks(db, config);
   // Deliveries stored before a restart go out now; new ones as soon as their change commits.
   const dispatcher = createWebhookDispatcher({ db, allowPrivateWebhooks: settings.allowPrivateWebhooks });
@@ -82,6 +92,7 @@ export async function startIngest(settings: Settings, env: Record<string, string
     location,
     configPath: resolvePath(settings.configPath ?? DEFAULT_CONFIG_PATH),
     sites: [...scorers].map(([key, scorer]) => ({ key, ruleVersion: scorer.version })),
+    demoData,
     /** Stops accepting, lets requests in flight finish, commits what is queued, then closes the store. */
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
