@@ -12,6 +12,7 @@ import { clearSessionCookie, readSessionCookie } from './sessions/sessionCookie.
 import { createSignInRoute } from './signIn/createSignInRoute.js';
 import { createOverviewPage } from './overview/createOverviewPage.js';
 import { createContentPage } from './content/createContentPage.js';
+import { createWebhooksPage } from './webhooks/createWebhooksPage.js';
 
 /**
  * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
@@ -63,6 +64,7 @@ export function createDashboard(deps: DashboardDeps) {
   // Pages: one folder each (ingest/src/dashboard/<page>/), mounted here.
   app.route('/', createOverviewPage(deps));
   app.route('/', createContentPage(deps));
+  app.route('/', createWebhooksPage(deps));
 
   return app;
 }

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { WEBHOOK_EVENTS } from './events.js';
+import { secretProblem } from './sign.js';
+import { webhookUrlSchema } from './webhookUrl.js';
+
+/**
+ * A webhook as it is registered (through the API or the dashboard); its URL must be public
+ * unless `allowPrivate`.
+ *
+ * @example
+ * const schema = webhookSchema({ allowPrivate: false });
+ */
+export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean } = {}) =>
+  z
+    .object({
+      url: webhookUrlSchema({ allowPrivate }),
+      /**
+       * The signing secret; made up (`whsec_` + base64 of 32 random bytes) and returned once
+       * when not given. A given `whsec_` secret must be base64 of 24–64 bytes; other secrets of
+       * at least 16 characters are still accepted (see `standardSecret` in sign.ts).
+       */
+      secret: z
+        .string()
+        .superRefine((s, ctx) => {
+          const problem = secretProblem(s);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
+      events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
+      /** Only this site's leads; every site when absent. */
+      site: z.string().optional(),
+    })
+    .strict();
+
+/** A webhook to register, as `webhookSchema` parses it. */
+export type WebhookInput = z.output<ReturnType<typeof webhookSchema>>;
