@@ -11,6 +11,8 @@ import { createSessionStore } from './sessions/createSessionStore.js';
 import { clearSessionCookie, readSessionCookie } from './sessions/sessionCookie.js';
 import { createSignInRoute } from './signIn/createSignInRoute.js';
 import { createOverviewPage } from './overview/createOverviewPage.js';
+import { createLeadsPage } from './leads/createLeadsPage.js';
+import { createLeadPage } from './leads/createLeadPage.js';
 import { createContentPage } from './content/createContentPage.js';
 import { createWebhooksPage } from './webhooks/createWebhooksPage.js';
 
@@ -63,6 +65,8 @@ export function createDashboard(deps: DashboardDeps) {
 
   // Pages: one folder each (ingest/src/dashboard/<page>/), mounted here.
   app.route('/', createOverviewPage(deps));
+  app.route('/', createLeadsPage(deps));
+  app.route('/', createLeadPage(deps));
   app.route('/', createContentPage(deps));
   app.route('/', createWebhooksPage(deps));
 

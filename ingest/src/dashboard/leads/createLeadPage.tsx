@@ -1,0 +1,403 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { holds } from '../../auth/createKeyVerifier.js';
+import type { FeedbackType } from '../../db/schema.js';
+import { ApiError } from '../../http/apiError.js';
+import { feedbackSchema, REJECT_REASONS, stageAfterFeedback, type Feedback } from '../../leads/feedback.js';
+import { findLeadRef } from '../../leads/findLeadRef.js';
+import { mergeLeads } from '../../leads/mergeLeads.js';
+import { recordFeedback } from '../../leads/recordFeedback.js';
+import { leadProfile } from '../../reports/leadProfile.js';
+import { leadScoreHistory } from '../../reports/leadScoreHistory.js';
+import { leadTimeline, type TimelineItem } from '../../reports/leadTimeline.js';
+import type { Scorer } from '../../scoring/engine.js';
+import type { Stage } from '../../scoring/lifecycle.js';
+import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { Chart } from '../layout/Chart.js';
+import { formatDuration, formatScore, formatTime, stageLabel } from '../layout/format.js';
+import { pageHref } from '../layout/links.js';
+import { describeCause } from './describeCause.js';
+
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const pageQuery = z.object({
+  before: optional(z.string().max(200)),
+  done: optional(z.enum(['feedback', 'merged'])),
+  merged: optional(z.string().max(100)),
+});
+
+/** The feedback the page offers (opportunity stays with the API and the CRM). */
+const FEEDBACK_TYPES = ['accepted', 'rejected', 'contacted', 'won', 'lost'] as const;
+const feedbackForm = z.object({
+  type: z.enum(FEEDBACK_TYPES),
+  reason: optional(z.string().max(40)),
+  outcome: optional(z.enum(['recycle', 'disqualify'])),
+  note: optional(z.string().max(2000)),
+});
+const mergeForm = z.object({ other: z.string().trim().min(1, 'give the other lead’s email or id').max(320) });
+
+const FEEDBACK_LABELS: Record<(typeof FEEDBACK_TYPES)[number], string> = { accepted: 'Accept', rejected: 'Reject', contacted: 'Contacted', won: 'Won', lost: 'Lost' };
+const REASON_LABELS: Record<(typeof REJECT_REASONS)[number], string> = { bad_fit: 'Bad fit', not_ready: 'Not ready to buy', no_budget: 'No budget', duplicate: 'Duplicate', other: 'Other' };
+const IDENTITY_LABELS = { linked: 'Browser linked', switched: 'Browser switched leads', refused: 'Link refused', merged: 'Leads merged' } as const;
+const EVENT_LABELS: Record<string, string> = { pageview: 'Page view', download: 'Download', form: 'Form', click: 'Click', engagement: 'Time on page', track: 'Event', identify: 'Identified', vitals: 'Web vitals', screen: 'Screen view' };
+
+/** Whether feedback of this type fits the lead's stage now (the same rule recordFeedback applies). */
+const fits = (stage: Stage, type: FeedbackType) => !('error' in stageAfterFeedback(stage, { type, reason: 'other', outcome: 'recycle' } as Feedback));
+
+const leadPath = (id: string) => `/app/leads/${encodeURIComponent(id)}`;
+
+function TimelineEntry({ item, scorer }: { item: TimelineItem; scorer: Scorer | undefined }) {
+  const time = <time datetime={new Date(item.at).toISOString()}>{formatTime(item.at)}</time>;
+  switch (item.kind) {
+    case 'event': {
+      const earned = item.hits.reduce((a, h) => a + h.points, 0);
+      return (
+        <li class="tl-event">
+          <div class="tl-head">
+            {time} <strong>{EVENT_LABELS[item.type] ?? item.type}</strong>
+            {item.name ? <> · {item.name}</> : null} <span class="tl-path">{item.path}</span>
+            {item.stage ? <span class="badge">{item.stage}</span> : null}
+            {item.category ? <span class="badge muted">{item.category}</span> : null}
+            {item.hits.length ? <span class={earned >= 0 ? 'pts pos' : 'pts neg'}>{`${earned >= 0 ? '+' : ''}${formatScore(earned)} points`}</span> : null}
+          </div>
+          {item.title ? <div class="tl-sub">{item.title}</div> : null}
+          {item.campaign && (item.campaign.source || item.campaign.campaign) ? (
+            <div class="tl-sub">Campaign: {[item.campaign.source, item.campaign.medium, item.campaign.campaign].filter(Boolean).join(' / ')}</div>
+          ) : null}
+          {item.hits.length ? (
+            <ul class="tl-hits">
+              {item.hits.map((h) => (
+                <li>
+                  <span class={h.points >= 0 ? 'pos' : 'neg'}>{`${h.points >= 0 ? '+' : ''}${formatScore(h.points)}`}</span> rule <code>{h.ruleId}</code>
+                  {h.description ? <>: {h.description}</> : null}
+                  {h.inEffect ? null : <em> (no longer in the rule set)</em>}
+                  <span class="tl-decay"> · now worth {formatScore(h.remaining)} after decay</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </li>
+      );
+    }
+    case 'stage':
+      return (
+        <li class="tl-stage">
+          <div class="tl-head">
+            {time} <strong>Stage</strong> {stageLabel(item.from)} → <strong>{stageLabel(item.to)}</strong>
+          </div>
+          <div class="tl-sub">
+            {describeCause(item.cause, scorer)}; engagement {formatScore(item.engagement)}, fit {formatScore(item.fit)} then
+          </div>
+        </li>
+      );
+    case 'feedback':
+      return (
+        <li class="tl-feedback">
+          <div class="tl-head">
+            {time} <strong>Sales feedback</strong> {item.type}
+            {item.reason ? <> ({item.reason})</> : null}
+            {item.by ? <> by {item.by}</> : null}
+          </div>
+          {item.responseMs !== null ? <div class="tl-sub">Answered {formatDuration(item.responseMs)} after the handover</div> : null}
+          {item.note ? <div class="tl-sub">{item.note}</div> : null}
+        </li>
+      );
+    case 'identity':
+      return (
+        <li class={item.identity === 'refused' ? 'tl-identity warn' : 'tl-identity'}>
+          <div class="tl-head">
+            {time} <strong>{IDENTITY_LABELS[item.identity]}</strong>
+          </div>
+          <div class="tl-sub">{item.detail}</div>
+        </li>
+      );
+  }
+}
+
+/**
+ * `GET /app/leads/:id`: one lead — profile (traits with source and time), the score over
+ * time, the timeline (events with the points each rule gave and why, decay, stage changes
+ * with causes, feedback, identity log) in pages of 50 — and its actions: sales feedback
+ * (`write` scope, through `recordFeedback` like the API) and merge (`admin`, through
+ * `mergeLeads` like the API). A merged lead's id leads to the lead it was merged into.
+ *
+ * @example
+ * dashboard.route('/', createLeadPage(deps));
+ */
+export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: DashboardDeps) {
+  const app = new Hono<DashboardEnv>();
+
+  /** The lead of the URL, within the site shown. */
+  const leadOf = async (c: Context<DashboardEnv>) => {
+    const id = c.req.param('id') ?? '';
+    const profile = await leadProfile(db, scorers, id, now());
+    if (!profile || profile.lead.site_id !== c.get('site').key) throw new ApiError(404, 'not_found', `id: no lead "${id}" on site ${c.get('site').key}`, { field: 'id' });
+    return profile;
+  };
+  const back = (c: Context<DashboardEnv>, id: string, params: Record<string, string>) => c.redirect(pageHref(c, leadPath(id), params), 303);
+
+  app.get('/leads/:id', async (c) => {
+    const query = pageQuery.safeParse(c.req.query());
+    if (!query.success) throw ApiError.fromZod(query.error);
+    const id = c.req.param('id');
+    const profile = await leadProfile(db, scorers, id, now());
+    if (profile && profile.lead.site_id !== c.get('site').key && c.get('sites').some((s) => s.key === profile.lead.site_id)) {
+      return c.redirect(`${leadPath(profile.lead.id)}?site=${encodeURIComponent(profile.lead.site_id)}`, 302);
+    }
+    if (!profile || profile.lead.site_id !== c.get('site').key) throw new ApiError(404, 'not_found', `id: no lead "${id}"`, { field: 'id' });
+    if (profile.mergedFrom) return c.redirect(pageHref(c, leadPath(profile.lead.id), { merged: profile.mergedFrom }), 302);
+    const { lead, scores } = profile;
+    const scorer = scorers.get(lead.site_id);
+    const at = now();
+    const [history, timeline] = await Promise.all([
+      scorer ? leadScoreHistory(db, scorer, lead, profile.mergedIds, at) : undefined,
+      leadTimeline(db, scorer, lead, { before: query.data.before, limit: 50 }, at),
+    ]);
+    const session = c.get('session');
+    const mayFeedback = holds(session, 'write');
+    const mayMerge = holds(session, 'admin');
+    const csrf = <input type="hidden" name="_csrf" value={session.csrf} />;
+    const action = (what: string) => pageHref(c, `${leadPath(lead.id)}/${what}`);
+    const { done, merged } = query.data;
+    const quick = (['accepted', 'contacted', 'won'] as const).filter((t) => fits(lead.stage, t));
+    return c.render(
+      <>
+        {done === 'feedback' ? (
+          <p class="notice" role="status">
+            Feedback saved: the lead is now {stageLabel(lead.stage)}.
+          </p>
+        ) : done === 'merged' ? (
+          <p class="notice" role="status">
+            Merged: {merged ?? 'the other lead'} is now part of this lead.
+          </p>
+        ) : merged ? (
+          <p class="notice" role="status">
+            Lead {merged} was merged into this one.
+          </p>
+        ) : null}
+        <p class="lead-email">
+          <strong>{lead.email}</strong> <span class="badge">{stageLabel(lead.stage)}</span>
+        </p>
+        <div class="cards">
+          <div class="card">
+            <div class="value num">{formatScore(scores.total)}</div>
+            <div class="label">Score</div>
+          </div>
+          <div class="card">
+            <div class="value num">{formatScore(scores.fit)}</div>
+            <div class="label">Fit</div>
+          </div>
+          <div class="card">
+            <div class="value num">{formatScore(scores.engagement)}</div>
+            <div class="label">Engagement (after decay)</div>
+          </div>
+        </div>
+        <p class="muted">
+          Times in UTC. Created {formatTime(Number(lead.created_at))}; rule set {lead.rule_version}
+          {scorer ? `; engagement halves every ${scorer.rules.halfLifeDays} days without activity` : ''}.
+        </p>
+
+        {mayFeedback || mayMerge ? (
+          <section aria-labelledby="actions" class="panel actions">
+            <h2 id="actions">Actions</h2>
+            {mayFeedback ? (
+              <>
+                {quick.length ? (
+                  <form method="post" action={action('feedback')} class="inline-form">
+                    {csrf}
+                    <label for="fb-note">Note for the record (optional)</label>
+                    <input id="fb-note" name="note" type="text" maxlength={2000} />
+                    {quick.map((t) => (
+                      <button type="submit" name="type" value={t} class={t === 'contacted' ? 'secondary' : undefined}>
+                        {FEEDBACK_LABELS[t]}
+                      </button>
+                    ))}
+                  </form>
+                ) : null}
+                {fits(lead.stage, 'rejected') ? (
+                  <form method="post" action={action('feedback')} class="inline-form">
+                    {csrf}
+                    <input type="hidden" name="type" value="rejected" />
+                    <label for="rj-reason">Reject because</label>
+                    <select id="rj-reason" name="reason">
+                      {REJECT_REASONS.map((r) => (
+                        <option value={r}>{REASON_LABELS[r]}</option>
+                      ))}
+                    </select>
+                    <label for="rj-outcome">Then</label>
+                    <select id="rj-outcome" name="outcome">
+                      <option value="recycle">back to nurture</option>
+                      <option value="disqualify">disqualify</option>
+                    </select>
+                    <button type="submit" class="danger">
+                      Reject
+                    </button>
+                  </form>
+                ) : null}
+                {fits(lead.stage, 'lost') ? (
+                  <form method="post" action={action('feedback')} class="inline-form">
+                    {csrf}
+                    <input type="hidden" name="type" value="lost" />
+                    <label for="lost-reason">Lost because</label>
+                    <input id="lost-reason" name="reason" type="text" required maxlength={40} />
+                    <button type="submit" class="danger">
+                      Lost
+                    </button>
+                  </form>
+                ) : null}
+              </>
+            ) : null}
+            {mayMerge ? (
+              <form method="post" action={action('merge')} class="inline-form" data-confirm={`Merge the other lead into ${lead.email}? Its browsers, history and traits move here; this cannot be undone.`}>
+                {csrf}
+                <label for="merge-other">Merge another lead into this one (email or lead id)</label>
+                <input id="merge-other" name="other" type="text" required maxlength={320} />
+                <button type="submit" class="secondary">
+                  Merge…
+                </button>
+              </form>
+            ) : null}
+          </section>
+        ) : null}
+
+        <section aria-labelledby="profile">
+          <h2 id="profile">Profile</h2>
+          <div class="panel">
+            <table>
+              <caption class="sr-only">Traits, with the change that set each</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Trait</th>
+                  <th scope="col">Value</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Since (UTC)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {profile.traits.map((t) => (
+                  <tr>
+                    <th scope="row">{t.trait}</th>
+                    <td>{t.value}</td>
+                    <td>{t.source ?? '–'}</td>
+                    <td>{formatTime(t.at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {profile.refusedTraits.length ? (
+              <details>
+                <summary>{profile.refusedTraits.length} refused trait changes</summary>
+                <ul>
+                  {profile.refusedTraits.map((r) => (
+                    <li>
+                      {formatTime(r.at)} {r.trait} = {r.value ?? '∅'} from {r.source}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            ) : null}
+          </div>
+        </section>
+
+        {history ? (
+          <section aria-labelledby="score-history">
+            <h2 id="score-history">Score over time</h2>
+            <Chart
+              title="Score (end of each day, UTC)"
+              x={history.at.map((t) => Math.round(t / 1000))}
+              series={[
+                { label: 'Total', values: history.total },
+                { label: 'Fit', values: history.fit },
+                { label: 'Engagement', values: history.engagement },
+              ]}
+            />
+          </section>
+        ) : null}
+
+        <section aria-labelledby="browsers">
+          <h2 id="browsers">Linked browsers</h2>
+          <div class="panel">
+            <table>
+              <caption class="sr-only">Browsers whose events count for this lead</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Visitor id</th>
+                  <th scope="col">Linked (UTC)</th>
+                  <th scope="col" class="num">Visits</th>
+                  <th scope="col">Last seen (UTC)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {profile.browsers.map((b) => (
+                  <tr>
+                    <th scope="row">
+                      <code>{b.visitorId}</code>
+                    </th>
+                    <td>
+                      {formatTime(b.linkedAt)}
+                      {b.until ? ` – ${formatTime(b.until)} (earlier link)` : ''}
+                    </td>
+                    <td class="num">{b.until ? '–' : b.visits}</td>
+                    <td>{formatTime(b.lastSeenAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {profile.mergedIds.length ? <p>Merged into this lead: {profile.mergedIds.join(', ')}</p> : null}
+          </div>
+        </section>
+
+        <section aria-labelledby="timeline">
+          <h2 id="timeline">Timeline</h2>
+          {query.data.before ? (
+            <p>
+              <a href={pageHref(c, leadPath(lead.id))}>Back to the newest</a>
+            </p>
+          ) : null}
+          <ol class="timeline">
+            {timeline.items.map((item) => (
+              <TimelineEntry item={item} scorer={scorer} />
+            ))}
+          </ol>
+          {timeline.items.length === 0 ? <p>Nothing recorded yet.</p> : null}
+          {timeline.olderCursor ? (
+            <nav class="pager" aria-label="Timeline pages">
+              <a href={pageHref(c, leadPath(lead.id), { before: timeline.olderCursor })} rel="next">
+                Older
+              </a>
+            </nav>
+          ) : null}
+        </section>
+      </>,
+      { title: 'Lead', charts: !!history },
+    );
+  });
+
+  app.post('/leads/:id/feedback', async (c) => {
+    if (!holds(c.get('session'), 'write')) throw new ApiError(403, 'forbidden', 'scope: sales feedback needs a key with write scope');
+    const { lead } = await leadOf(c);
+    const form = feedbackForm.safeParse(await c.req.parseBody());
+    if (!form.success) throw ApiError.fromZod(form.error);
+    const { type, reason, outcome, note } = form.data;
+    const by = c.get('session').name;
+    const feedback = feedbackSchema.safeParse(type === 'rejected' ? { type, reason, outcome, note, by } : type === 'lost' ? { type, reason, note, by } : { type, note, by });
+    if (!feedback.success) throw ApiError.fromZod(feedback.error);
+    await recordFeedback(db, scorers, lead.id, feedback.data, now());
+    onCommitted?.();
+    return back(c, lead.id, { done: 'feedback' });
+  });
+
+  app.post('/leads/:id/merge', async (c) => {
+    if (!holds(c.get('session'), 'admin')) throw new ApiError(403, 'forbidden', 'scope: merging leads needs a key with admin scope');
+    const { lead } = await leadOf(c);
+    const form = mergeForm.safeParse(await c.req.parseBody());
+    if (!form.success) throw ApiError.fromZod(form.error);
+    const other = await findLeadRef(db, lead.site_id, form.data.other);
+    if (!other) throw new ApiError(404, 'not_found', `other: no lead "${form.data.other}" on site ${lead.site_id}`, { field: 'other' });
+    await mergeLeads(db, scorers, lead.id, other.id, now());
+    onCommitted?.();
+    return back(c, lead.id, { done: 'merged', merged: other.email });
+  });
+
+  return app;
+}

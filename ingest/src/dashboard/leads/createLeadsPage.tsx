@@ -1,0 +1,155 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ApiError } from '../../http/apiError.js';
+import { LEAD_SORTS, listLeads } from '../../reports/listLeads.js';
+import { STAGES } from '../../scoring/lifecycle.js';
+import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { formatScore, formatTime, stageLabel } from '../layout/format.js';
+import { pageHref } from '../layout/links.js';
+
+/** An empty field of a GET form means "not set". */
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const filtersSchema = z.object({
+  stage: optional(z.enum(STAGES)),
+  min: optional(z.coerce.number().finite()),
+  max: optional(z.coerce.number().finite()),
+  active: optional(z.coerce.number().int().min(1).max(3650)),
+  q: optional(z.string().max(200)),
+  sort: optional(z.enum(LEAD_SORTS)),
+  order: optional(z.enum(['asc', 'desc'])),
+  after: optional(z.string().max(500)),
+});
+type Filters = z.infer<typeof filtersSchema>;
+
+const SORT_LABELS: Record<(typeof LEAD_SORTS)[number], string> = { activity: 'Last activity', score: 'Score', created: 'Created' };
+
+/**
+ * `GET /app/leads`: the site's leads, filtered by stage, score range, recent activity and a
+ * search in email or company, sorted and paged by keyset. Every filter is in the URL (a GET
+ * form), so a view can be bookmarked or shared.
+ *
+ * @example
+ * dashboard.route('/', createLeadsPage(deps));
+ */
+export function createLeadsPage({ db, scorers, now = Date.now }: DashboardDeps) {
+  const app = new Hono<DashboardEnv>();
+  app.get('/leads', async (c) => {
+    const parsed = filtersSchema.safeParse(c.req.query());
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    const filters: Filters = parsed.data;
+    const site = c.get('site');
+    const { leads, nextCursor } = await listLeads(
+      db,
+      scorers.get(site.key),
+      { site: site.key, stage: filters.stage, minScore: filters.min, maxScore: filters.max, activeDays: filters.active, search: filters.q, sort: filters.sort, order: filters.order, after: filters.after },
+      now(),
+    );
+    const { after: _after, ...kept } = filters;
+    const filtered = Object.values(kept).some((v) => v !== undefined);
+    return c.render(
+      <>
+        <form method="get" action="/app/leads" class="filters panel" role="search" aria-label="Filter leads">
+          <input type="hidden" name="site" value={site.key} />
+          <div>
+            <label for="f-q">Email or company</label>
+            <input id="f-q" name="q" type="search" value={filters.q ?? ''} placeholder="ana@ or Fernhill" />
+          </div>
+          <div>
+            <label for="f-stage">Stage</label>
+            <select id="f-stage" name="stage">
+              <option value="">Any</option>
+              {STAGES.filter((s) => s !== 'visitor').map((s) => (
+                <option value={s} selected={filters.stage === s}>
+                  {stageLabel(s)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label for="f-min">Score from</label>
+            <input id="f-min" name="min" type="number" step="any" inputmode="decimal" size={5} value={filters.min ?? ''} />
+          </div>
+          <div>
+            <label for="f-max">Score to</label>
+            <input id="f-max" name="max" type="number" step="any" inputmode="decimal" size={5} value={filters.max ?? ''} />
+          </div>
+          <div>
+            <label for="f-active">Active in the last (days)</label>
+            <input id="f-active" name="active" type="number" min="1" max="3650" size={4} value={filters.active ?? ''} />
+          </div>
+          <div>
+            <label for="f-sort">Sort by</label>
+            <select id="f-sort" name="sort">
+              {LEAD_SORTS.map((s) => (
+                <option value={s} selected={(filters.sort ?? 'activity') === s}>
+                  {SORT_LABELS[s]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label for="f-order">Order</label>
+            <select id="f-order" name="order">
+              <option value="desc" selected={(filters.order ?? 'desc') === 'desc'}>
+                Highest / newest first
+              </option>
+              <option value="asc" selected={filters.order === 'asc'}>
+                Lowest / oldest first
+              </option>
+            </select>
+          </div>
+          <div>
+            <button type="submit">Show</button> {filtered ? <a href={pageHref(c, '/app/leads')}>Clear</a> : null}
+          </div>
+        </form>
+        <div class="panel">
+          <table class="leads">
+            <caption class="sr-only">Leads{filters.after ? ', a later page' : ''}; times in UTC</caption>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Stage</th>
+                <th scope="col" class="num">Score</th>
+                <th scope="col" class="num hide-narrow">Fit</th>
+                <th scope="col" class="num hide-narrow">Engagement</th>
+                <th scope="col">Last activity (UTC)</th>
+                <th scope="col" class="hide-narrow">Company</th>
+                <th scope="col" class="hide-narrow">Job title</th>
+              </tr>
+            </thead>
+            <tbody>
+              {leads.map((lead) => (
+                <tr>
+                  <th scope="row">
+                    <a href={pageHref(c, `/app/leads/${encodeURIComponent(lead.id)}`)}>{lead.email}</a>
+                  </th>
+                  <td>
+                    <span class="badge">{stageLabel(lead.stage)}</span>
+                  </td>
+                  <td class="num">{formatScore(lead.score.total)}</td>
+                  <td class="num hide-narrow">{formatScore(lead.score.fit)}</td>
+                  <td class="num hide-narrow">{formatScore(lead.score.engagement)}</td>
+                  <td>{formatTime(lead.lastActivityAt)}</td>
+                  <td class="hide-narrow">{lead.company ?? ''}</td>
+                  <td class="hide-narrow">{lead.jobTitle ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {leads.length === 0 ? <p role="status">No leads match{filtered ? ' these filters' : ' yet'}.</p> : null}
+        </div>
+        <nav class="pager" aria-label="Pages">
+          {filters.after ? <a href={pageHref(c, '/app/leads', { ...kept })}>First page</a> : null}
+          {nextCursor ? (
+            <a href={pageHref(c, '/app/leads', { ...kept, after: nextCursor })} rel="next">
+              Next page
+            </a>
+          ) : null}
+        </nav>
+      </>,
+      { title: 'Leads' },
+    );
+  });
+  return app;
+}
