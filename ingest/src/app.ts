@@ -14,6 +14,7 @@ import { createSdkAssetsRoute } from './sdk-assets/sdkAssetsRoute.js';
 import { createVisitorsRoute } from './visitors/visitorsRoute.js';
 import { createScorer, type Scorer } from './scoring/engine.js';
 import { createScoringRoute, scoringScope } from './rulesets/scoringRoute.js';
+import { createFollowUpRoute } from './followUp/followUpRoute.js';
 import { createLeadsRoute } from './leads/leadsRoute.js';
 import { createAdminRoute } from './admin/adminRoute.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -118,6 +119,7 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks }));
   app.use('/v1/reports/*', requireKey(apiScope));
   app.route('/v1/reports', createReportsRoute({ db, now }));
+  app.route('/v1/reports', createFollowUpRoute({ db, config, now }));
   app.use('/v1/scoring/*', requireKey(scoringScope));
   app.route('/v1/scoring', createScoringRoute({ db, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/admin/*', requireKey('admin'));

@@ -14,6 +14,7 @@ import { readLimits } from './limits/readLimits.js';
 import { seedDemoData, type DemoDataReport } from './demo/seedDemoData.js';
 import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
 import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
+import { createFollowUpChecker } from './followUp/createFollowUpChecker.js';
 
 export interface RunningIngest {
   url: string;
@@ -54,6 +55,9 @@ export async function startIngest(
   const { scorers } = await loadScorerRegistry(db, config);
   const rulesets = createRulesetWatcher({ db, scorers, onCommitted: () => void dispatcher.kick() });
   rulesets.start();
+  // MQLs sales left unanswered past the follow-up agreement raise lead.sla_breached, once.
+  const followUps = createFollowUpChecker({ db, config, onRaised: () => void dispatcher.kick() });
+  followUps.start();
   // Replays queued by any process (late events, long histories just linked), off the request path.
   const replayer = createReplayWorker({ db, scorers, onCommitted: () => void dispatcher.kick() });
   replayer.start();
@@ -78,6 +82,7 @@ export async function startIngest(
     // A busy port is a setting to change, not a crash: one line, and nothing left running.
     await writer.close();
     stopRetention();
+    await followUps.stop();
     await rulesets.stop();
     await replayer.stop();
     await dispatcher.stop();
@@ -104,6 +109,7 @@ export async function startIngest(
       await closed.finally(() => clearInterval(sweep));
       await writer.close();
       stopRetention();
+      await followUps.stop();
       await rulesets.stop();
       await replayer.stop();
       await dispatcher.stop();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { funnelStageSchema } from '../../../shared/src/schemas.js';
 import { scoringSchema } from '../scoring/rulesSchema.js';
+import { WEBHOOK_EVENTS } from '../webhooks/events.js';
 import { webhookUrlSchema } from '../webhooks/webhookUrl.js';
 
 /** A URL rule: pages whose path matches get this funnel stage and category. */
@@ -43,11 +44,16 @@ export const siteSchema = z
             // Public targets only, like the API's: a config file is no way around the SSRF check.
             url: webhookUrlSchema(),
             secret: z.string().min(16, 'use at least 16 characters'),
-            events: z.array(z.enum(['lead.created', 'lead.mql', 'lead.sql', 'lead.stage_changed', 'lead.recycled', 'lead.merged'])).min(1),
+            events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
           })
           .strict(),
       )
       .default([]),
+    /** The follow-up agreement with sales: an MQL unanswered this many minutes after its handover is overdue and raises `lead.sla_breached` once. */
+    followUp: z
+      .object({ mqlResponseMinutes: z.number().int().min(1).max(43_200).default(60) })
+      .strict()
+      .default({ mqlResponseMinutes: 60 }),
     /** Lead scoring: engagement and fit rules, caps, decay, thresholds. */
     scoring: scoringSchema.default(scoringSchema.parse({})),
     /** File types whose links count as downloads (the script reports every link to a file). */

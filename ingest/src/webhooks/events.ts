@@ -1,6 +1,7 @@
 import type { Stage } from '../scoring/lifecycle.js';
 
-export const WEBHOOK_EVENTS = ['lead.created', 'lead.mql', 'lead.sql', 'lead.stage_changed', 'lead.recycled', 'lead.merged'] as const;
+/** `lead.sla_breached`: sales did not answer an MQL within the site's follow-up agreement (raised once, by `followUp/`). */
+export const WEBHOOK_EVENTS = ['lead.created', 'lead.mql', 'lead.sql', 'lead.stage_changed', 'lead.recycled', 'lead.merged', 'lead.sla_breached'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /**

@@ -114,3 +114,42 @@ export async function enqueueMerge(trx: Kysely<Database>, survivorId: string, me
   });
   if (rows.length) await trx.insertInto('webhook_deliveries').values(rows).execute();
 }
+
+/** What a `lead.sla_breached` delivery says about the missed follow-up. */
+export interface SlaBreach {
+  leadId: string;
+  /** When the lead was handed to sales (qualified). */
+  qualifiedAt: number;
+  /** When the agreement's time ran out. */
+  deadlineAt: number;
+  responseMinutes: number;
+}
+
+/**
+ * Stores `lead.sla_breached` deliveries for an MQL sales did not answer in time, in the
+ * caller's transaction (the one that claimed the breach, so it is raised once).
+ *
+ * @example
+ * await enqueueSlaBreach(trx, { leadId, qualifiedAt, deadlineAt, responseMinutes: 60 }, Date.now());
+ */
+export async function enqueueSlaBreach(trx: Kysely<Database>, breach: SlaBreach, now: number) {
+  const lead = await trx.selectFrom('leads').selectAll().where('id', '=', breach.leadId).executeTakeFirst();
+  if (!lead) return;
+  const hooks = (await hooksOf(trx, [lead.site_id])).filter((h) => h.types.has('lead.sla_breached'));
+  const rows = hooks.map((hook) => {
+    const id = newId('dl');
+    return pending(id, hook.id, 'lead.sla_breached', lead.id, {
+      id,
+      type: 'lead.sla_breached',
+      createdAt: new Date(now).toISOString(),
+      site: lead.site_id,
+      lead: { id: lead.id, email: lead.email, stage: lead.stage, traits: fromJson(lead.traits), url: `/v1/leads/${lead.id}` },
+      followUp: {
+        qualifiedAt: new Date(breach.qualifiedAt).toISOString(),
+        deadline: new Date(breach.deadlineAt).toISOString(),
+        responseMinutes: breach.responseMinutes,
+      },
+    }, now);
+  });
+  if (rows.length) await trx.insertInto('webhook_deliveries').values(rows).execute();
+}

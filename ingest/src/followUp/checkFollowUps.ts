@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { LeadbeamConfig } from '../config/schema.js';
+import type { Database } from '../db/schema.js';
+import { enqueueSlaBreach } from '../webhooks/outbox.js';
+import { deadlineOf, handoversOf, responseMinutesOf } from './handovers.js';
+
+/**
+ * Deadlines that passed longer ago than this are not raised any more: a first start (or a
+ * process down for a day) must not flood sales with alarms about MQLs long gone.
+ */
+export const BREACH_LOOKBACK_MS = 24 * 3_600_000;
+
+/**
+ * Raises `lead.sla_breached` for every MQL whose follow-up deadline (its handover plus the
+ * site's `followUp.mqlResponseMinutes`) has passed without sales feedback, and that is still
+ * MQL or SQL. Each breach is claimed by inserting its row (keyed by the handover), and its
+ * deliveries go to the webhook outbox in the same transaction: with any number of processes
+ * checking, a breach is raised exactly once. Returns how many this call raised.
+ *
+ * @example
+ * const raised = await checkFollowUps(db, config, Date.now());
+ */
+export async function checkFollowUps(db: Kysely<Database>, config: LeadbeamConfig, now = Date.now()): Promise<number> {
+  let raised = 0;
+  for (const site of config.sites) {
+    const minutes = responseMinutesOf(site);
+    const ms = minutes * 60_000;
+    const due = await handoversOf(db, site.key)
+      .select(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
+      .where('leads.stage', 'in', ['mql', 'sql'])
+      // Answered at the deadline itself is in time: due only once it has passed.
+      .where('stage_changes.at', '<', now - ms)
+      .where('stage_changes.at', '>', now - ms - BREACH_LOOKBACK_MS)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('follow_up_breaches').select('handover_id').whereRef('follow_up_breaches.handover_id', '=', 'stage_changes.id'))))
+      .where(({ not, exists, selectFrom, eb }) =>
+        not(
+          exists(
+            selectFrom('feedback')
+              .select('feedback.id')
+              .whereRef('feedback.lead_id', '=', 'stage_changes.lead_id')
+              .whereRef('feedback.at', '>=', 'stage_changes.at')
+              .where('feedback.at', '<=', eb('stage_changes.at', '+', ms)),
+          ),
+        ),
+      )
+      .orderBy('stage_changes.at')
+      .limit(500)
+      .execute();
+    for (const handover of due) {
+      const qualifiedAt = Number(handover.at);
+      const deadlineAt = deadlineOf(qualifiedAt, minutes);
+      raised += await db.transaction().execute(async (trx) => {
+        const claim = await trx
+          .insertInto('follow_up_breaches')
+          .values({ handover_id: handover.id, site_id: site.key, lead_id: handover.lead_id, qualified_at: qualifiedAt, deadline_at: deadlineAt, breached_at: now })
+          .onConflict((oc) => oc.column('handover_id').doNothing())
+          .executeTakeFirst();
+        // Another process claimed it first: it raises it.
+        if (!Number(claim.numInsertedOrUpdatedRows ?? 0)) return 0;
+        await enqueueSlaBreach(trx, { leadId: handover.lead_id, qualifiedAt, deadlineAt, responseMinutes: minutes }, now);
+        return 1;
+      });
+    }
+  }
+  return raised;
+}
