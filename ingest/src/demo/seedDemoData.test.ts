@@ -151,10 +151,12 @@ describeEachDialect('demo data', (getDb) => {
         return startIngest(settings, {}, { demoData: settings.demoData });
       };
       const first = await start();
-      const leads = await fresh.db.selectFrom('leads').select('id').execute();
+      const leads = await fresh.db.selectFrom('leads').select(['id', 'rule_version']).execute();
       try {
         expect(first.demoData?.leads).toBe(leads.length);
         expect(leads.length).toBeGreaterThan(30);
+        // Scored by the rule set the ingest runs with, so nothing is rescored on the first event.
+        expect(new Set(leads.map((l) => l.rule_version))).toEqual(new Set([first.sites.find((s) => s.key === 'demo')!.ruleVersion]));
         expect(await fresh.db.selectFrom('webhook_deliveries').select('id').execute()).toEqual([]);
       } finally {
         await first.close();
