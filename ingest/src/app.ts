@@ -29,6 +29,7 @@ import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
 import { createDashboard } from './dashboard/createDashboard.js';
 import { observeRequests } from './ops/observeRequests.js';
+import { createOpenApiRoute } from './openapi/createOpenApiRoute.js';
 import type { Limits } from './limits/readLimits.js';
 
 export interface AppOptions {
@@ -132,6 +133,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.get('/dashboard', (c) => c.redirect('/app', 301));
   // The marketer's dashboard: pages for people, signed in with a secret key.
   app.route('/app', createDashboard({ db, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
+  // The OpenAPI document of every route above (each describes itself) and its reference page.
+  app.route('/', createOpenApiRoute(app));
   return app;
 }
 

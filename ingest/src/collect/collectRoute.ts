@@ -1,8 +1,11 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { describeRoute } from 'hono-openapi';
 import { isbot } from 'isbot';
+import { z } from 'zod';
 import {
   MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
   MAX_EVENT_BYTES,
   describeZodError,
   eventBatchEnvelopeSchema,
@@ -20,6 +23,10 @@ import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
 import { toEventRow } from './toEventRow.js';
 import type { EventsTable } from '../db/schema.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { jsonBody } from '../openapi/jsonBody.js';
+import { schemaRef } from '../openapi/schemaRef.js';
 
 export interface CollectOptions {
   config: LeadbeamConfig;
@@ -67,6 +74,9 @@ const limitBody: MiddlewareHandler = (c, next) => {
   return Number(length) > MAX_BATCH_BYTES ? tooLarge() : next();
 };
 
+/** The batch as documented: the envelope, each event as `trackedEventSchema` checks it (one by one, so a bad one costs only itself). */
+const documentedBatch = eventBatchEnvelopeSchema.extend({ events: z.array(trackedEventSchema).min(1).max(MAX_BATCH_EVENTS) });
+
 const fieldOf = (message: string) => /^([\w.]+): /.exec(message)?.[1];
 
 /**
@@ -85,6 +95,20 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
 
   app.post(
     '/',
+    describeRoute({
+      tags: ['Events'],
+      summary: 'Send a batch of events (the browser script)',
+      description:
+        'The `site` in the body is the site’s public key: no other credentials, and from a browser only the site’s allowed origins (CORS). Sent as JSON or as `text/plain` JSON (what `sendBeacon` sends). Each event is checked on its own: a bad one is listed in `rejected` and costs only itself. With the site’s bot filter on, a bot’s batch is answered 202 with everything `ignored`.',
+      security: [],
+      requestBody: jsonBody(documentedBatch, `A batch of at most ${MAX_BATCH_EVENTS} events, ${MAX_BATCH_BYTES} bytes, ${MAX_EVENT_BYTES} bytes an event`, ['application/json', 'text/plain']),
+      responses: {
+        200: jsonAnswer('Stored (committed) once the answer is sent; duplicates and rejected events listed', schemaRef('CollectResult')),
+        202: jsonAnswer('Nothing to store: every event was ignored (a bot, a link that is no counted download)', schemaRef('CollectResult')),
+        400: jsonAnswer('The batch is not valid (the error body), or every event in it was rejected (the result, listing why)', { oneOf: [schemaRef('Error'), schemaRef('CollectResult')] }),
+        ...errorResponses(403, 404, 413, 429),
+      },
+    }),
     limitBody,
     limits?.perAddress ?? ((_c, next) => next()),
     async (c) => {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
@@ -15,6 +16,13 @@ import { presentLeads } from './presentLead.js';
 import { mergeLeads } from './mergeLeads.js';
 import { eraseLead } from '../privacy/eraseLead.js';
 import { exportLead } from '../privacy/exportLead.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { jsonBody } from '../openapi/jsonBody.js';
+import { pathParameter } from '../openapi/pathParameter.js';
+import { queryParameters } from '../openapi/queryParameters.js';
+import { requiresKey } from '../openapi/requiresKey.js';
+import { schemaRef } from '../openapi/schemaRef.js';
 
 const listQuerySchema = z.object({
   email: z.string().optional(),
@@ -29,6 +37,9 @@ const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional(),
 });
+
+/** A merge: the lead to fold into the one in the path. */
+const mergeSchema = z.object({ leadId: z.string().min(1) }).strict();
 
 const encodeCursor = (updatedAt: number, id: string) => Buffer.from(JSON.stringify([updatedAt, id])).toString('base64url');
 function decodeCursor(cursor: string): [number, string] | undefined {
@@ -57,8 +68,26 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     return lead;
   };
   const noLead = (id: string, field = 'id') => new ApiError(404, 'not_found', `${field}: no lead "${id}"`, { field });
+  const idParameter = pathParameter('id', 'The lead id; a merged lead’s id answers with the lead it was merged into');
 
-  app.get('/', async (c) => {
+  app.get('/', describeRoute({
+    tags: ['Leads'],
+    summary: 'Leads by email, or a filtered list in `updatedAt` order for syncing',
+    ...requiresKey('read'),
+    parameters: queryParameters(listQuerySchema, {
+      email: 'The lead of this email (any case or spacing); the other filters but `site` are then ignored',
+      site: 'Only this site’s leads',
+      stage: 'Only leads in this stage',
+      minScore: 'Only leads whose total score is at least this',
+      updatedSince: 'Only leads changed since this ISO 8601 time',
+      limit: 'Leads a page',
+      cursor: 'The `nextCursor` of the previous page',
+    }),
+    responses: {
+      200: jsonAnswer('A page of leads; `nextCursor` is null on the last', { type: 'object', properties: { leads: { type: 'array', items: schemaRef('Lead') }, nextCursor: { type: ['string', 'null'] } } }),
+      ...errorResponses(400, 401, 403),
+    },
+  }), async (c) => {
     const query = listQuerySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
     const { email, site, stage, minScore, updatedSince, limit, cursor } = query.data;
@@ -87,14 +116,34 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     return c.json({ leads, nextCursor: rows.length > limit && last ? encodeCursor(last.updated_at, last.id) : null });
   });
 
-  app.get('/:id', async (c) => {
+  app.get('/:id', describeRoute({ tags: ['Leads'], summary: 'One lead: score, stage history, visitors, traits', ...requiresKey('read'), parameters: [idParameter], responses: { 200: jsonAnswer('The lead', schemaRef('Lead')), ...errorResponses(401, 403, 404) } }), async (c) => {
     const lead = await findLead(c.req.param('id'));
     if (!lead) throw noLead(c.req.param('id'));
     const [presented] = await presentLeads(db, scorers, [lead], now());
     return c.json(presented);
   });
 
-  app.get('/:id/score', async (c) => {
+  app.get('/:id/score', describeRoute({
+    tags: ['Leads'],
+    summary: 'The itemised score: each rule hit with its event and its points as of now',
+    ...requiresKey('read'),
+    parameters: [idParameter],
+    responses: {
+      200: jsonAnswer('The score and its items', {
+        type: 'object',
+        properties: {
+          leadId: { type: 'string' },
+          ruleVersion: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          engagement: { type: 'number' },
+          fit: { type: 'number' },
+          total: { type: 'number' },
+          items: { type: 'array', items: { type: 'object', properties: { ruleId: { type: 'string' }, eventId: { type: 'string' }, points: { type: 'number' }, ts: { type: ['string', 'null'], format: 'date-time' } } } },
+        },
+      }),
+      ...errorResponses(401, 403, 404, 409),
+    },
+  }), async (c) => {
     const lead = await findLead(c.req.param('id'));
     if (!lead) throw noLead(c.req.param('id'));
     const scorer = scorers.get(lead.site_id);
@@ -118,28 +167,64 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
   });
 
   // Everything held about one person (an access request), as a JSON download.
-  app.get('/:id/export', async (c) => {
+  app.get('/:id/export', describeRoute({
+    tags: ['Leads'],
+    summary: 'Everything held about one person (an access request), as a JSON download',
+    ...requiresKey('admin'),
+    parameters: [idParameter],
+    responses: { 200: jsonAnswer('The person’s lead, visitors, events, changes and deliveries', { type: 'object' }), ...errorResponses(401, 403, 404) },
+  }), async (c) => {
     const data = await exportLead(db, c.req.param('id'));
     if (!data) throw noLead(c.req.param('id'));
     return c.json(data, 200, { 'Content-Disposition': `attachment; filename="leadbeam-${c.req.param('id')}.json"` });
   });
 
   // Erases one person everywhere (an erasure request); an audit entry without personal data remains.
-  app.delete('/:id', async (c) => {
+  app.delete('/:id', describeRoute({
+    tags: ['Leads'],
+    summary: 'Erase one person everywhere (an erasure request)',
+    description: 'The lead, its visitors’ events and every copy; an audit entry without personal data remains.',
+    ...requiresKey('admin'),
+    parameters: [idParameter],
+    responses: { 200: jsonAnswer('What was erased, counted', { type: 'object', properties: { erased: { type: 'object' } } }), ...errorResponses(401, 403, 404) },
+  }), async (c) => {
     const report = await eraseLead(db, c.req.param('id'), { actor: 'api', now: now() });
     if (!report) throw noLead(c.req.param('id'));
     return c.json({ erased: report });
   });
 
-  app.post('/:id/merge', async (c) => {
-    const parsed = await parseJsonBody(c, z.object({ leadId: z.string().min(1) }).strict());
+  app.post('/:id/merge', describeRoute({
+    tags: ['Leads'],
+    summary: 'Merge another lead into this one (the same person under two emails)',
+    ...requiresKey('admin'),
+    parameters: [idParameter],
+    requestBody: jsonBody(mergeSchema, 'The lead to merge into the one in the path; its visitors and history move over'),
+    responses: { 200: jsonAnswer('The surviving lead, rescored', schemaRef('Lead')), ...errorResponses(400, 401, 403, 404, 409) },
+  }), async (c) => {
+    const parsed = await parseJsonBody(c, mergeSchema);
     const result = await mergeLeads(db, scorers, c.req.param('id'), parsed.leadId, now());
     onCommitted?.();
     const [presented] = await presentLeads(db, scorers, [(await findLead(result.id))!], now());
     return c.json(presented);
   });
 
-  app.post('/:id/feedback', async (c) => {
+  app.post('/:id/feedback', describeRoute({
+    tags: ['Leads'],
+    summary: 'Sales feedback from a CRM: accepted, rejected, contacted, opportunity, won, lost',
+    ...requiresKey('write'),
+    parameters: [idParameter],
+    requestBody: jsonBody(feedbackSchema, 'What sales did with the lead; moves its stage'),
+    responses: {
+      200: jsonAnswer('The stage change and the lead', {
+        type: 'object',
+        properties: {
+          feedback: { type: 'object', properties: { type: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, responseSeconds: { type: ['number', 'null'] } } },
+          lead: schemaRef('Lead'),
+        },
+      }),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  }), async (c) => {
     const parsed = await parseJsonBody(c, feedbackSchema);
     const result = await recordFeedback(db, scorers, c.req.param('id'), parsed, now());
     onCommitted?.();

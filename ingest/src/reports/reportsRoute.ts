@@ -1,8 +1,13 @@
 import { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { queryParameters } from '../openapi/queryParameters.js';
+import { requiresKey } from '../openapi/requiresKey.js';
 
 const querySchema = z.object({
   site: z.string().optional(),
@@ -24,7 +29,26 @@ const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) =
  */
 export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database>; now?: () => number }) {
   const app = new Hono();
-  app.get('/speed-to-lead', async (c) => {
+  app.get('/speed-to-lead', describeRoute({
+    tags: ['Reports'],
+    summary: 'How fast sales answered handovers (a lead qualifying, to the first feedback after it)',
+    ...requiresKey('read'),
+    parameters: queryParameters(querySchema, { site: 'Only this site', since: 'Handovers since this ISO 8601 time (default: 30 days ago)' }),
+    responses: {
+      200: jsonAnswer('Handovers, answered and not, and the response times', {
+        type: 'object',
+        properties: {
+          since: { type: 'string', format: 'date-time' },
+          handovers: { type: 'integer' },
+          answered: { type: 'integer' },
+          unanswered: { type: 'integer' },
+          responseSeconds: { type: 'object', properties: { median: { type: ['number', 'null'] }, p90: { type: ['number', 'null'] } } },
+          answeredWithinHour: { type: 'integer' },
+        },
+      }),
+      ...errorResponses(400, 401, 403),
+    },
+  }), async (c) => {
     const query = querySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
     const since = query.data.since ?? now() - 30 * 86_400_000;

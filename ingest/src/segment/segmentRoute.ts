@@ -2,6 +2,8 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { describeRoute } from 'hono-openapi';
+import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { LeadbeamConfig } from '../config/schema.js';
 import type { Database, EventsTable } from '../db/schema.js';
@@ -10,7 +12,11 @@ import { eventsRejected } from '../ops/metrics.js';
 import type { SegmentLimits } from '../limits/createSegmentLimits.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import { createSegmentAuth } from './segmentAuth.js';
-import { SEGMENT_TYPES, createSegmentMapper } from './toEvents.js';
+import { SEGMENT_TYPES, createSegmentMapper, messageSchema, type SegmentType } from './toEvents.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { jsonBody } from '../openapi/jsonBody.js';
+import { schemaRef } from '../openapi/schemaRef.js';
 
 export interface SegmentOptions {
   db: Kysely<Database>;
@@ -72,6 +78,35 @@ async function readBody(c: Context): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
+/** What each call does, for the OpenAPI document. */
+const SUMMARIES: Record<'batch' | SegmentType, string> = {
+  batch: 'Send several calls at once (what Segment’s libraries do)',
+  identify: 'Say who a visitor is: traits, and an email (`traits.email` or an email `userId`) that links it to a lead',
+  track: 'Record an action (email opened, trial started, meeting booked…)',
+  page: 'Record a page view',
+  screen: 'Record an app screen view (stored as a page view)',
+  group: 'Record the visitor’s company (`traits.name`)',
+  alias: 'Accepted and ignored: leadbeam links visitors to leads by email, not by alias',
+};
+// The bodies as documented, from the schema each message is checked with; `writeKey` is the
+// body's alternative to HTTP Basic, `context.site` names the site when a secret key sends.
+const writeKey = z.string().optional();
+const singleBody = messageSchema.omit({ type: true }).extend({ writeKey });
+const batchBody = z.object({ batch: z.array(messageSchema), sentAt: z.string().optional(), context: z.looseObject({ site: z.string().optional() }).optional(), writeKey });
+const describeCall = (call: 'batch' | SegmentType) =>
+  describeRoute({
+    tags: ['Segment-compatible'],
+    summary: SUMMARIES[call],
+    description:
+      'Segment’s HTTP Tracking API. With a site key as the write key every message goes to that site; with a secret key (bootstrap or named, `write` scope) each names its site in `context.site` (unless the ingest serves one). A call’s `userId` that is an email links the visitor (`anonymousId`) to that lead, under the identity guardrails. Rate limited per client address and per key (429 with `Retry-After`). Gzip bodies are read.',
+    security: [{ writeKey: [] }, { secretKey: ['write'] }],
+    requestBody: jsonBody(call === 'batch' ? batchBody : singleBody, call === 'batch' ? `Messages, each with its \`type\`; ${SEGMENT_MAX_BATCH_BYTES} bytes in all` : 'One message; its type is the path'),
+    responses: {
+      200: jsonAnswer(call === 'batch' ? 'Stored; bad messages listed in `rejected`, the good ones kept' : 'Stored (or ignored, saying why)', schemaRef('SegmentResult')),
+      ...errorResponses(400, 401, 403, 429),
+    },
+  });
+
 const textOf = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 const contextSite = (v: unknown) => textOf((v as { context?: { site?: unknown } } | null)?.context?.site);
 const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : undefined);
@@ -104,7 +139,7 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
   const app = new Hono();
 
   for (const call of ['batch', ...SEGMENT_TYPES] as const) {
-    app.post(`/${call}`, limits?.perAddress ?? ((_c, next) => next()), limitBody, async (c) => {
+    app.post(`/${call}`, describeCall(call), limits?.perAddress ?? ((_c, next) => next()), limitBody, async (c) => {
       const receivedAt = now();
       const body = await readBody(c);
       const sender = await authenticate(c, body);

@@ -38,7 +38,8 @@ const timeSchema = z
 const record = z.record(z.string(), z.unknown());
 const optionalText = z.string().nullish();
 
-const messageSchema = z.looseObject({
+/** One Segment message as leadbeam reads it (other fields pass and are ignored). */
+export const messageSchema = z.looseObject({
   type: z.enum(SEGMENT_TYPES, 'must be one of identify, track, page, screen, group, alias'),
   messageId: idSchema,
   userId: idSchema,

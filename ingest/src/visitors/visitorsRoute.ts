@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Selectable } from 'kysely';
@@ -7,6 +8,12 @@ import { emptyState, type Scorer } from '../scoring/engine.js';
 import { ApiError } from '../http/apiError.js';
 import { fromJson } from '../db/json.js';
 import { presentEvent } from './presentEvent.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { pathParameter } from '../openapi/pathParameter.js';
+import { queryParameters } from '../openapi/queryParameters.js';
+import { requiresKey } from '../openapi/requiresKey.js';
+import { schemaRef } from '../openapi/schemaRef.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -62,14 +69,35 @@ export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysel
   };
   const noVisitor = (visitorId: string) => new ApiError(404, 'not_found', `visitorId: no visitor "${visitorId}"`, { field: 'visitorId' });
 
-  app.get('/:visitorId', async (c) => {
+  const visitorIdParameter = pathParameter('visitorId', 'The visitor id the script (or a Segment `anonymousId`) gave the browser');
+  const siteParameter = queryParameters(eventsQuerySchema.pick({ site: true }), { site: 'Only this site (a visitor id may be on several)' });
+
+  app.get('/:visitorId', describeRoute({
+    tags: ['Visitors'],
+    summary: 'One visitor, with its anonymous engagement score and its lead',
+    ...requiresKey('read'),
+    parameters: [visitorIdParameter, ...siteParameter],
+    responses: { 200: jsonAnswer('The visitor', schemaRef('Visitor')), ...errorResponses(401, 403, 404) },
+  }), async (c) => {
     const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
     if (!visitor) throw noVisitor(c.req.param('visitorId'));
     const link = await db.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
     return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link?.lead_id ?? null, now()));
   });
 
-  app.get('/:visitorId/events', async (c) => {
+  app.get('/:visitorId/events', describeRoute({
+    tags: ['Visitors'],
+    summary: 'A visitor’s events, newest first, a page at a time',
+    ...requiresKey('read'),
+    parameters: [visitorIdParameter, ...queryParameters(eventsQuerySchema, { limit: 'Events a page', cursor: 'The `nextCursor` of the previous page', site: 'Only this site (a visitor id may be on several)' })],
+    responses: {
+      200: jsonAnswer('A page of events; `nextCursor` is null on the last', {
+        type: 'object',
+        properties: { visitorId: { type: 'string' }, site: { type: 'string' }, events: { type: 'array', items: schemaRef('Event') }, nextCursor: { type: ['string', 'null'] } },
+      }),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }), async (c) => {
     const query = eventsQuerySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
     const { limit, cursor, site } = query.data;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
@@ -9,6 +10,12 @@ import { WEBHOOK_EVENTS } from './enqueue.js';
 import { fromJson, toJson } from '../db/json.js';
 import { webhookUrlSchema } from './webhookUrl.js';
 import { generateSecret, secretProblem, standardSecret } from './sign.js';
+import { errorResponses } from '../openapi/errorResponses.js';
+import { jsonAnswer } from '../openapi/jsonAnswer.js';
+import { jsonBody } from '../openapi/jsonBody.js';
+import { pathParameter } from '../openapi/pathParameter.js';
+import { requiresKey } from '../openapi/requiresKey.js';
+import { schemaRef } from '../openapi/schemaRef.js';
 
 /**
  * A webhook as the API registers it; its URL must be public unless `allowPrivate`.
@@ -60,7 +67,20 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
     createdAt: iso(h.created_at),
   });
 
-  app.post('/', async (c) => {
+  const idParameter = pathParameter('id', 'The webhook’s id');
+
+  app.post('/', describeRoute({
+    tags: ['Webhooks'],
+    summary: 'Register a webhook: deliveries signed by Standard Webhooks, for the lead events chosen',
+    ...requiresKey('admin'),
+    requestBody: jsonBody(schema, 'Where to deliver (a public http(s) URL), which events, and optionally the secret and one site'),
+    responses: {
+      201: jsonAnswer('The webhook, with its secret and `standardSecret` (what a Standard Webhooks library verifies with), shown this once', {
+        allOf: [schemaRef('Webhook'), { type: 'object', properties: { secret: { type: 'string' }, standardSecret: { type: 'string' } }, required: ['secret', 'standardSecret'] }],
+      }),
+      ...errorResponses(400, 401, 403),
+    },
+  }), async (c) => {
     const parsed = await parseJsonBody(c, schema);
     const secret = parsed.secret ?? generateSecret();
     const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: toJson(parsed.events), created_at: now() };
@@ -70,9 +90,20 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
     return c.json({ ...present(row), secret, standardSecret: standardSecret(secret) }, 201);
   });
 
-  app.get('/', async (c) => c.json({ webhooks: (await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute()).map(present) }));
+  app.get('/', describeRoute({
+    tags: ['Webhooks'],
+    summary: 'The webhooks, from the API and the config file, without secrets',
+    ...requiresKey('admin'),
+    responses: { 200: jsonAnswer('Every webhook', { type: 'object', properties: { webhooks: { type: 'array', items: schemaRef('Webhook') } } }), ...errorResponses(401, 403) },
+  }), async (c) => c.json({ webhooks: (await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute()).map(present) }));
 
-  app.delete('/:id', async (c) => {
+  app.delete('/:id', describeRoute({
+    tags: ['Webhooks'],
+    summary: 'Delete a webhook; its pending deliveries are given up',
+    ...requiresKey('admin'),
+    parameters: [idParameter],
+    responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
+  }), async (c) => {
     const id = c.req.param('id');
     if (id.startsWith('wh_cfg_')) throw new ApiError(409, 'conflict', `id: webhook "${id}" is defined in the config file; remove it there`, { field: 'id' });
     const result = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
@@ -81,7 +112,37 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
     return c.body(null, 204);
   });
 
-  app.get('/:id/deliveries', async (c) => {
+  app.get('/:id/deliveries', describeRoute({
+    tags: ['Webhooks'],
+    summary: 'The last 100 deliveries of a webhook, each with every attempt',
+    ...requiresKey('admin'),
+    parameters: [idParameter],
+    responses: {
+      200: jsonAnswer('Deliveries, newest first', {
+        type: 'object',
+        properties: {
+          deliveries: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                type: { type: 'string' },
+                leadId: { type: 'string' },
+                status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+                attempts: { type: 'array', items: { type: 'object', properties: { attempt: { type: 'integer' }, at: { type: ['string', 'null'] }, statusCode: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] }, durationMs: { type: ['integer', 'null'] } } } },
+                nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+                createdAt: { type: ['string', 'null'], format: 'date-time' },
+                deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+                payload: { type: 'object' },
+              },
+            },
+          },
+        },
+      }),
+      ...errorResponses(401, 403),
+    },
+  }), async (c) => {
     const id = c.req.param('id');
     const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id).orderBy('created_at', 'desc').limit(100).execute();
     const attempts = deliveries.length

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Scalar } from '@scalar/hono-api-reference';
+import { Hono } from 'hono';
+import { describeRoute, openAPIRouteHandler } from 'hono-openapi';
+import { packageRoot } from '../packageRoot.js';
+import { apiDocumentation } from './apiDocumentation.js';
+import { jsonAnswer } from './jsonAnswer.js';
+
+/**
+ * `GET /openapi.json`, the OpenAPI 3.1 document of `api` (public), and `GET /docs`, Scalar's
+ * reference page for people. The document is assembled by hono-openapi from the `describeRoute`
+ * each route carries beside its handler (request schemas through `resolver`, the same zod
+ * schemas that validate) and `apiDocumentation` (security schemes, the error body, answers);
+ * it is made on the first request, once every route is registered, and kept.
+ *
+ * Scalar's page loads its JavaScript from the jsDelivr CDN: no bundle of `@scalar/api-reference`
+ * is installed to serve from here, so `/docs` needs the reader's browser online (the document
+ * itself does not).
+ *
+ * @example
+ * app.route('/', createOpenApiRoute(app));
+ */
+export function createOpenApiRoute(api: Hono) {
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  const app = new Hono();
+  app.get(
+    '/openapi.json',
+    describeRoute({
+      tags: ['Operations'],
+      summary: 'This OpenAPI 3.1 document',
+      description: 'Generated from the schemas that validate the requests. Public; the reference page for people is at `/docs`.',
+      security: [],
+      responses: { 200: jsonAnswer('The OpenAPI document', { type: 'object' }) },
+    }),
+    // `/openapi.json` and `/sdk.js` look like static files to hono-openapi: list every route.
+    openAPIRouteHandler(api, { documentation: apiDocumentation(version), excludeStaticFile: false }),
+  );
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'leadbeam API reference' }));
+  return app;
+}
