@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { rescoreAll } from '../../admin/rescore.js';
+import { applyRulesetsInEffect } from '../../rulesets/applyRulesetsInEffect.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../config/loadConfig.js';
 import { createScorer } from '../../scoring/engine.js';
 import { createProgressLine } from '../progressLine.js';
@@ -7,7 +8,8 @@ import { readSettings } from '../../settings.js';
 import { withDatabase } from '../withDatabase.js';
 
 /**
- * `leadbeam rescore [--lead ID]`: replays leads under the rules in the current config and
+ * `leadbeam rescore [--lead ID]`: replays leads under each site's rule set in effect (the last
+ * published or imported version; the config file's rules for a site that has none yet) and
  * reports how many moved stage, with progress on stderr.
  *
  * @example
@@ -15,13 +17,14 @@ import { withDatabase } from '../withDatabase.js';
  */
 export function rescoreCommand(env: Record<string, string | undefined>): Command {
   return new Command('rescore')
-    .description('replay every lead (or one) under the current rules (LEADBEAM_CONFIG) and report stage changes')
+    .description('replay every lead (or one) under the rule set in effect (published, or imported from LEADBEAM_CONFIG) and report stage changes')
     .option('--lead <id>', 'rescore this lead only')
     .action(async ({ lead }: { lead?: string }) => {
       const settings = readSettings(env);
       const config = loadConfig(settings.configPath ?? DEFAULT_CONFIG_PATH, env);
       const scorers = new Map(config.sites.map((s) => [s.key, createScorer(s.scoring)]));
       await withDatabase(settings, async ({ db, location }) => {
+        await applyRulesetsInEffect(db, scorers);
         const progress = createProgressLine();
         const report = await rescoreAll(db, scorers, {
           leadId: lead,
