@@ -15,6 +15,7 @@ import { createLeadsPage } from './leads/createLeadsPage.js';
 import { createLeadPage } from './leads/createLeadPage.js';
 import { createContentPage } from './content/createContentPage.js';
 import { createWebhooksPage } from './webhooks/createWebhooksPage.js';
+import { createScoringPage } from './scoring/createScoringPage.js';
 
 /**
  * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
@@ -68,6 +69,7 @@ export function createDashboard(deps: DashboardDeps) {
   app.route('/', createLeadsPage(deps));
   app.route('/', createLeadPage(deps));
   app.route('/', createContentPage(deps));
+  app.route('/', createScoringPage(deps));
   app.route('/', createWebhooksPage(deps));
 
   return app;

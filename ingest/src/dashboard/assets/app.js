@@ -35,4 +35,10 @@ document.addEventListener('DOMContentLoaded', () => {
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     }),
   );
+  // A page following work under way (a rescore) reloads itself, unless something was typed into it.
+  const following = document.querySelector('[data-refresh]');
+  if (following)
+    setTimeout(() => {
+      if ([...document.querySelectorAll('textarea, input:not([type=hidden])')].every((el) => el.value === el.defaultValue)) window.location.reload();
+    }, Number(following.dataset.refresh) * 1000);
 });

@@ -1,0 +1,206 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { holds } from '../../auth/createKeyVerifier.js';
+import { backtestRules, type Backtest } from '../../backtest/backtestRules.js';
+import { ApiError } from '../../http/apiError.js';
+import { listRulesets } from '../../rulesets/listRulesets.js';
+import { publishRuleset } from '../../rulesets/publishRuleset.js';
+import type { RulesetVersion } from '../../rulesets/rulesetRows.js';
+import { rescoreRuleset } from '../../rulesets/rescoreRuleset.js';
+import { ruleHits } from '../../rulesets/ruleHits.js';
+import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { pageHref } from '../layout/links.js';
+import { shortTime } from '../layout/shortTime.js';
+import { requireScope } from '../sessions/requireScope.js';
+import { BacktestResults } from './BacktestResults.js';
+import { RulesInEffect } from './RulesInEffect.js';
+import { parseDraft } from './parseDraft.js';
+
+const HIT_DAYS = 30;
+const SHOWN_VERSIONS = 20;
+const draftForm = z.object({
+  rules: z.string().max(200_000, 'rules: at most 200,000 characters'),
+  threshold: z.coerce.number().finite().optional(),
+  note: z.string().trim().max(2000).optional(),
+});
+const noticeQuery = z.object({ published: z.string().max(40).optional(), unchanged: z.string().max(40).optional() });
+
+const at = (iso: string | null) => (iso ? shortTime(Date.parse(iso)) : '–');
+
+/** The rescore after a version, in words. */
+function rescoreText(r: NonNullable<RulesetVersion['rescore']>): string {
+  const moved = `${r.up} moved up, ${r.down} down`;
+  if (r.state === 'pending') return 'Rescore queued: it starts within seconds.';
+  if (r.state === 'running') return `Rescoring: ${r.leads} of ${r.total} leads done, ${moved} so far.`;
+  if (r.state === 'done') return `Rescore done at ${at(r.finishedAt)}: ${r.leads} leads, ${r.events} events, ${moved}.`;
+  if (r.state === 'superseded') return `Rescore stopped after ${r.leads} of ${r.total} leads: a newer version took effect.`;
+  return `Rescore failed after ${r.leads} of ${r.total} leads: ${r.error ?? 'unknown error'}`;
+}
+
+/**
+ * `/app/scoring`: the rule set in effect (version, who, when) with each rule's hits over 30
+ * days, the versions with their rescores, the site's follow-up agreement (read only), and a
+ * JSON draft editor whose draft can be backtested against the stored history and sales
+ * outcomes, calibrated, and published (admin) as a new version that rescores every lead.
+ * Everything through the rule set functions of `rulesets/` and `backtest/`, as the API.
+ *
+ * @example
+ * dashboard.route('/', createScoringPage(deps));
+ */
+export function createScoringPage({ db, scorers, now = Date.now, onCommitted }: DashboardDeps) {
+  const app = new Hono<DashboardEnv>();
+
+  const render = async (c: Context<DashboardEnv>, draft: { text?: string; problem?: { message: string; field?: string }; notice?: string; result?: Backtest }) => {
+    const site = c.get('site');
+    const scorer = scorers.get(site.key);
+    if (!scorer) throw new ApiError(404, 'not_found', `site: no scorer for "${site.key}"`, { field: 'site' });
+    const [versions, hits] = await Promise.all([listRulesets(db, site.key, { limit: SHOWN_VERSIONS }), ruleHits(db, site.key, { days: HIT_DAYS, now: now(), rules: scorer.rules })]);
+    const inEffect = versions.find((v) => v.inEffect);
+    const latestRescore = versions.find((v) => v.rescore);
+    const notice = noticeQuery.safeParse(c.req.query());
+    const followUp = (site as { followUp?: { mqlResponseMinutes?: number } }).followUp?.mqlResponseMinutes;
+    const session = c.get('session');
+    const text = draft.text ?? JSON.stringify(scorer.rules, null, 2);
+    // Only a plain look at the page follows a running rescore by reloading; never a page with a draft or results on it.
+    const following = !draft.text && latestRescore?.rescore && (latestRescore.rescore.state === 'pending' || latestRescore.rescore.state === 'running');
+    return c.render(
+      <>
+        {notice.success && notice.data.published ? (
+          <p class="notice" role="status">
+            Version {notice.data.published} is in effect. Every lead is being rescored.
+          </p>
+        ) : null}
+        {notice.success && notice.data.unchanged ? (
+          <p class="notice" role="status">
+            The draft is the version in effect ({notice.data.unchanged}): nothing changed.
+          </p>
+        ) : null}
+
+        <section aria-labelledby="in-effect">
+          <h2 id="in-effect">Rule set in effect</h2>
+          <p id="version-in-effect">
+            Version <code>{scorer.version}</code>
+            {inEffect ? (
+              <>
+                , published by <strong>{inEffect.by}</strong> on {at(inEffect.at)} UTC ({inEffect.source === 'config' ? 'from the config file' : inEffect.source === 'app' ? 'from the dashboard' : 'through the API'})
+                {inEffect.note ? <>: “{inEffect.note}”</> : null}
+              </>
+            ) : (
+              ', from the config file (no versions stored yet: the first publish keeps it as the first)'
+            )}
+            .
+          </p>
+          {latestRescore?.rescore ? (
+            <p id="rescore" class={latestRescore.rescore.state === 'failed' ? undefined : 'notice'} role={latestRescore.rescore.state === 'failed' ? 'alert' : 'status'} data-refresh={following ? '3' : undefined}>
+              <strong>{latestRescore.version}</strong>: {rescoreText(latestRescore.rescore)}
+            </p>
+          ) : null}
+          <RulesInEffect rules={scorer.rules} hits={hits} days={HIT_DAYS} />
+          <p>
+            Follow-up agreement with sales: an MQL gets sales feedback within <strong id="follow-up">{followUp !== undefined ? `${followUp} minutes` : 'no agreement set'}</strong>. Set in the site’s{' '}
+            <code>followUp.mqlResponseMinutes</code> in the config file.
+          </p>
+        </section>
+
+        <section aria-labelledby="draft">
+          <h2 id="draft">Draft</h2>
+          {draft.problem ? (
+            <p role="alert" id="draft-error">
+              {draft.problem.message}
+            </p>
+          ) : null}
+          {draft.notice ? <p role="status" class="notice">{draft.notice}</p> : null}
+          <form method="post" action={pageHref(c, '/app/scoring/backtest')} id="draft-form">
+            <input type="hidden" name="_csrf" value={session.csrf} />
+            <label for="rules">Rules as JSON (engagement and fit rules, thresholds, caps, half-life), prefilled with the rules in effect</label>
+            <textarea id="rules" name="rules" rows={24} spellcheck={false} aria-invalid={draft.problem ? 'true' : undefined} aria-describedby={draft.problem ? 'draft-error' : undefined}>
+              {text}
+            </textarea>
+            <p>
+              <button type="submit">Backtest the draft</button> <span class="muted">Replays the stored history under the draft; changes nothing. {holds(session, 'admin') ? 'Publish from the results.' : 'Publishing needs a key with admin scope.'}</span>
+            </p>
+          </form>
+        </section>
+
+        {draft.result ? <BacktestResults result={draft.result} draftText={text} /> : null}
+
+        <section aria-labelledby="versions">
+          <h2 id="versions">Versions</h2>
+          {versions.length ? (
+            <div class="panel">
+              <table id="ruleset-versions">
+                <caption class="sr-only">Rule set versions, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Version</th>
+                    <th scope="col">By</th>
+                    <th scope="col">When (UTC)</th>
+                    <th scope="col" class="hide-narrow">From</th>
+                    <th scope="col">Note</th>
+                    <th scope="col">Rescore</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {versions.map((v) => (
+                    <tr data-version={v.version}>
+                      <th scope="row">
+                        <code>{v.version}</code> {v.inEffect ? <span class="badge">in effect</span> : null}
+                      </th>
+                      <td>{v.by}</td>
+                      <td>{at(v.at)}</td>
+                      <td class="hide-narrow">{v.source === 'app' ? 'dashboard' : v.source === 'config' ? 'config file' : 'API'}</td>
+                      <td>{v.note ?? '–'}</td>
+                      <td>{v.rescore ? rescoreText(v.rescore) : '–'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : (
+            <p class="muted">No versions stored yet: the rules come from the config file.</p>
+          )}
+        </section>
+      </>,
+      { title: 'Scoring', charts: !!draft.result },
+    );
+  };
+
+  app.get('/scoring', (c) => render(c, {}));
+
+  app.post('/scoring/backtest', async (c) => {
+    const form = draftForm.safeParse(await c.req.parseBody());
+    if (!form.success) throw ApiError.fromZod(form.error);
+    let text = form.data.rules;
+    const parsed = parseDraft(text);
+    if (!parsed.ok) {
+      c.status(400);
+      return render(c, { text, problem: parsed });
+    }
+    let notice: string | undefined;
+    if (form.data.threshold !== undefined) {
+      parsed.rules.thresholds.mql.engagement = form.data.threshold;
+      text = JSON.stringify(parsed.rules, null, 2);
+      notice = `MQL engagement threshold set to ${form.data.threshold} in the draft (not published).`;
+    }
+    const result = await backtestRules(db, scorers, { site: c.get('site').key, rules: parsed.rules }, { now: now() });
+    return render(c, { text, result, ...(notice && { notice }) });
+  });
+
+  app.post('/scoring/publish', async (c) => {
+    requireScope(c, 'admin', 'publish rule sets');
+    const form = draftForm.safeParse(await c.req.parseBody());
+    if (!form.success) throw ApiError.fromZod(form.error);
+    const parsed = parseDraft(form.data.rules);
+    if (!parsed.ok) {
+      c.status(400);
+      return render(c, { text: form.data.rules, problem: parsed });
+    }
+    const site = c.get('site');
+    const outcome = await publishRuleset(db, scorers, { site: site.key, rules: parsed.rules, ...(form.data.note && { note: form.data.note }) }, { by: c.get('session').name, source: 'app', now: now() });
+    if (!outcome.published) return c.redirect(pageHref(c, '/app/scoring', { unchanged: outcome.ruleset.version }), 303);
+    // Off the request path, as the API does: the page shows its progress.
+    void rescoreRuleset(db, outcome.ruleset.id, { now, onCommitted });
+    return c.redirect(pageHref(c, '/app/scoring', { published: outcome.ruleset.version }), 303);
+  });
+  return app;
+}
