@@ -1,30 +1,421 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
+import { followUpSummary } from '../../followUp/followUpSummary.js';
+import { weeklyEvaluation, type OutcomeCounts } from '../../followUp/weeklyEvaluation.js';
+import { ApiError } from '../../http/apiError.js';
+import { dailyTrend } from '../../reports/dailyTrend.js';
+import { funnelFigures } from '../../reports/funnelFigures.js';
+import { leadsByFirstTouch, type CohortFunnel } from '../../reports/leadsByFirstTouch.js';
+import { speedToLead } from '../../reports/speedToLead.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { Chart } from '../layout/Chart.js';
+import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 
+const DAY_MS = 86_400_000;
+const PRESETS = ['7', '30', '90'] as const;
+const MAX_DAYS = 366;
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a date');
+const periodSchema = z
+  .object({
+    period: z.enum([...PRESETS, 'custom']).default('30'),
+    from: z.preprocess((v) => (v === '' ? undefined : v), date.optional()),
+    to: z.preprocess((v) => (v === '' ? undefined : v), date.optional()),
+  })
+  .superRefine((p, ctx) => {
+    if (p.period !== 'custom') return;
+    if (!p.from) ctx.addIssue({ code: 'custom', path: ['from'], message: 'give the first day of the period' });
+    if (!p.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give the last day of the period' });
+    if (p.from && p.to && p.from > p.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the last day comes before the first' });
+    if (p.from && p.to && (Date.parse(p.to) - Date.parse(p.from)) / DAY_MS >= MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `a period of at most ${MAX_DAYS} days` });
+  });
+
+/** The period asked for: `[from, to)` in ms; presets end now, custom periods cover whole UTC days. */
+function periodOf(p: z.infer<typeof periodSchema>, now: number) {
+  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Math.min(now, Date.parse(`${p.to}T00:00:00Z`) + DAY_MS) };
+  return { from: now - Number(p.period) * DAY_MS, to: now };
+}
+
+const FUNNEL = [
+  ['visitors', 'Visitors'],
+  ['leads', 'Leads'],
+  ['mqls', 'MQLs'],
+  ['sqls', 'SQLs'],
+  ['customers', 'Customers'],
+] as const;
+
+function CohortCells({ row }: { row: CohortFunnel }) {
+  return (
+    <>
+      <td class="num">{row.leads}</td>
+      <td class="num">{row.mqls}</td>
+      <td class="num hide-narrow">{formatShare(row.mqls, row.leads)}</td>
+      <td class="num">{row.sqls}</td>
+      <td class="num">{row.customers}</td>
+    </>
+  );
+}
+
+const cohortHead = (
+  <>
+    <th scope="col" class="num">
+      Leads
+    </th>
+    <th scope="col" class="num">
+      MQLs
+    </th>
+    <th scope="col" class="num hide-narrow">
+      Lead → MQL
+    </th>
+    <th scope="col" class="num">
+      SQLs
+    </th>
+    <th scope="col" class="num">
+      Customers
+    </th>
+  </>
+);
+
+function OutcomeCells({ row }: { row: OutcomeCounts }) {
+  return (
+    <>
+      <td class="num">{row.mqls}</td>
+      <td class="num">{row.accepted}</td>
+      <td class="num">{row.rejected}</td>
+      <td class="num">{row.won}</td>
+      <td class="num">{row.lost}</td>
+      <td class="num hide-narrow">{row.contacted}</td>
+      <td class="num">{row.noAnswer}</td>
+    </>
+  );
+}
+
+const outcomeHead = (
+  <>
+    {['MQLs', 'Accepted', 'Rejected', 'Won', 'Lost'].map((h) => (
+      <th scope="col" class="num">
+        {h}
+      </th>
+    ))}
+    <th scope="col" class="num hide-narrow">
+      Contacted
+    </th>
+    <th scope="col" class="num">
+      No answer
+    </th>
+  </>
+);
+
 /**
- * `GET /app`: the overview of the chosen site.
+ * `GET /app`: the overview of the chosen site for a period (last 30 days by default; 7, 30,
+ * 90 days or custom dates): the funnel with conversions, leads by first campaign and by the
+ * content stage that first touched them, speed to lead, a daily trend, and the follow-up
+ * agreement with sales (answered within it, overdue MQLs, the weekly evaluation).
  *
  * @example
  * dashboard.route('/', createOverviewPage(deps));
  */
-export function createOverviewPage({ db }: DashboardDeps) {
+export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
   app.get('/', async (c) => {
+    const parsed = periodSchema.safeParse(c.req.query());
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
     const site = c.get('site');
-    const stages = await db.selectFrom('leads').select(['stage', (eb) => eb.fn.countAll<number | string>().as('n')]).where('site_id', '=', site.key).where('merged_into', 'is', null).groupBy('stage').execute();
+    const at = now();
+    const { from, to } = periodOf(parsed.data, at);
+    const range = { site: site.key, from, to };
+    // The weekly evaluation covers the period's last seven days.
+    const weekFrom = Math.max(from, to - 7 * DAY_MS);
+    const [funnel, trend, split, speed, followUp, week] = await Promise.all([
+      funnelFigures(db, range),
+      dailyTrend(db, range),
+      leadsByFirstTouch(db, range),
+      speedToLead(db, range),
+      followUpSummary(db, site, { from, to, now: at }),
+      weeklyEvaluation(db, site, { from: weekFrom, to }),
+    ]);
+    const p = parsed.data;
+    const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
-      <section aria-labelledby="stages">
-        <h2 id="stages">Leads by stage</h2>
-        <ul>
-          {stages.map((s) => (
-            <li>
-              <a href={pageHref(c, '/app/leads', { stage: s.stage })}>{s.stage}</a>: {Number(s.n)}
-            </li>
-          ))}
-        </ul>
-      </section>,
-      { title: 'Overview' },
+      <>
+        <form method="get" action="/app" class="filters panel" aria-label="Period">
+          <input type="hidden" name="site" value={site.key} />
+          <div>
+            <label for="o-period">Period</label>
+            <select id="o-period" name="period">
+              {PRESETS.map((d) => (
+                <option value={d} selected={p.period === d}>
+                  Last {d} days
+                </option>
+              ))}
+              <option value="custom" selected={p.period === 'custom'}>
+                Custom dates
+              </option>
+            </select>
+          </div>
+          <div>
+            <label for="o-from">From (custom)</label>
+            <input id="o-from" name="from" type="date" value={p.from ?? formatDate(from)} />
+          </div>
+          <div>
+            <label for="o-to">To (custom, inclusive)</label>
+            <input id="o-to" name="to" type="date" value={p.to ?? formatDate(to - 1)} />
+          </div>
+          <div>
+            <button type="submit">Show</button>
+          </div>
+        </form>
+        <p class="muted">
+          {formatTime(from)} to {formatTime(to)} UTC.
+        </p>
+
+        <section aria-labelledby="funnel">
+          <h2 id="funnel">Funnel</h2>
+          <div class="cards">
+            {FUNNEL.map(([key, label]) => (
+              <div class="card">
+                <div class="value num">{funnel[key]}</div>
+                <div class="label">{label}</div>
+              </div>
+            ))}
+          </div>
+          <div class="panel">
+            <table class="funnel">
+              <caption class="sr-only">Funnel with the conversion from each step to the next</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Step</th>
+                  <th scope="col" class="num">
+                    People
+                  </th>
+                  <th scope="col" class="num">
+                    From the step before
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {FUNNEL.map(([key, label], i) => (
+                  <tr>
+                    <th scope="row">{label}</th>
+                    <td class="num">{funnel[key]}</td>
+                    <td class="num">{i === 0 ? '' : formatShare(funnel[key], funnel[FUNNEL[i - 1]![0]])}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p class="muted">Each step counts the people who reached it within the period: visitors with a visit, new leads, leads handed to sales (MQL), leads that became SQL, deals won.</p>
+          </div>
+        </section>
+
+        <section aria-labelledby="trend">
+          <h2 id="trend">Daily trend</h2>
+          <Chart
+            title="Visitors, new leads and MQLs a day (UTC)"
+            x={trend.days.map((d) => d / 1000)}
+            series={[
+              { label: 'Visitors', values: trend.visitors },
+              { label: 'New leads', values: trend.leads },
+              { label: 'MQLs', values: trend.mqls },
+            ]}
+          />
+        </section>
+
+        <section aria-labelledby="speed">
+          <h2 id="speed">Speed to lead</h2>
+          <div class="cards">
+            <div class="card">
+              <div class="value num">{formatDuration(speed.medianMs)}</div>
+              <div class="label">Median, MQL to first sales feedback</div>
+            </div>
+            <div class="card">
+              <div class="value num">{formatDuration(speed.p90Ms)}</div>
+              <div class="label">90th percentile</div>
+            </div>
+            <div class="card">
+              <div class="value num">
+                {speed.answered} / {speed.handovers}
+              </div>
+              <div class="label">MQLs answered</div>
+            </div>
+          </div>
+        </section>
+
+        <section aria-labelledby="follow-up">
+          <h2 id="follow-up">Follow-up agreement</h2>
+          <div class="cards">
+            <div class="card">
+              <div class="value num">{followUp.answeredWithin.share === null ? '–' : formatShare(followUp.answeredWithin.count, followUp.mqls)}</div>
+              <div class="label">MQLs answered within {formatDuration(followUp.responseMinutes * 60_000)}</div>
+            </div>
+            <div class="card">
+              <div class={followUp.overdue ? 'value num neg' : 'value num'}>{followUp.overdue}</div>
+              <div class="label">MQLs overdue</div>
+            </div>
+            <div class="card">
+              <div class="value num">{followUp.open}</div>
+              <div class="label">MQLs waiting for sales</div>
+            </div>
+          </div>
+          {overdue.length ? (
+            <div class="panel" role="alert">
+              <p>
+                <strong>{followUp.overdue} MQLs are past the agreed response time.</strong>
+              </p>
+              <table>
+                <caption class="sr-only">Overdue MQLs</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Lead</th>
+                    <th scope="col" class="hide-narrow">
+                      Company
+                    </th>
+                    <th scope="col">Qualified (UTC)</th>
+                    <th scope="col" class="num">
+                      Overdue by
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {overdue.map((l) => (
+                    <tr>
+                      <th scope="row">
+                        <a href={pageHref(c, `/app/leads/${encodeURIComponent(l.leadId)}`)}>{l.email}</a> <span class="badge warn">overdue</span>
+                      </th>
+                      <td class="hide-narrow">{l.company ?? ''}</td>
+                      <td>{formatTime(Date.parse(l.qualifiedAt))}</td>
+                      <td class="num">{formatDuration(l.overdueMinutes * 60_000)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+
+          <h3 id="weekly">Weekly evaluation</h3>
+          <p class="muted">
+            MQLs handed to sales from {formatTime(weekFrom)} to {formatTime(to)} UTC, by where sales stand with them now.
+          </p>
+          <div class="panel">
+            <table>
+              <caption class="sr-only">MQLs of the week by outcome</caption>
+              <thead>
+                <tr>
+                  <th scope="col">All MQLs</th>
+                  {outcomeHead}
+                </tr>
+              </thead>
+              <tbody>
+                <tr>
+                  <th scope="row">This week</th>
+                  <OutcomeCells row={week.outcomes} />
+                </tr>
+              </tbody>
+            </table>
+            {Object.keys(week.outcomes.rejectedFor).length ? (
+              <p>
+                Rejected because:{' '}
+                {Object.entries(week.outcomes.rejectedFor)
+                  .sort((a, b) => b[1] - a[1])
+                  .map(([reason, n]) => `${reason} ${n}`)
+                  .join(', ')}
+              </p>
+            ) : null}
+          </div>
+          <div class="panel">
+            <table>
+              <caption>By the content that first touched the lead</caption>
+              <thead>
+                <tr>
+                  <th scope="col">First page</th>
+                  {outcomeHead}
+                </tr>
+              </thead>
+              <tbody>
+                {week.byContent.map((r) => (
+                  <tr>
+                    <th scope="row">
+                      {r.path ?? '(no page view)'} {r.stage ? <span class="badge">{r.stage}</span> : null}
+                    </th>
+                    <OutcomeCells row={r} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div class="panel">
+            <table>
+              <caption>By the campaign of the lead's first visit</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Campaign</th>
+                  {outcomeHead}
+                </tr>
+              </thead>
+              <tbody>
+                {week.byCampaign.map((r) => (
+                  <tr>
+                    <th scope="row">{[r.source, r.medium, r.campaign].some(Boolean) ? [r.source ?? '–', r.medium ?? '–', r.campaign ?? '–'].join(' / ') : '(direct)'}</th>
+                    <OutcomeCells row={r} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+
+        <section aria-labelledby="by-campaign">
+          <h2 id="by-campaign">New leads by campaign</h2>
+          <p class="muted">Leads created in the period, by the campaign of their first visit (UTM source / medium / campaign), and how far they have come since.</p>
+          <div class="panel">
+            <table>
+              <caption class="sr-only">New leads by the campaign of their first visit</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Source</th>
+                  <th scope="col">Medium</th>
+                  <th scope="col">Campaign</th>
+                  {cohortHead}
+                </tr>
+              </thead>
+              <tbody>
+                {split.byCampaign.map((r) => (
+                  <tr>
+                    <th scope="row">{r.source}</th>
+                    <td>{r.medium ?? '–'}</td>
+                    <td>{r.campaign ?? '–'}</td>
+                    <CohortCells row={r} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+
+        <section aria-labelledby="by-stage">
+          <h2 id="by-stage">New leads by the content stage that first touched them</h2>
+          <div class="panel">
+            <table>
+              <caption class="sr-only">New leads by first content stage</caption>
+              <thead>
+                <tr>
+                  <th scope="col">First content stage</th>
+                  {cohortHead}
+                </tr>
+              </thead>
+              <tbody>
+                {split.byContentStage.map((r) => (
+                  <tr>
+                    <th scope="row">{r.stage ?? '(untagged)'}</th>
+                    <CohortCells row={r} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      </>,
+      { title: 'Overview', charts: true },
     );
   });
   return app;

@@ -1,0 +1,134 @@
+import { beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from '../../../../test/support/databases.js';
+import { signIn, type DashboardClient } from '../../../../test/support/dashboard.js';
+import { dashboardApp, dashboardConfig } from '../../../../test/support/dashboardData.js';
+import { DEMO_ORIGIN, makeEvent, newId, postBatch } from '../../../../test/support/ingest.js';
+import type { TrackedEvent } from '../../../../shared/src/types.js';
+import { createScorers } from '../../app.js';
+import { recordFeedback } from '../../leads/recordFeedback.js';
+import { dailyTrend } from '../../reports/dailyTrend.js';
+import { funnelFigures } from '../../reports/funnelFigures.js';
+import { leadsByFirstTouch } from '../../reports/leadsByFirstTouch.js';
+import { speedToLead } from '../../reports/speedToLead.js';
+
+const DAY = 86_400_000;
+const MIN = 60_000;
+const T = Math.floor(Date.now() / 1000) * 1000;
+const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
+
+describeEachDialect('dashboard: overview', (getDb) => {
+  const app = (at = T) => dashboardApp(getDb().db, () => at);
+  const scorers = createScorers(dashboardConfig);
+  const send = (at: number, events: TrackedEvent[]) => postBatch(app(at), { site: 'demo', sentAt: at, events });
+  const leadId = async (email: string) => (await getDb().db.selectFrom('leads').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+  const feedback = async (email: string, at: number, fb: Parameters<typeof recordFeedback>[3]) => recordFeedback(getDb().db, scorers, await leadId(email), fb, at);
+
+  /**
+   * A person's visit: a landing page (with UTM parameters if given), a form that makes them a
+   * lead, and, for qualified ones, the pricing page and a download (the test rules' MQL).
+   */
+  async function person(at: number, { email, landing, utm, jobTitle, qualify }: { email?: string; landing: string; utm?: string; jobTitle?: string; qualify?: boolean }) {
+    const v = { visitorId: 'v_' + newId(), sessionId: 's_' + newId() };
+    const events: TrackedEvent[] = [makeEvent({ ...v, ts: at, path: landing, url: `${DEMO_ORIGIN}${landing}${utm ? `?${utm}` : ''}` })];
+    if (email) events.push(makeEvent({ ...v, ts: at + 1000, type: 'form', name: 'contact', path: '/contact', url: `${DEMO_ORIGIN}/contact`, traits: { email, ...(jobTitle ? { jobTitle } : {}) } }));
+    if (qualify) events.push(makeEvent({ ...v, ts: at + 2000, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` }), makeEvent({ ...v, ts: at + 3000, type: 'download', name: 'a.pdf', path: '/pricing', url: `${DEMO_ORIGIN}/pricing` }));
+    await send(at + 5000, events);
+  }
+
+  let admin: DashboardClient;
+  const d = (days: number) => T - days * DAY;
+
+  beforeAll(async () => {
+    // Forty days ago: a lead outside the default 30 days, inside 90.
+    await person(d(40), { email: 'old@past.example', landing: '/blog/old' });
+    // A LinkedIn campaign's reader: blog first (top), qualifies, sales accept in 30 minutes, then win.
+    await person(d(3), { email: 'li@fernhill.example', landing: '/blog/a', utm: 'utm_source=linkedin&utm_medium=paid&utm_campaign=q4', jobTitle: 'CFO', qualify: true });
+    await feedback('li@fernhill.example', d(3) + 3000 + 30 * MIN, { type: 'accepted' });
+    await feedback('li@fernhill.example', d(3) + DAY, { type: 'won' });
+    // Direct to pricing (bottom), a free-mail lead that never qualifies.
+    await person(d(2), { email: 'free@gmail.com', landing: '/pricing' });
+    // A newsletter reader of a guide (middle) who qualified two hours ago: nobody answered yet.
+    await person(T - 2 * 60 * MIN, { email: 'nl@acme.example', landing: '/guides/close', utm: 'utm_source=newsletter&utm_medium=email&utm_campaign=nov', jobTitle: 'Controller', qualify: true });
+    // Direct to pricing, qualifies yesterday, rejected three hours later.
+    await person(d(1), { email: 'late@north.example', landing: '/pricing', jobTitle: 'CFO', qualify: true });
+    await feedback('late@north.example', d(1) + 3000 + 3 * 60 * MIN, { type: 'rejected', reason: 'bad_fit', outcome: 'recycle' });
+    // An anonymous visitor.
+    await person(d(1), { landing: '/blog/b' });
+    admin = await signIn(app());
+  });
+
+  it('counts the funnel of a period from what happened in it', async () => {
+    const range = { site: 'demo', from: d(30), to: T };
+    // Five people visited in the last 30 days; four became leads; three were handed to sales
+    // (those who saw pricing and downloaded); one was accepted (SQL) and won.
+    expect(await funnelFigures(getDb().db, range)).toEqual({ visitors: 5, leads: 4, mqls: 3, sqls: 1, customers: 1 });
+    expect(await funnelFigures(getDb().db, { ...range, from: d(90) })).toMatchObject({ visitors: 6, leads: 5 });
+    expect(await funnelFigures(getDb().db, { site: 'other', from: d(90), to: T })).toEqual({ visitors: 0, leads: 0, mqls: 0, sqls: 0, customers: 0 });
+  });
+
+  it('splits new leads by first campaign and by the content stage that first touched them', async () => {
+    const { byCampaign, byContentStage } = await leadsByFirstTouch(getDb().db, { site: 'demo', from: d(30), to: T });
+    expect(byCampaign).toEqual([
+      { source: '(direct)', medium: null, campaign: null, leads: 2, mqls: 1, sqls: 0, customers: 0 },
+      { source: 'linkedin', medium: 'paid', campaign: 'q4', leads: 1, mqls: 1, sqls: 1, customers: 1 },
+      { source: 'newsletter', medium: 'email', campaign: 'nov', leads: 1, mqls: 1, sqls: 0, customers: 0 },
+    ]);
+    expect(byContentStage).toEqual([
+      { stage: 'top', leads: 1, mqls: 1, sqls: 1, customers: 1 },
+      { stage: 'middle', leads: 1, mqls: 1, sqls: 0, customers: 0 },
+      { stage: 'bottom', leads: 2, mqls: 1, sqls: 0, customers: 0 },
+    ]);
+  });
+
+  it('measures speed to lead from handover to first feedback, and draws a day-by-day trend', async () => {
+    expect(await speedToLead(getDb().db, { site: 'demo', from: d(30), to: T })).toEqual({ handovers: 3, answered: 2, medianMs: 30 * MIN, p90Ms: 3 * 60 * MIN });
+    const trend = await dailyTrend(getDb().db, { site: 'demo', from: d(30), to: T });
+    expect(trend.days).toHaveLength(31);
+    expect(trend.days[1]! - trend.days[0]!).toBe(DAY);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect([sum(trend.visitors), sum(trend.leads), sum(trend.mqls)]).toEqual([5, 4, 3]);
+    // The day of the LinkedIn reader's visit holds their visit, lead and MQL.
+    const day = trend.days.indexOf(Math.floor(d(3) / DAY) * DAY);
+    expect([trend.visitors[day], trend.leads[day], trend.mqls[day]]).toEqual([1, 1, 1]);
+  });
+
+  it('shows it all on the page, for 7, 30 or 90 days or custom dates', async () => {
+    const res = await admin.get('/app?site=demo');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const text = textOf(html);
+    expect(text).toMatch(/5 Visitors 4 Leads 3 MQLs 1 SQLs 1 Customers/);
+    // Conversion between steps: 4 of 5 visitors became leads, 3 of 4 leads MQLs, 1 of 3 MQLs SQL.
+    expect(text).toContain('Leads 4 80.0%');
+    expect(text).toContain('MQLs 3 75.0%');
+    expect(text).toContain('SQLs 1 33.3%');
+    expect(text).toContain('30 min Median, MQL to first sales feedback 3 h 90th percentile 2 / 3 MQLs answered');
+    expect(text).toContain('linkedin paid q4 1 1 100.0% 1 1');
+    expect(text).toContain('(direct) – – 2 1 50.0% 0 0');
+    expect(html).toContain('data-chart=');
+    expect(html).toContain('<option value="30" selected="">');
+    const week = textOf(await (await admin.get('/app?site=demo&period=7')).text());
+    expect(week).toMatch(/5 Visitors 4 Leads 3 MQLs/);
+    const quarter = textOf(await (await admin.get('/app?site=demo&period=90')).text());
+    expect(quarter).toMatch(/6 Visitors 5 Leads 3 MQLs/);
+    // A custom period of the last three days' dates only: the LinkedIn reader's day and the two after.
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const custom = textOf(await (await admin.get(`/app?site=demo&period=custom&from=${day(d(3))}&to=${day(d(2))}`)).text());
+    // The deal was won a day after the visit: within these dates too.
+    expect(custom).toMatch(/2 Visitors 2 Leads 1 MQLs 1 SQLs 1 Customers/);
+    const bad = await admin.get('/app?site=demo&period=custom&from=2026-02-30&to=2026-01-01');
+    expect(bad.status).toBe(400);
+    expect((await admin.get('/app?site=demo&period=custom')).status).toBe(400);
+  });
+
+  it('shows the follow-up agreement: answered within it, overdue MQLs with links, and the weekly evaluation', async () => {
+    const html = await (await admin.get('/app?site=demo&period=7')).text();
+    const text = textOf(html);
+    // One of three MQLs was answered within the hour (the LinkedIn reader, in 30 minutes).
+    expect(text).toContain('33.3% MQLs answered within 60 min');
+    expect(text).toContain('1 MQLs overdue');
+    expect(html).toContain(`href="/app/leads/${await leadId('nl@acme.example')}?site=demo">nl@acme.example</a>`);
+    expect(text).toMatch(/This week 3 0 1 1 0 0 1/);
+    expect(text).toContain('Rejected because: bad_fit 1');
+  });
+});

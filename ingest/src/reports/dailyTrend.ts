@@ -1,0 +1,59 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { handoversOf } from '../followUp/handovers.js';
+
+export interface DailyTrend {
+  /** Start of each UTC day in the period (ms), oldest first, every day present. */
+  days: number[];
+  visitors: number[];
+  leads: number[];
+  mqls: number[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Visitors, new leads and MQLs per UTC day of `[from, to)`, for the overview's trend chart:
+ * three GROUP BY day queries over the same indexed ranges as `funnelFigures`; days without any
+ * show zero.
+ *
+ * @example
+ * const { days, visitors } = await dailyTrend(db, { site: 'demo', from, to });
+ */
+export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<DailyTrend> {
+  // Integer division of integer milliseconds: the day number, alike on both dialects.
+  const dayOf = (column: string) => sql<number | string>`(${sql.ref(column)} / ${sql.lit(DAY_MS)})`;
+  const [visitors, leads, mqls] = await Promise.all([
+    db
+      .selectFrom('sessions')
+      .select([dayOf('started_at').as('day'), sql<number | string>`count(distinct visitor_id)`.as('n')])
+      .where('site_id', '=', site)
+      .where('started_at', '>=', from)
+      .where('started_at', '<', to)
+      .groupBy(dayOf('started_at'))
+      .execute(),
+    db
+      .selectFrom('leads')
+      .select([dayOf('created_at').as('day'), (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('site_id', '=', site)
+      .where('merged_into', 'is', null)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .groupBy(dayOf('created_at'))
+      .execute(),
+    handoversOf(db, site)
+      .select([dayOf('stage_changes.at').as('day'), sql<number | string>`count(distinct stage_changes.lead_id)`.as('n')])
+      .where('stage_changes.at', '>=', from)
+      .where('stage_changes.at', '<', to)
+      .groupBy(dayOf('stage_changes.at'))
+      .execute(),
+  ]);
+  const first = Math.floor(from / DAY_MS);
+  const last = Math.floor((to - 1) / DAY_MS);
+  const days = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => (first + i) * DAY_MS);
+  const fill = (rows: Array<{ day: number | string; n: number | string }>) => {
+    const byDay = new Map(rows.map((r) => [Number(r.day), Number(r.n)]));
+    return days.map((d) => byDay.get(d / DAY_MS) ?? 0);
+  };
+  return { days, visitors: fill(visitors), leads: fill(leads), mqls: fill(mqls) };
+}
