@@ -7,6 +7,7 @@ import { parseConfig } from '../config/loadConfig.js';
 import type { Database } from '../db/schema.js';
 import { ruleVersion, scoringSchema } from '../scoring/rulesSchema.js';
 import { createRulesetWatcher } from './createRulesetWatcher.js';
+import { listRulesets } from './listRulesets.js';
 import { loadScorerRegistry } from './loadScorerRegistry.js';
 import { syncConfigRulesets } from './syncConfigRulesets.js';
 
@@ -68,6 +69,28 @@ describeEachDialect('rule set versions', (getDb) => {
     // Back to the first rules in the file: a change since the last import, so a third version.
     await syncConfigRulesets(db, first);
     expect(await db.selectFrom('ruleset_versions').select('id').where('site_id', '=', 'seeded').execute()).toHaveLength(3);
+  });
+
+  it('a config file changed between starts is imported as the version in effect and the next start rescores every lead under it', async () => {
+    const { db } = getDb();
+    const before = configWith({ cfg: RULES });
+    const first = await loadScorerRegistry(db, before);
+    const email = await pricingLead(createApp({ db, config: before, secretKey: TEST_SECRET_KEY, scorers: first.scorers }), 'cfg');
+    expect((await leadByEmail(db, email)).stage).toBe('mql');
+    // The file now asks for 20 points.
+    const after = configWith({ cfg: STRICTER });
+    const restarted = await loadScorerRegistry(db, after);
+    expect(restarted.imports).toEqual([{ site: 'cfg', version: ruleVersion(scoringSchema.parse(STRICTER)), outcome: 'imported' }]);
+    const watcher = createRulesetWatcher({ db, scorers: restarted.scorers, pollMs: 60_000, rescorePollMs: 60_000 });
+    watcher.start();
+    try {
+      await watcher.drain();
+    } finally {
+      await watcher.stop();
+    }
+    const [imported] = await listRulesets(db, 'cfg');
+    expect(imported).toMatchObject({ source: 'config', by: 'config', inEffect: true, rescore: { state: 'done', leads: 1, down: 1 } });
+    expect(await leadByEmail(db, email)).toMatchObject({ stage: 'lead', rule_version: imported!.version });
   });
 
   it('publishes a draft: 201 with the new version, every lead rescored off the request path, versions listed with who and the rescore outcome', async () => {
