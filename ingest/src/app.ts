@@ -117,7 +117,7 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.route('/v1/leads', createLeadsRoute({ db, scorers, now, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/webhooks/*', requireKey('admin'));
   app.use('/v1/webhooks', requireKey('admin'));
-  app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks }));
+  app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/reports/*', requireKey(apiScope));
   app.route('/v1/reports', createReportsRoute({ db, now }));
   app.route('/v1/reports', createFollowUpRoute({ db, config, now }));

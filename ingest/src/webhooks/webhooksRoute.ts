@@ -1,15 +1,14 @@
 import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import type { Database } from '../db/schema.js';
-import { newId } from '../scoring/scoreEvents.js';
-import { ApiError } from '../http/apiError.js';
 import { parseJsonBody } from '../http/parseJsonBody.js';
-import { WEBHOOK_EVENTS } from './enqueue.js';
-import { fromJson, toJson } from '../db/json.js';
-import { webhookUrlSchema } from './webhookUrl.js';
-import { generateSecret, secretProblem, standardSecret } from './sign.js';
+import { listDeliveries } from './listDeliveries.js';
+import { listWebhooks } from './listWebhooks.js';
+import { registerWebhook } from './registerWebhook.js';
+import { removeWebhook } from './removeWebhook.js';
+import { resendDelivery } from './resendDelivery.js';
+import { webhookSchema } from './webhookSchema.js';
 import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
 import { jsonBody } from '../openapi/jsonBody.js';
@@ -17,55 +16,21 @@ import { pathParameter } from '../openapi/pathParameter.js';
 import { requiresKey } from '../openapi/requiresKey.js';
 import { schemaRef } from '../openapi/schemaRef.js';
 
-/**
- * A webhook as the API registers it; its URL must be public unless `allowPrivate`.
- *
- * @example
- * const schema = webhookSchema({ allowPrivate: false });
- */
-export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean } = {}) =>
-  z
-    .object({
-      url: webhookUrlSchema({ allowPrivate }),
-      /**
-       * The signing secret; made up (`whsec_` + base64 of 32 random bytes) and returned once
-       * when not given. A given `whsec_` secret must be base64 of 24–64 bytes; other secrets of
-       * at least 16 characters are still accepted (see `standardSecret` in sign.ts).
-       */
-      secret: z
-        .string()
-        .superRefine((s, ctx) => {
-          const problem = secretProblem(s);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        })
-        .optional(),
-      events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
-      /** Only this site's leads; every site when absent. */
-      site: z.string().optional(),
-    })
-    .strict();
-
-const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+// The schema lives beside the domain functions the dashboard shares; exported here as before.
+export { webhookSchema };
 
 /**
- * Webhooks for other systems (secret key): register, list, delete, and read the delivery log
- * with every attempt. URLs aimed at loopback, private or internal hosts are refused (400 on
- * `url`) unless `allowPrivateWebhooks`.
+ * Webhooks for other systems (secret key): register, list, delete, read the delivery log
+ * with every attempt, and resend a delivery (`onCommitted` then kicks the dispatcher). URLs
+ * aimed at loopback, private or internal hosts are refused (400 on `url`) unless
+ * `allowPrivateWebhooks`. The work is done by the domain functions the dashboard shares.
  *
  * @example
  * app.route('/v1/webhooks', createWebhooksRoute({ db }));
  */
-export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks = false }: { db: Kysely<Database>; now?: () => number; allowPrivateWebhooks?: boolean }) {
+export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks = false, onCommitted }: { db: Kysely<Database>; now?: () => number; allowPrivateWebhooks?: boolean; onCommitted?: () => void }) {
   const app = new Hono();
   const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks });
-  const present = (h: Database['webhooks'] extends infer T ? T : never) => ({
-    id: h.id,
-    url: h.url,
-    events: fromJson(h.events),
-    site: h.site_id,
-    source: h.id.startsWith('wh_cfg_') ? 'config' : 'api',
-    createdAt: iso(h.created_at),
-  });
 
   const idParameter = pathParameter('id', 'The webhook’s id');
 
@@ -81,13 +46,9 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
       ...errorResponses(400, 401, 403),
     },
   }), async (c) => {
-    const parsed = await parseJsonBody(c, schema);
-    const secret = parsed.secret ?? generateSecret();
-    const row = { id: newId('wh'), site_id: parsed.site ?? null, url: parsed.url, secret, events: toJson(parsed.events), created_at: now() };
-    await db.insertInto('webhooks').values(row).execute();
     // `standardSecret` is what a Standard Webhooks library verifies with: the secret itself
     // when it is `whsec_<base64>`, else `whsec_` + base64 of its bytes. Shown only here.
-    return c.json({ ...present(row), secret, standardSecret: standardSecret(secret) }, 201);
+    return c.json(await registerWebhook(db, await parseJsonBody(c, schema), { now }), 201);
   });
 
   app.get('/', describeRoute({
@@ -95,7 +56,7 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
     summary: 'The webhooks, from the API and the config file, without secrets',
     ...requiresKey('admin'),
     responses: { 200: jsonAnswer('Every webhook', { type: 'object', properties: { webhooks: { type: 'array', items: schemaRef('Webhook') } } }), ...errorResponses(401, 403) },
-  }), async (c) => c.json({ webhooks: (await db.selectFrom('webhooks').selectAll().orderBy('created_at').execute()).map(present) }));
+  }), async (c) => c.json({ webhooks: await listWebhooks(db) }));
 
   app.delete('/:id', describeRoute({
     tags: ['Webhooks'],
@@ -104,11 +65,7 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
     parameters: [idParameter],
     responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
   }), async (c) => {
-    const id = c.req.param('id');
-    if (id.startsWith('wh_cfg_')) throw new ApiError(409, 'conflict', `id: webhook "${id}" is defined in the config file; remove it there`, { field: 'id' });
-    const result = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
-    if (!Number(result.numDeletedRows)) throw new ApiError(404, 'not_found', `id: no webhook "${id}"`, { field: 'id' });
-    await db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('webhook_id', '=', id).where('status', '=', 'pending').execute();
+    await removeWebhook(db, c.req.param('id'));
     return c.body(null, 204);
   });
 
@@ -142,27 +99,25 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
       }),
       ...errorResponses(401, 403),
     },
+  }), async (c) => c.json({ deliveries: (await listDeliveries(db, c.req.param('id'))).map(({ webhookId: _, ...d }) => d) }));
+
+  app.post('/deliveries/:id/resend', describeRoute({
+    tags: ['Webhooks'],
+    summary: 'Send a delivery again (same id and body, signed anew), e.g. after the receiver was down; it is due at once and retried as usual',
+    ...requiresKey('admin'),
+    parameters: [pathParameter('id', 'The delivery’s id (`Leadbeam-Delivery`, `webhook-id`)')],
+    responses: {
+      202: jsonAnswer('The delivery, queued to be sent now', {
+        type: 'object',
+        properties: { id: { type: 'string' }, webhookId: { type: 'string' }, status: { const: 'pending' } },
+        required: ['id', 'webhookId', 'status'],
+      }),
+      ...errorResponses(401, 403, 404, 409),
+    },
   }), async (c) => {
-    const id = c.req.param('id');
-    const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id).orderBy('created_at', 'desc').limit(100).execute();
-    const attempts = deliveries.length
-      ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).orderBy('attempt').execute()
-      : [];
-    return c.json({
-      deliveries: deliveries.map((d) => ({
-        id: d.id,
-        type: d.event_type,
-        leadId: d.lead_id,
-        status: d.status,
-        attempts: attempts
-          .filter((a) => a.delivery_id === d.id)
-          .map((a) => ({ attempt: a.attempt, at: iso(a.at), statusCode: a.status_code, error: a.error, durationMs: a.duration_ms })),
-        nextAttemptAt: d.status === 'pending' ? iso(d.next_attempt_at) : null,
-        createdAt: iso(d.created_at),
-        deliveredAt: iso(d.delivered_at),
-        payload: fromJson(d.payload),
-      })),
-    });
+    const resent = await resendDelivery(db, c.req.param('id'), { now });
+    onCommitted?.();
+    return c.json({ ...resent, status: 'pending' as const }, 202);
   });
 
   return app;
