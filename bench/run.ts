@@ -9,6 +9,7 @@ import { benchIngestLoad } from './ingestLoad.js';
 import { benchLateEvent } from './lateEvent.js';
 import { benchScaleOut } from './scaleOut.js';
 import { measureSizes, printSizes } from './size.js';
+import { benchDashboard } from './dashboard.js';
 
 const results: Array<[string, boolean]> = [];
 results.push(['script size', printSizes(measureSizes())]);
@@ -18,6 +19,7 @@ results.push(['speed to lead (webhook)', await benchHandover()]);
 results.push(['ingest under load (ratio to no-op, p99, acknowledged = stored)', await benchIngestLoad()]);
 results.push(['late event for a long history (≤ 3× a fresh one)', await benchLateEvent()]);
 results.push(['scale-out: 1, 2, 4 processes on one PostgreSQL (acknowledged = stored)', await benchScaleOut()]);
+results.push(['dashboard pages with 100,000 leads and 1,000,000 events (p95 under 300 ms)', await benchDashboard()]);
 
 console.log('\nSummary');
 for (const [name, ok] of results) console.log(`  ${ok ? 'ok  ' : 'OVER'}  ${name}`);
