@@ -27,12 +27,12 @@ const DRAFT = {
     { id: 'blog', match: { type: 'pageview', path: '/blog/**' }, points: 4 },
   ],
 };
-const config = parseConfig({ sites: [{ key: 'bt', allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT }] }, 'backtest test');
+const config = parseConfig({ sites: [{ key: 'bt', allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT }, { key: 'bt2', allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT }] }, 'backtest test');
 const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' };
 const appAt = (db: Kysely<Database>, now: number) => createApp({ db, config, secretKey: TEST_SECRET_KEY, now: () => now });
 
 type Step = 'pricing' | 'download' | 'blog';
-async function lead(db: Kysely<Database>, t0: number, name: string, steps: Step[]) {
+async function lead(db: Kysely<Database>, t0: number, name: string, steps: Step[], site = 'bt') {
   const visitorId = 'v_' + newId();
   const sessionId = 's_' + newId();
   const email = `${name}-${newId()}@fernhill.example`;
@@ -44,7 +44,7 @@ async function lead(db: Kysely<Database>, t0: number, name: string, steps: Step[
         : makeEvent({ visitorId, sessionId, ts: t0 + (i + 1) * 1000, path: step === 'blog' ? `/blog/post-${i}` : '/pricing', url: `${DEMO_ORIGIN}${step === 'blog' ? `/blog/post-${i}` : '/pricing'}` }),
     ),
   ];
-  expect((await postBatch(appAt(db, t0 + 10_000), { site: 'bt', sentAt: t0 + 10_000, events })).status).toBe(200);
+  expect((await postBatch(appAt(db, t0 + 10_000), { site, sentAt: t0 + 10_000, events })).status).toBe(200);
   return db.selectFrom('leads').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
 }
 async function feedback(db: Kysely<Database>, at: number, leadId: string, body: object) {
@@ -117,6 +117,16 @@ describeEachDialect('backtest', (getDb) => {
     ]);
     const byApi = await (await appAt(db, t0 + 10 * MIN).request('/v1/scoring/rule-hits?site=bt', { headers: auth })).json();
     expect(byApi.rules).toEqual(hits);
+    // Another site's leads count for that site only.
+    await lead(db, t0, 'elsewhere', ['pricing', 'blog'], 'bt2');
+    expect(await ruleHits(db, 'bt', { days: 30, now: t0 + 10 * MIN, rules: config.sites[0]!.scoring })).toEqual(hits);
+    expect((await ruleHits(db, 'bt2', { days: 30, now: t0 + 10 * MIN, rules: config.sites[1]!.scoring })).map((h) => [h.id, h.hits])).toEqual([
+      ['pricing', 1],
+      ['download', 0],
+      ['blog', 1],
+    ]);
+    // Hits older than the period do not count.
+    expect((await ruleHits(db, 'bt2', { days: 1, now: t0 + 2 * 86_400_000, rules: config.sites[1]!.scoring })).map((h) => h.hits)).toEqual([0, 0, 0]);
   });
 });
 

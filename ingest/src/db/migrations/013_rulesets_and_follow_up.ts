@@ -41,9 +41,10 @@ export const rulesetsAndFollowUp: Migration = {
       .addColumn('breached_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('follow_up_breaches_site').on('follow_up_breaches').columns(['site_id', 'qualified_at']).execute();
-    // Handovers by time (the follow-up checker and reports) and rule hits by time (hits per rule).
+    // Handovers by time (the follow-up checker and reports), and rule hits by time with what
+    // hits per rule add up, so that count reads the index alone.
     await db.schema.createIndex('stage_changes_at').on('stage_changes').columns(['at']).execute();
-    await db.schema.createIndex('score_hits_ts').on('score_hits').columns(['ts']).execute();
+    await db.schema.createIndex('score_hits_ts').on('score_hits').columns(['ts', 'rule_id', 'points', 'subject']).execute();
   },
   async down(db: Kysely<any>) {
     await db.schema.dropIndex('score_hits_ts').execute();
