@@ -15,16 +15,16 @@ export interface CohortFunnel {
 export interface FirstTouchSplit {
   /** By the campaign of each lead's first visit: UTM source, medium and campaign; `(direct)` or `(referral)` without UTM. */
   byCampaign: Array<{ source: string; medium: string | null; campaign: string | null } & CohortFunnel>;
-  /** By the funnel stage of the first tagged page or event that touched each lead; null: none was tagged. */
+  /** By the funnel stage of the lead's first page view; null: that page was not tagged. */
   byContentStage: Array<{ stage: FunnelStage | null } & CohortFunnel>;
 }
 
 /**
  * The leads created in `[from, to)`, split by the campaign of their first visit and by the
- * content stage (top, middle, bottom) that first touched them, each with how many have since
- * become MQL, SQL and customer. One query: per new lead, indexed look-ups of its browsers'
- * first visit (sessions by site and visitor), first tagged event (events by visitor and time)
- * and its stage changes (by lead), then GROUP BY.
+ * content stage (top, middle, bottom) of their first page view (as the weekly evaluation
+ * reads first touch), each with how many have since become MQL, SQL and customer. One query:
+ * per new lead, indexed look-ups of its first page view (events by site, visitor and time) and
+ * of its stage changes (by lead), then GROUP BY. Costs a few index look-ups per new lead.
  *
  * @example
  * const { byCampaign } = await leadsByFirstTouch(db, { site: 'demo', from, to });
@@ -32,58 +32,55 @@ export interface FirstTouchSplit {
  */
 export async function leadsByFirstTouch(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<FirstTouchSplit> {
   const f = sqlFragments(db);
-  const reached = (stages: string[], handover = false) =>
-    sql<number>`(case when exists (select 1 from stage_changes sc where sc.lead_id = l.id and sc.to_stage in (${sql.join(stages)})${
-      handover ? sql` and sc.from_stage in ('visitor', 'lead', 'recycled') and sc.source in ('scoring', 'rescore')` : sql``
-    }) then 1 else 0 end)`;
+  // How far each lead has come, as bits of one number (one read of its stage changes): 1 handed
+  // to sales (the follow-up agreement's handover), 2 SQL, 4 customer.
+  const reach = sql<number>`(select coalesce(max(case when sc.to_stage in ('mql', 'sql') and sc.from_stage in ('visitor', 'lead', 'recycled') and sc.source in ('scoring', 'rescore') then 1 else 0 end), 0)
+    + 2 * coalesce(max(case when sc.to_stage = 'sql' then 1 else 0 end), 0)
+    + 4 * coalesce(max(case when sc.to_stage = 'customer' then 1 else 0 end), 0)
+    from stage_changes sc where sc.lead_id = l.id)`;
   const perLead = db
     .selectFrom('leads as l')
     .select((eb) => [
-      eb
-        .selectFrom('lead_visitors as lv')
-        .innerJoin('sessions as s', (j) => j.onRef('s.site_id', '=', 'lv.site_id').onRef('s.visitor_id', '=', 'lv.visitor_id'))
-        .select('s.campaign')
-        .whereRef('lv.lead_id', '=', 'l.id')
-        .orderBy('s.started_at')
-        .limit(1)
-        .as('campaign'),
+      // The lead's first page view (its browsers' events from their link on): the page carries its
+      // funnel stage and the campaign of its visit.
       eb
         .selectFrom('lead_visitors as lv')
         .innerJoin('events as e', (j) => j.onRef('e.site_id', '=', 'lv.site_id').onRef('e.visitor_id', '=', 'lv.visitor_id'))
-        .select('e.stage')
+        .select('e.id')
         .whereRef('lv.lead_id', '=', 'l.id')
         .whereRef('e.ts', '>=', 'lv.from_ts')
-        .where('e.stage', 'is not', null)
+        .where('e.type', '=', 'pageview')
         .orderBy('e.ts')
+        .orderBy('e.id')
         .limit(1)
-        .as('first_stage'),
-      reached(['mql', 'sql'], true).as('reached_mql'),
-      reached(['sql']).as('reached_sql'),
-      reached(['customer']).as('reached_customer'),
+        .as('first_event'),
+      reach.as('reach'),
     ])
     .where('l.site_id', '=', site)
     .where('l.merged_into', 'is', null)
     .where('l.created_at', '>=', from)
     .where('l.created_at', '<', to);
 
-  const campaign = sql.ref('campaign');
+  const campaign = sql.ref('e.campaign');
   const source = sql<string>`coalesce(${f.jsonText(campaign, 'source')}, case when ${f.jsonText(campaign, 'referrer')} is not null then '(referral)' else '(direct)' end)`;
   const medium = f.jsonText(campaign, 'medium');
   const name = f.jsonText(campaign, 'campaign');
+  const bit = (n: number) => sql<number | string>`sum(case when (first_touch.reach / ${sql.lit(n)}) % 2 = 1 then 1 else 0 end)`;
   const rows = await db
     .with('first_touch', () => perLead)
     .selectFrom('first_touch')
+    .leftJoin('events as e', (j) => j.on('e.site_id', '=', site).onRef('e.id', '=', 'first_touch.first_event'))
     .select([
       source.as('source'),
       medium.as('medium'),
       name.as('campaign'),
-      'first_stage',
+      'e.stage as first_stage',
       sql<number | string>`count(*)`.as('leads'),
-      sql<number | string>`sum(reached_mql)`.as('mqls'),
-      sql<number | string>`sum(reached_sql)`.as('sqls'),
-      sql<number | string>`sum(reached_customer)`.as('customers'),
+      bit(1).as('mqls'),
+      bit(2).as('sqls'),
+      bit(4).as('customers'),
     ])
-    .groupBy([source, medium, name, 'first_stage'])
+    .groupBy([source, medium, name, 'e.stage'])
     .execute();
 
   const add = (into: CohortFunnel, r: (typeof rows)[number]) => {

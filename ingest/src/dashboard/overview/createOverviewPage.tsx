@@ -9,6 +9,7 @@ import { leadsByFirstTouch, type CohortFunnel } from '../../reports/leadsByFirst
 import { speedToLead } from '../../reports/speedToLead.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { Chart } from '../layout/Chart.js';
+import { createFiguresCache } from './createFiguresCache.js';
 import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 
@@ -31,10 +32,14 @@ const periodSchema = z
     if (p.from && p.to && (Date.parse(p.to) - Date.parse(p.from)) / DAY_MS >= MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `a period of at most ${MAX_DAYS} days` });
   });
 
-/** The period asked for: `[from, to)` in ms; presets end now, custom periods cover whole UTC days. */
+/** Figures are computed at most once a minute for a site and period. */
+const FIGURES_TTL_MS = 60_000;
+
+/** The period asked for: `[from, to)` in ms; presets end at the current minute, custom periods cover whole UTC days. */
 function periodOf(p: z.infer<typeof periodSchema>, now: number) {
-  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Math.min(now, Date.parse(`${p.to}T00:00:00Z`) + DAY_MS) };
-  return { from: now - Number(p.period) * DAY_MS, to: now };
+  const minute = Math.floor(now / FIGURES_TTL_MS) * FIGURES_TTL_MS;
+  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Math.min(minute, Date.parse(`${p.to}T00:00:00Z`) + DAY_MS) };
+  return { from: minute - Number(p.period) * DAY_MS, to: minute };
 }
 
 const FUNNEL = [
@@ -111,13 +116,15 @@ const outcomeHead = (
  * `GET /app`: the overview of the chosen site for a period (last 30 days by default; 7, 30,
  * 90 days or custom dates): the funnel with conversions, leads by first campaign and by the
  * content stage that first touched them, speed to lead, a daily trend, and the follow-up
- * agreement with sales (answered within it, overdue MQLs, the weekly evaluation).
+ * agreement with sales (answered within it, overdue MQLs, the weekly evaluation). The figures
+ * of a site and period are computed at most once a minute (they aggregate the whole period).
  *
  * @example
  * dashboard.route('/', createOverviewPage(deps));
  */
 export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
+  const cache = createFiguresCache({ ttlMs: FIGURES_TTL_MS });
   app.get('/', async (c) => {
     const parsed = periodSchema.safeParse(c.req.query());
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
@@ -127,14 +134,19 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
     const range = { site: site.key, from, to };
     // The weekly evaluation covers the period's last seven days.
     const weekFrom = Math.max(from, to - 7 * DAY_MS);
-    const [funnel, trend, split, speed, followUp, week] = await Promise.all([
-      funnelFigures(db, range),
-      dailyTrend(db, range),
-      leadsByFirstTouch(db, range),
-      speedToLead(db, range),
-      followUpSummary(db, site, { from, to, now: at }),
-      weeklyEvaluation(db, site, { from: weekFrom, to }),
-    ]);
+    const [funnel, trend, split, speed, followUp, week] = await cache.get(
+      `${site.key}:${from}:${to}`,
+      () =>
+        Promise.all([
+          funnelFigures(db, range),
+          dailyTrend(db, range),
+          leadsByFirstTouch(db, range),
+          speedToLead(db, range),
+          followUpSummary(db, site, { from, to, now: at }),
+          weeklyEvaluation(db, site, { from: weekFrom, to }),
+        ]),
+      at,
+    );
     const p = parsed.data;
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
@@ -167,7 +179,7 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
           </div>
         </form>
         <p class="muted">
-          {formatTime(from)} to {formatTime(to)} UTC.
+          {formatTime(from)} to {formatTime(to)} UTC; figures are at most a minute old.
         </p>
 
         <section aria-labelledby="funnel">

@@ -131,4 +131,17 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect(text).toMatch(/This week 3 0 1 1 0 0 1/);
     expect(text).toContain('Rejected because: bad_fit 1');
   });
+
+  it('computes a period’s figures once a minute: a new lead shows from the next minute on', async () => {
+    let clock = T;
+    const one = dashboardApp(getDb().db, () => clock);
+    const client = await signIn(one);
+    const leads = async () => Number(/(\d+) Leads/.exec(textOf(await (await client.get('/app?site=demo')).text()))![1]);
+    const before = await leads();
+    await person(T - 5 * MIN, { email: 'new@minute.example', landing: '/blog/c' });
+    clock = T + 1000;
+    expect(await leads()).toBe(before);
+    clock = T + 2 * MIN;
+    expect(await leads()).toBe(before + 1);
+  });
 });
