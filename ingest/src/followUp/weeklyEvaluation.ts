@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Campaign } from '../../../shared/src/types.js';
 import { fromJsonOrNull } from '../db/json.js';
 import type { Database, FeedbackType } from '../db/schema.js';
 import { handoversOf } from './handovers.js';
@@ -29,6 +30,52 @@ export interface WeeklyEvaluation {
   byContent: Array<{ stage: string | null; category: string | null; path: string | null } & OutcomeCounts>;
   /** By the campaign of the lead's first visit (null fields: direct). */
   byCampaign: Array<{ source: string | null; medium: string | null; campaign: string | null } & OutcomeCounts>;
+}
+
+/**
+ * Each lead's first page view (the content that first touched it) and the campaign of its first
+ * visit (the session of its first event), over the events that count for it: each browser's
+ * from its link on, earlier links' within their range. A handful of queries for a page of
+ * leads: one index probe a link finds its first events.
+ */
+async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[]) {
+  const firstEvent = (pageviews: boolean, link: 'lv' | 'pl') => (eb: ExpressionBuilder<any, any>) => {
+    let q = eb.selectFrom('events as e').select('e.id').where('e.site_id', '=', site).whereRef('e.visitor_id', '=', `${link}.visitor_id`).whereRef('e.ts', '>=', `${link}.from_ts`);
+    if (link === 'pl') q = q.whereRef('e.ts', '<', 'pl.until_ts');
+    if (pageviews) q = q.where('e.type', '=', 'pageview');
+    return q.orderBy('e.ts').orderBy('e.id').limit(1);
+  };
+  const links = [
+    ...(await db
+      .selectFrom('lead_visitors as lv')
+      .select((eb) => ['lv.lead_id', firstEvent(true, 'lv')(eb).as('page'), firstEvent(false, 'lv')(eb).as('any')])
+      .where('lv.lead_id', 'in', leadIds)
+      .execute()),
+    ...(await db
+      .selectFrom('past_links as pl')
+      .select((eb) => ['pl.lead_id', firstEvent(true, 'pl')(eb).as('page'), firstEvent(false, 'pl')(eb).as('any')])
+      .where('pl.lead_id', 'in', leadIds)
+      .execute()),
+  ] as Array<{ lead_id: string; page: string | null; any: string | null }>;
+  const eventIds = [...new Set(links.flatMap((l) => [l.page, l.any]).filter((id): id is string => !!id))];
+  const events = new Map<string, { id: string; ts: number; stage: string | null; category: string | null; path: string; session_id: string }>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db.selectFrom('events').select(['id', 'ts', 'stage', 'category', 'path', 'session_id']).where('site_id', '=', site).where('id', 'in', eventIds.slice(i, i + 500)).execute();
+    for (const r of rows) events.set(r.id, { ...r, ts: Number(r.ts) });
+  }
+  const earliest = <E extends { ts: number; id: string }>(a: E | undefined, b: E | undefined) => (!a ? b : !b ? a : a.ts < b.ts || (a.ts === b.ts && a.id < b.id) ? a : b);
+  const firsts = new Map<string, { page?: ReturnType<typeof events.get>; any?: ReturnType<typeof events.get> }>();
+  for (const l of links) {
+    const seen = firsts.get(l.lead_id) ?? {};
+    firsts.set(l.lead_id, { page: earliest(seen.page, l.page ? events.get(l.page) : undefined), any: earliest(seen.any, l.any ? events.get(l.any) : undefined) });
+  }
+  const sessionIds = [...new Set([...firsts.values()].flatMap((f) => (f.any ? [f.any.session_id] : [])))];
+  const campaigns = new Map<string, Campaign | null>();
+  for (let i = 0; i < sessionIds.length; i += 500) {
+    const rows = await db.selectFrom('sessions').select(['session_id', 'campaign']).where('site_id', '=', site).where('session_id', 'in', sessionIds.slice(i, i + 500)).execute();
+    for (const r of rows) campaigns.set(r.session_id, fromJsonOrNull(r.campaign));
+  }
+  return new Map([...firsts].map(([leadId, f]) => [leadId, { page: f.page, campaign: f.any ? (campaigns.get(f.any.session_id) ?? null) : null }]));
 }
 
 const DECISIONS: Partial<Record<FeedbackType, MqlOutcome>> = { accepted: 'accepted', opportunity: 'accepted', rejected: 'rejected', won: 'won', lost: 'lost' };
@@ -62,8 +109,7 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
   for (let i = 0; i < ids.length; i += 200) {
     const page = ids.slice(i, i + 200);
     const feedback = await db.selectFrom('feedback').select(['lead_id', 'type', 'reason', 'at']).where('lead_id', 'in', page).orderBy('at').orderBy('id').execute();
-    const links = await db.selectFrom('lead_visitors').select(['lead_id', 'visitor_id', 'from_ts']).where('lead_id', 'in', page).execute();
-    const past = await db.selectFrom('past_links').select(['lead_id', 'visitor_id', 'from_ts', 'until_ts']).where('lead_id', 'in', page).execute();
+    const touches = await firstTouches(db, key, page);
     for (const leadId of page) {
       const at = firstHandover.get(leadId)!;
       const since = feedback.filter((f) => f.lead_id === leadId && Number(f.at) >= at);
@@ -71,27 +117,12 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
       const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : since.length ? 'contacted' : 'noAnswer';
       const reason = decision?.type === 'rejected' ? decision.reason : null;
       count(result.outcomes, outcome, reason);
-      // The lead's own events: each browser's from its link on, and earlier links' within their range.
-      const ranges = [...links.filter((l) => l.lead_id === leadId).map((l) => ({ visitor: l.visitor_id, from: Number(l.from_ts), until: Number.MAX_SAFE_INTEGER })), ...past.filter((l) => l.lead_id === leadId).map((l) => ({ visitor: l.visitor_id, from: Number(l.from_ts), until: Number(l.until_ts) }))];
-      const first = async (pageviewsOnly: boolean) => {
-        if (!ranges.length) return undefined;
-        let q = db
-          .selectFrom('events')
-          .select(['stage', 'category', 'path', 'session_id'])
-          .where('site_id', '=', key)
-          .where((eb) => eb.or(ranges.map((r) => eb.and([eb('visitor_id', '=', r.visitor), eb('ts', '>=', r.from), eb('ts', '<', r.until)]))));
-        if (pageviewsOnly) q = q.where('type', '=', 'pageview');
-        return q.orderBy('ts').orderBy('id').limit(1).executeTakeFirst();
-      };
-      const page0 = await first(true);
-      const touch = { stage: page0?.stage ?? null, category: page0?.category ?? null, path: page0?.path ?? null };
+      const first = touches.get(leadId);
+      const touch = { stage: first?.page?.stage ?? null, category: first?.page?.category ?? null, path: first?.page?.path ?? null };
       const touchKey = JSON.stringify(touch);
       if (!content.has(touchKey)) content.set(touchKey, { ...touch, ...empty() });
       count(content.get(touchKey)!, outcome, reason);
-      const visit = await first(false);
-      const session = visit && (await db.selectFrom('sessions').select('campaign').where('site_id', '=', key).where('session_id', '=', visit.session_id).executeTakeFirst());
-      const c = fromJsonOrNull(session?.campaign ?? null);
-      const source = { source: c?.source ?? null, medium: c?.medium ?? null, campaign: c?.campaign ?? null };
+      const source = { source: first?.campaign?.source ?? null, medium: first?.campaign?.medium ?? null, campaign: first?.campaign?.campaign ?? null };
       const sourceKey = JSON.stringify(source);
       if (!campaigns.has(sourceKey)) campaigns.set(sourceKey, { ...source, ...empty() });
       count(campaigns.get(sourceKey)!, outcome, reason);
