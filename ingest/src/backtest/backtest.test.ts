@@ -6,6 +6,8 @@ import { createApp } from '../app.js';
 import { parseConfig } from '../config/loadConfig.js';
 import type { Database } from '../db/schema.js';
 import { ruleHits } from '../rulesets/ruleHits.js';
+import { createScorer } from '../scoring/engine.js';
+import { backtestRules } from './backtestRules.js';
 import { calibrateThreshold } from './calibrateThreshold.js';
 
 const MIN = 60_000;
@@ -100,6 +102,12 @@ describeEachDialect('backtest', (getDb) => {
     expect(result.outcomes).toEqual({ acceptedOrWon: { leads: 1, qualifiedNow: 1, qualifiedDraft: 0 }, rejectedOrLost: { leads: 2, qualifiedNow: 2, qualifiedDraft: 1 } });
     // Peaks under the draft: won 11, lost 16; no threshold qualifies the won lead without the lost one.
     expect(result.calibration).toMatchObject({ method: 'youden', won: 1, lost: 1, best: { threshold: 11, wonQualified: 1, lostQualified: 1, youdenJ: 0 }, current: { threshold: 12, wonQualified: 0, lostQualified: 1, youdenJ: -1 } });
+
+    // Read a few leads at a time, the answer is the same.
+    const scorers = new Map([['bt', createScorer(config.sites[0]!.scoring)]]);
+    expect(await backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, pageSize: 2 })).toEqual(result);
+    // The list of moved leads is capped, and says so.
+    expect((await backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, listLimit: 1 })).moves).toMatchObject({ up: 1, down: 1, truncated: true, leads: [expect.anything()] });
 
     // The rules in effect as a draft: nothing moves.
     const same = await (await appAt(db, t0 + 10 * MIN).request('/v1/scoring/backtest', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'bt', rules: CURRENT }) })).json();

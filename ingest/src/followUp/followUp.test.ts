@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch } from '../../../test/support/ingest.js';
@@ -54,6 +54,15 @@ async function feedback(db: Kysely<Database>, at: number, leadId: string, body: 
 }
 
 const breaches = (db: Kysely<Database>, leadId: string) => db.selectFrom('webhook_deliveries').select(['event_type', 'payload']).where('lead_id', '=', leadId).where('event_type', '=', 'lead.sla_breached').execute();
+
+describe('follow-up config', () => {
+  it('takes a response time per site (60 minutes when absent) and lead.sla_breached in the config file\'s webhooks', () => {
+    expect(config.sites.map((s) => s.followUp.mqlResponseMinutes)).toEqual([30, 30, 60]);
+    const parsed = parseConfig({ sites: [{ key: 'x', webhooks: [{ url: 'https://crm.example/sla', secret: 'a-secret-of-16-chars', events: ['lead.sla_breached'] }] }] }, 'inline');
+    expect(parsed.sites[0]!.webhooks[0]!.events).toEqual(['lead.sla_breached']);
+    expect(() => parseConfig({ sites: [{ key: 'x', followUp: { mqlResponseMinutes: 0 } }] }, 'inline')).toThrow(/sites\.0\.followUp\.mqlResponseMinutes/);
+  });
+});
 
 describeEachDialect('follow-up agreements', (getDb) => {
   it('an MQL unanswered past the agreement raises lead.sla_breached once, however many processes check at the same moment', async () => {

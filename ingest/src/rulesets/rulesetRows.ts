@@ -33,8 +33,9 @@ export interface RulesetVersion {
   } | null;
 }
 
-/** Ids sort in the order versions were made, even within one millisecond. */
-export const rulesetId = (at: number) => `rs_${at.toString(36).padStart(9, '0')}_${randomBytes(6).toString('hex')}`;
+let rulesetSeq = 0;
+/** Ids sort in the order versions were made, even within one millisecond (in one process). */
+export const rulesetId = (at: number) => `rs_${at.toString(36).padStart(9, '0')}_${(rulesetSeq++ % 1e6).toString(36).padStart(4, '0')}_${randomBytes(6).toString('hex')}`;
 
 /** The key of a config import: the same for every process importing the same change, so only one row results. */
 export const importKey = (site: string, version: string, previousImportId: string | undefined) =>

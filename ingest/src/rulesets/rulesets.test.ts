@@ -9,6 +9,8 @@ import { ruleVersion, scoringSchema } from '../scoring/rulesSchema.js';
 import { createRulesetWatcher } from './createRulesetWatcher.js';
 import { listRulesets } from './listRulesets.js';
 import { loadScorerRegistry } from './loadScorerRegistry.js';
+import { publishRuleset } from './publishRuleset.js';
+import { rescoreRuleset } from './rescoreRuleset.js';
 import { syncConfigRulesets } from './syncConfigRulesets.js';
 
 /** Pricing 6 + download 5 = 11 points: an MQL at threshold 10, a lead at 20. */
@@ -145,6 +147,26 @@ describeEachDialect('rule set versions', (getDb) => {
     const byAdmin = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(admin.key), body: JSON.stringify({ site: 'val', rules: STRICTER }) });
     expect(await byAdmin.json()).toMatchObject({ ruleset: { by: 'ops-lead' } });
     await waitForRescore(app, 'val');
+  });
+
+  it('a rescore runs once however many processes try, and a version no longer in effect is not rescored (superseded)', async () => {
+    const { db } = getDb();
+    const config = configWith({ race: RULES });
+    const { scorers } = await loadScorerRegistry(db, config);
+    const email = await pricingLead(createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers }), 'race');
+    const older = await publishRuleset(db, scorers, { site: 'race', rules: { ...STRICTER, thresholds: { mql: { engagement: 30, fit: 0 } } } }, { by: 'test', source: 'api' });
+    const newer = await publishRuleset(db, scorers, { site: 'race', rules: STRICTER }, { by: 'test', source: 'api' });
+    expect(await rescoreRuleset(db, older.ruleset.id)).toBe(true);
+    const claims = await Promise.all([rescoreRuleset(db, newer.ruleset.id), rescoreRuleset(db, newer.ruleset.id), rescoreRuleset(db, newer.ruleset.id)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const versions = await listRulesets(db, 'race');
+    expect(versions.map((v) => [v.id, v.rescore?.state])).toEqual([
+      [newer.ruleset.id, 'done'],
+      [older.ruleset.id, 'superseded'],
+      [versions[2]!.id, undefined],
+    ]);
+    expect(versions[0]!.rescore).toMatchObject({ leads: 1, down: 1 });
+    expect(await leadByEmail(db, email)).toMatchObject({ stage: 'lead', rule_version: newer.ruleset.version });
   });
 
   it('a published version survives a restart and a second process on the same database picks it up within its poll', async () => {
