@@ -270,9 +270,11 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
             </div>
           </div>
           {overdue.length ? (
-            <div class="panel" role="alert">
-              <p>
-                <strong>{followUp.overdue} MQLs are past the agreed response time.</strong>
+            <div class="panel">
+              <p role="alert">
+                <strong>
+                  {followUp.overdue} {followUp.overdue === 1 ? 'MQL is' : 'MQLs are'} past the agreed response time of {formatDuration(followUp.responseMinutes * 60_000)}.
+                </strong>
               </p>
               <table>
                 <caption class="sr-only">Overdue MQLs</caption>

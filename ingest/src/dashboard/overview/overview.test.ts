@@ -127,6 +127,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     // One of three MQLs was answered within the hour (the LinkedIn reader, in 30 minutes).
     expect(text).toContain('33.3% MQLs answered within 60 min');
     expect(text).toContain('1 MQLs overdue');
+    expect(html).toMatch(/<p role="alert"><strong>1 MQL is past the agreed response time of 60 min\.<\/strong><\/p>/);
     expect(html).toContain(`href="/app/leads/${await leadId('nl@acme.example')}?site=demo">nl@acme.example</a>`);
     expect(text).toMatch(/This week 3 0 1 1 0 0 1/);
     expect(text).toContain('Rejected because: bad_fit 1');
