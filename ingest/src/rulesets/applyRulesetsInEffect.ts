@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { fromJson } from '../db/json.js';
 import type { Database } from '../db/schema.js';
 import { createScorer, type Scorer } from '../scoring/engine.js';
+import { withRegistry } from './withRegistry.js';
 
 /**
  * Makes every site's scorer the version in effect in the database, replacing the registry's
@@ -12,7 +13,11 @@ import { createScorer, type Scorer } from '../scoring/engine.js';
  * @example
  * const changed = await applyRulesetsInEffect(db, scorers); // ['demo']
  */
-export async function applyRulesetsInEffect(db: Kysely<Database>, scorers: Map<string, Scorer>): Promise<string[]> {
+export function applyRulesetsInEffect(db: Kysely<Database>, scorers: Map<string, Scorer>): Promise<string[]> {
+  return withRegistry(scorers, () => apply(db, scorers));
+}
+
+async function apply(db: Kysely<Database>, scorers: Map<string, Scorer>): Promise<string[]> {
   const inEffect = await db.selectFrom('rulesets_in_effect').select(['site_id', 'ruleset_id', 'version']).execute();
   const changed: string[] = [];
   for (const row of inEffect) {

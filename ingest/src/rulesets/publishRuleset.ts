@@ -5,6 +5,7 @@ import type { Database, RulesetSource } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import { createScorer, type Scorer } from '../scoring/engine.js';
 import { ruleVersion, scoringSchema } from '../scoring/rulesSchema.js';
+import { withRegistry } from './withRegistry.js';
 import { importKey, newRulesetRow, presentRuleset, putInEffect, type RulesetRow, type RulesetVersion } from './rulesetRows.js';
 
 /** A draft as the API and the dashboard send it; errors name the field from the body's root (`rules.engagement.2.points`). */
@@ -62,7 +63,8 @@ export async function publishRuleset(
     await putInEffect(trx, row, now);
     return { published: true, row };
   });
-  if (outcome.published) scorers.set(site, createScorer(rules));
+  // Queued behind a version watcher's pass that may have read the version in effect before this commit.
+  if (outcome.published) await withRegistry(scorers, async () => void scorers.set(site, createScorer(rules)));
   return {
     published: outcome.published,
     message: outcome.published ? `version ${version} is in effect for ${site}; every lead is being rescored` : `these rules are the version in effect for ${site} (${version}): nothing changed`,
