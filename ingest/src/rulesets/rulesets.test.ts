@@ -11,6 +11,7 @@ import { listRulesets } from './listRulesets.js';
 import { loadScorerRegistry } from './loadScorerRegistry.js';
 import { publishRuleset } from './publishRuleset.js';
 import { rescoreRuleset } from './rescoreRuleset.js';
+import { ruleHits } from './ruleHits.js';
 import { syncConfigRulesets } from './syncConfigRulesets.js';
 
 /** Pricing 6 + download 5 = 11 points: an MQL at threshold 10, a lead at 20. */
@@ -117,6 +118,11 @@ describeEachDialect('rule set versions', (getDb) => {
     expect(listed.versions[0].rescore).toMatchObject({ state: 'done', total: 1, leads: 1, up: 0, down: 1 });
     const lead = await leadByEmail(db, email);
     expect(lead).toMatchObject({ stage: 'lead', rule_version: published.ruleset.version });
+    // The scoring page's hits per rule: the version in effect's rules, from the database.
+    expect((await ruleHits(db, 'pub', { days: 30 })).map((r) => [r.id, r.hits, r.pointsGiven])).toEqual([
+      ['pricing', 1, 6],
+      ['download', 1, 5],
+    ]);
 
     // The same rules again: nothing happens, and the answer says so.
     const again = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'pub', rules: STRICTER }) });
