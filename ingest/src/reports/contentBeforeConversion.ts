@@ -13,6 +13,8 @@ export interface ContentBeforeConversion {
   leads: number;
   /** Leads that qualified (MQL, or SQL by a hand-raiser) in the period by scoring. */
   mqls: number;
+  /** The conversions the page and stage counts are based on: the latest `sample` of each kind in the period. */
+  sampled: { leads: number; mqls: number };
   /** By page path, the pages that preceded the most leads first (at most `limit`). */
   pages: Array<PrecededRow & { path: string }>;
   /** By the funnel stage of the pages viewed before (null: untagged pages). */
@@ -24,14 +26,15 @@ export interface ContentBeforeConversion {
  * MQLs) in `[from, to)`, how many had viewed each page, and pages of each funnel stage,
  * before that moment. Counted over the lead's browsers (from when each was linked to it);
  * aggregated in SQL, per lead an index range of its browsers' events (events by visitor and
- * time), so the cost grows with the period's conversions, not with all events.
+ * time). To stay fast at any volume, pages and stages are counted over the latest `sample`
+ * conversions of each kind in the period (`sampled` says how many); the totals are exact.
  *
  * @example
  * const { pages, stages } = await contentBeforeConversion(db, { site: 'demo', from, to });
  */
 export async function contentBeforeConversion(
   db: Kysely<Database>,
-  { site, from, to, limit = 200 }: { site: string; from: number; to: number; limit?: number },
+  { site, from, to, limit = 200, sample = 1000 }: { site: string; from: number; to: number; limit?: number; sample?: number },
 ): Promise<ContentBeforeConversion> {
   const conversions = (kind: 'lead' | 'mql') => {
     let q = db
@@ -49,7 +52,9 @@ export async function contentBeforeConversion(
           q.where('sc.from_stage', 'in', ['lead', 'recycled']).where('sc.to_stage', 'in', ['mql', 'sql']).where('sc.source', '!=', 'api');
     return q;
   };
-  const milestones = conversions('lead').unionAll(conversions('mql'));
+  const latest = (kind: 'lead' | 'mql') => db.selectFrom(conversions(kind).orderBy('sc.at', 'desc').limit(sample).as('c')).selectAll();
+  const milestones = latest('lead').unionAll(latest('mql'));
+  const all = conversions('lead').unionAll(conversions('mql'));
   const viewedBefore = db
     .selectFrom(milestones.as('m'))
     .innerJoin('lead_visitors as lv', 'lv.lead_id', 'm.lead_id')
@@ -63,7 +68,7 @@ export async function contentBeforeConversion(
   ];
   const [totals, pages, stages] = await Promise.all([
     db
-      .selectFrom(milestones.as('m'))
+      .selectFrom(all.as('m'))
       .select(counts)
       .executeTakeFirstOrThrow(),
     viewedBefore
@@ -79,6 +84,7 @@ export async function contentBeforeConversion(
   return {
     leads: Number(totals.leads),
     mqls: Number(totals.mqls),
+    sampled: { leads: Math.min(sample, Number(totals.leads)), mqls: Math.min(sample, Number(totals.mqls)) },
     pages: pages.map((p) => ({ path: p.path, leads: Number(p.leads), mqls: Number(p.mqls) })),
     stages: stages.map((s) => ({ stage: s.stage, leads: Number(s.leads), mqls: Number(s.mqls) })),
   };

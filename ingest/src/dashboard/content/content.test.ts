@@ -120,6 +120,14 @@ describeEachDialect('content page', (getDb) => {
       { path: '/pricing', leads: 1, mqls: 1 },
     ]);
     expect(Object.fromEntries(result.stages.map((s) => [s.stage ?? 'untagged', [s.leads, s.mqls]]))).toEqual({ top: [2, 1], bottom: [1, 1] });
+    expect(result.sampled).toEqual({ leads: 2, mqls: 1 });
+    // Bounded: pages and stages over the latest conversion of each kind only (B became a lead after A); totals stay exact.
+    const latest = await contentBeforeConversion(db, { site: 'scored', from: Date.now() - 30 * DAY, to: Date.now(), sample: 1 });
+    expect(latest).toMatchObject({ leads: 2, mqls: 1, sampled: { leads: 1, mqls: 1 } });
+    expect(latest.pages).toEqual([
+      { path: '/blog/a', leads: 1, mqls: 1 },
+      { path: '/pricing', leads: 0, mqls: 1 },
+    ]);
     const ninety = await contentBeforeConversion(db, { site: 'scored', from: Date.now() - 90 * DAY, to: Date.now() });
     expect(ninety.leads).toBe(3);
     expect(ninety.pages).toContainEqual({ path: '/old-page', leads: 1, mqls: 0 });

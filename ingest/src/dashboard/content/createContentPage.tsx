@@ -80,6 +80,9 @@ export function createContentPage({ db, now = Date.now }: DashboardDeps) {
           <h2 id="pipeline">Content before conversion</h2>
           <p>
             Of the {converted.leads} leads and {converted.mqls} MQLs of the period, how many had viewed pages of each funnel stage before they became a lead or an MQL.
+            {converted.sampled.leads < converted.leads || converted.sampled.mqls < converted.mqls
+              ? ` Pages and stages are counted over the latest ${converted.sampled.leads} leads and ${converted.sampled.mqls} MQLs of the period; shares are of those.`
+              : ''}
           </p>
           <div class="panel">
             <table>
@@ -100,9 +103,9 @@ export function createContentPage({ db, now = Date.now }: DashboardDeps) {
                     <tr data-stage={stage ?? 'untagged'}>
                       <th scope="row">{stageLabel(stage)}</th>
                       <td class="num">{row.leads}</td>
-                      <td class="num">{share(row.leads, converted.leads)}</td>
+                      <td class="num">{share(row.leads, converted.sampled.leads)}</td>
                       <td class="num">{row.mqls}</td>
-                      <td class="num">{share(row.mqls, converted.mqls)}</td>
+                      <td class="num">{share(row.mqls, converted.sampled.mqls)}</td>
                     </tr>
                   );
                 })}
