@@ -67,7 +67,8 @@ export async function leadsByFirstTouch(db: Kysely<Database>, { site, from, to }
   const name = f.jsonText(campaign, 'campaign');
   const bit = (n: number) => sql<number | string>`sum(case when (first_touch.reach / ${sql.lit(n)}) % 2 = 1 then 1 else 0 end)`;
   const rows = await db
-    .with('first_touch', () => perLead)
+    // Materialized: each lead's look-ups run once, not once for every column that uses them.
+    .with((cte) => cte('first_touch').materialized(), () => perLead)
     .selectFrom('first_touch')
     .leftJoin('events as e', (j) => j.on('e.site_id', '=', site).onRef('e.id', '=', 'first_touch.first_event'))
     .select([
