@@ -108,7 +108,8 @@ export async function listLeads(db: Kysely<Database>, scorer: Scorer | undefined
   const search = query.search?.trim().toLowerCase();
   if (search) {
     const pattern = likeContains(search);
-    q = q.where(sql<SqlBool>`(email like ${pattern} escape '\\' or lower(${f.jsonText(sql.ref('traits'), 'company')}) like ${pattern} escape '\\')`);
+    // The traits' text is searched first, so only leads that mention the words have their JSON read.
+    q = q.where(sql<SqlBool>`(email like ${pattern} escape '\\' or (lower(traits) like ${pattern} escape '\\' and lower(${f.jsonText(sql.ref('traits'), 'company')}) like ${pattern} escape '\\'))`);
   }
   if (after) {
     const [cmp, value] = [order === 'desc' ? sql.raw('<') : sql.raw('>'), after.value];
