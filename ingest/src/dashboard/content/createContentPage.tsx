@@ -6,6 +6,7 @@ import { pageRulePreview } from '../../reports/pageRulePreview.js';
 import { pageTraffic } from '../../reports/pageTraffic.js';
 import { untaggedPages } from '../../reports/untaggedPages.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { createReportCache } from '../layout/createReportCache.js';
 import { pageHref } from '../layout/links.js';
 import { shortTime } from '../layout/shortTime.js';
 
@@ -40,13 +41,19 @@ const share = (n: number, of: number) => (of ? `${Math.round((100 * n) / of)} %`
  */
 export function createContentPage({ db, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
+  // A period's figures move slowly and cost a pass over its page views: kept a minute.
+  const reports = createReportCache<{ from: number; to: number; traffic: Awaited<ReturnType<typeof pageTraffic>>; converted: Awaited<ReturnType<typeof contentBeforeConversion>> }>({ ttlMs: 60_000, now });
   app.get('/content', async (c) => {
     const query = querySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
     const site = c.get('site');
-    const to = now();
-    const from = to - query.data.days * DAY;
-    const [traffic, converted] = await Promise.all([pageTraffic(db, { site: site.key, from, to, limit: PREVIEW_PATHS }), contentBeforeConversion(db, { site: site.key, from, to })]);
+    const { value, at } = await reports(`${site.key}:${query.data.days}`, async () => {
+      const to = now();
+      const from = to - query.data.days * DAY;
+      const [traffic, converted] = await Promise.all([pageTraffic(db, { site: site.key, from, to, limit: PREVIEW_PATHS }), contentBeforeConversion(db, { site: site.key, from, to })]);
+      return { from, to, traffic, converted };
+    });
+    const { from, to, traffic, converted } = value;
     const preceded = new Map(converted.pages.map((p) => [p.path, p]));
     const shown = traffic.pages.slice(0, SHOWN_PAGES);
     // Pages that preceded conversions but are not among the most viewed still belong in the table.
@@ -73,7 +80,7 @@ export function createContentPage({ db, now = Date.now }: DashboardDeps) {
           <button type="submit">Show</button>
         </form>
         <p class="muted">
-          From {shortTime(from)} to {shortTime(to)} UTC.
+          From {shortTime(from)} to {shortTime(to)} UTC (figures as of {shortTime(at)}, refreshed every minute).
         </p>
 
         <section aria-labelledby="pipeline">
