@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { handoversOf } from '../followUp/handovers.js';
+import { handoverChanges } from './handoverChanges.js';
 
 export interface DailyTrend {
   /** Start of each UTC day in the period (ms), oldest first, every day present. */
@@ -41,7 +41,7 @@ export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { sit
       .where('created_at', '<', to)
       .groupBy(dayOf('created_at'))
       .execute(),
-    handoversOf(db, site)
+    handoverChanges(db, site)
       .select([dayOf('stage_changes.at').as('day'), sql<number | string>`count(distinct stage_changes.lead_id)`.as('n')])
       .where('stage_changes.at', '>=', from)
       .where('stage_changes.at', '<', to)

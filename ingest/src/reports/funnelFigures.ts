@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { handoversOf } from '../followUp/handovers.js';
+import { handoverChanges } from './handoverChanges.js';
 
 export interface FunnelFigures {
   /** Distinct browsers with a visit started in the period. */
@@ -53,7 +53,7 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
       .where('created_at', '>=', from)
       .where('created_at', '<', to)
       .executeTakeFirstOrThrow(),
-    handoversOf(db, site)
+    handoverChanges(db, site)
       .select(sql<number | string>`count(distinct stage_changes.lead_id)`.as('n'))
       .where('stage_changes.at', '>=', from)
       .where('stage_changes.at', '<', to)

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { handoversOf } from '../followUp/handovers.js';
+import { handoverChanges } from './handoverChanges.js';
 
 export interface SpeedToLead {
   /** Handovers to sales in the period. */
@@ -35,7 +35,7 @@ export async function speedToLead(db: Kysely<Database>, { site, from, to }: { si
       .where('feedback.handover_at', '<', to)
       .orderBy('feedback.response_ms')
       .execute(),
-    handoversOf(db, site).select((eb) => eb.fn.countAll<number | string>().as('n')).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to).executeTakeFirstOrThrow(),
+    handoverChanges(db, site).select((eb) => eb.fn.countAll<number | string>().as('n')).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to).executeTakeFirstOrThrow(),
   ]);
   const times = answers.map((a) => Number(a.response_ms));
   return { handovers: Number(handovers.n), answered: times.length, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9) };
