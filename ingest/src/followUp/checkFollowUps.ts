@@ -25,39 +25,39 @@ export async function checkFollowUps(db: Kysely<Database>, config: LeadbeamConfi
   for (const site of config.sites) {
     const minutes = responseMinutesOf(site);
     const ms = minutes * 60_000;
-    const due = await handoversOf(db, site.key)
-      .select(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
-      .where('leads.stage', 'in', ['mql', 'sql'])
-      // Answered at the deadline itself is in time: due only once it has passed.
-      .where('stage_changes.at', '<', now - ms)
-      .where('stage_changes.at', '>', now - ms - BREACH_LOOKBACK_MS)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('follow_up_breaches').select('handover_id').whereRef('follow_up_breaches.handover_id', '=', 'stage_changes.id'))))
-      .where(({ not, exists, selectFrom, eb }) =>
-        not(
-          exists(
-            selectFrom('feedback')
-              .select('feedback.id')
-              .whereRef('feedback.lead_id', '=', 'stage_changes.lead_id')
-              .whereRef('feedback.at', '>=', 'stage_changes.at')
-              .where('feedback.at', '<=', eb('stage_changes.at', '+', ms)),
-          ),
-        ),
-      )
-      .orderBy('stage_changes.at')
-      .limit(500)
-      .execute();
+    // Answered at the deadline itself is in time: due only once it has passed.
+    const due = (
+      await handoversOf(db, site.key, {
+        from: now - ms - BREACH_LOOKBACK_MS,
+        to: now - ms,
+        refine: (q) =>
+          q
+            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('follow_up_breaches').select('handover_id').whereRef('follow_up_breaches.handover_id', '=', 'stage_changes.id'))))
+            .where(({ not, exists, selectFrom, eb }) =>
+              not(
+                exists(
+                  selectFrom('feedback')
+                    .select('feedback.id')
+                    .whereRef('feedback.lead_id', '=', 'stage_changes.lead_id')
+                    .whereRef('feedback.at', '>=', 'stage_changes.at')
+                    .where('feedback.at', '<=', eb('stage_changes.at', '+', ms)),
+                ),
+              ),
+            ),
+      })
+    ).filter((h) => h.lead.stage === 'mql' || h.lead.stage === 'sql');
     for (const handover of due) {
-      const qualifiedAt = Number(handover.at);
+      const qualifiedAt = handover.at;
       const deadlineAt = deadlineOf(qualifiedAt, minutes);
       raised += await db.transaction().execute(async (trx) => {
         const claim = await trx
           .insertInto('follow_up_breaches')
-          .values({ handover_id: handover.id, site_id: site.key, lead_id: handover.lead_id, qualified_at: qualifiedAt, deadline_at: deadlineAt, breached_at: now })
+          .values({ handover_id: handover.id, site_id: site.key, lead_id: handover.leadId, qualified_at: qualifiedAt, deadline_at: deadlineAt, breached_at: now })
           .onConflict((oc) => oc.column('handover_id').doNothing())
           .executeTakeFirst();
         // Another process claimed it first: it raises it.
         if (!Number(claim.numInsertedOrUpdatedRows ?? 0)) return 0;
-        await enqueueSlaBreach(trx, { leadId: handover.lead_id, qualifiedAt, deadlineAt, responseMinutes: minutes }, now);
+        await enqueueSlaBreach(trx, { leadId: handover.leadId, qualifiedAt, deadlineAt, responseMinutes: minutes }, now);
         return 1;
       });
     }

@@ -52,13 +52,8 @@ export async function followUpSummary(
   { from, to, now = Date.now(), listLimit = 20 }: { from: number; to: number; now?: number; listLimit?: number },
 ): Promise<FollowUpSummary> {
   const minutes = responseMinutesOf(site);
-  const handovers = await handoversOf(db, site.key)
-    .select(['stage_changes.lead_id', 'stage_changes.at', 'leads.email', 'leads.traits', 'leads.stage'])
-    .where('stage_changes.at', '>=', from)
-    .where('stage_changes.at', '<', to)
-    .orderBy('stage_changes.at')
-    .execute();
-  const leadIds = [...new Set(handovers.map((h) => h.lead_id))];
+  const handovers = await handoversOf(db, site.key, { from, to });
+  const leadIds = [...new Set(handovers.map((h) => h.leadId))];
   const answers = new Map<string, number[]>();
   for (let i = 0; i < leadIds.length; i += 500) {
     const rows = await db.selectFrom('feedback').select(['lead_id', 'at']).where('lead_id', 'in', leadIds.slice(i, i + 500)).where('at', '>=', from).orderBy('at').execute();
@@ -67,20 +62,20 @@ export async function followUpSummary(
   const summary: FollowUpSummary = { site: site.key, from: iso(from), to: iso(to), responseMinutes: minutes, mqls: handovers.length, answered: 0, answeredWithin: { count: 0, share: null }, open: 0, overdue: 0, openLeads: [] };
   const open: OpenMql[] = [];
   for (const h of handovers) {
-    const at = Number(h.at);
+    const at = h.at;
     const deadline = deadlineOf(at, minutes);
-    const first = answers.get(h.lead_id)?.find((t) => t >= at);
+    const first = answers.get(h.leadId)?.find((t) => t >= at);
     if (first !== undefined) {
       summary.answered++;
       if (first <= deadline) summary.answeredWithin.count++;
       continue;
     }
     // Scoring took it back below MQL (a rescore): nothing left for sales to answer.
-    if (h.stage !== 'mql' && h.stage !== 'sql') continue;
+    if (h.lead.stage !== 'mql' && h.lead.stage !== 'sql') continue;
     summary.open++;
     const overdue = now > deadline;
     if (overdue) summary.overdue++;
-    open.push({ leadId: h.lead_id, email: h.email, company: fromJson(h.traits).company ?? null, stage: h.stage, qualifiedAt: iso(at), deadline: iso(deadline), overdue, overdueMinutes: overdue ? Math.floor((now - deadline) / 60_000) : 0 });
+    open.push({ leadId: h.leadId, email: h.lead.email, company: fromJson(h.lead.traits).company ?? null, stage: h.lead.stage, qualifiedAt: iso(at), deadline: iso(deadline), overdue, overdueMinutes: overdue ? Math.floor((now - deadline) / 60_000) : 0 });
   }
   summary.answeredWithin.share = summary.mqls ? Math.round((summary.answeredWithin.count / summary.mqls) * 1000) / 1000 : null;
   summary.openLeads = open.sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.qualifiedAt.localeCompare(b.qualifiedAt)).slice(0, listLimit);

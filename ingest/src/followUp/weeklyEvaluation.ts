@@ -99,9 +99,9 @@ function count(into: OutcomeCounts, outcome: MqlOutcome, reason: string | null) 
  */
 export async function weeklyEvaluation(db: Kysely<Database>, site: string | { key: string }, { from, to }: { from: number; to: number }): Promise<WeeklyEvaluation> {
   const key = typeof site === 'string' ? site : site.key;
-  const handovers = await handoversOf(db, key).select(['stage_changes.lead_id', 'stage_changes.at']).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to).orderBy('stage_changes.at').execute();
+  const handovers = await handoversOf(db, key, { from, to });
   const firstHandover = new Map<string, number>();
-  for (const h of handovers) if (!firstHandover.has(h.lead_id)) firstHandover.set(h.lead_id, Number(h.at));
+  for (const h of handovers) if (!firstHandover.has(h.leadId)) firstHandover.set(h.leadId, h.at);
   const result: WeeklyEvaluation = { site: key, from: new Date(from).toISOString(), to: new Date(to).toISOString(), outcomes: empty(), byContent: [], byCampaign: [] };
   const content = new Map<string, WeeklyEvaluation['byContent'][number]>();
   const campaigns = new Map<string, WeeklyEvaluation['byCampaign'][number]>();
