@@ -7,8 +7,9 @@ import { listRulesets } from '../../rulesets/listRulesets.js';
 import { publishRuleset } from '../../rulesets/publishRuleset.js';
 import type { RulesetVersion } from '../../rulesets/rulesetRows.js';
 import { rescoreRuleset } from '../../rulesets/rescoreRuleset.js';
-import { ruleHits } from '../../rulesets/ruleHits.js';
+import { ruleHits, type RuleHits } from '../../rulesets/ruleHits.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import { createReportCache } from '../layout/createReportCache.js';
 import { pageHref } from '../layout/links.js';
 import { shortTime } from '../layout/shortTime.js';
 import { requireScope } from '../sessions/requireScope.js';
@@ -49,16 +50,21 @@ function rescoreText(r: NonNullable<RulesetVersion['rescore']>): string {
  */
 export function createScoringPage({ db, scorers, now = Date.now, onCommitted }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
+  // Hits over 30 days count every rule hit of the period: kept a minute per version.
+  const hitsCache = createReportCache<RuleHits[]>({ ttlMs: 60_000, now });
 
   const render = async (c: Context<DashboardEnv>, draft: { text?: string; problem?: { message: string; field?: string }; notice?: string; result?: Backtest }) => {
     const site = c.get('site');
     const scorer = scorers.get(site.key);
     if (!scorer) throw new ApiError(404, 'not_found', `site: no scorer for "${site.key}"`, { field: 'site' });
-    const [versions, hits] = await Promise.all([listRulesets(db, site.key, { limit: SHOWN_VERSIONS }), ruleHits(db, site.key, { days: HIT_DAYS, now: now(), rules: scorer.rules })]);
+    const [versions, hits] = await Promise.all([
+      listRulesets(db, site.key, { limit: SHOWN_VERSIONS }),
+      hitsCache(`${site.key}:${scorer.version}`, () => ruleHits(db, site.key, { days: HIT_DAYS, now: now(), rules: scorer.rules })),
+    ]);
     const inEffect = versions.find((v) => v.inEffect);
     const latestRescore = versions.find((v) => v.rescore);
     const notice = noticeQuery.safeParse(c.req.query());
-    const followUp = (site as { followUp?: { mqlResponseMinutes?: number } }).followUp?.mqlResponseMinutes;
+    const followUp = site.followUp.mqlResponseMinutes;
     const session = c.get('session');
     const text = draft.text ?? JSON.stringify(scorer.rules, null, 2);
     // Only a plain look at the page follows a running rescore by reloading; never a page with a draft or results on it.
@@ -95,9 +101,10 @@ export function createScoringPage({ db, scorers, now = Date.now, onCommitted }: 
               <strong>{latestRescore.version}</strong>: {rescoreText(latestRescore.rescore)}
             </p>
           ) : null}
-          <RulesInEffect rules={scorer.rules} hits={hits} days={HIT_DAYS} />
+          <RulesInEffect rules={scorer.rules} hits={hits.value} days={HIT_DAYS} />
+          <p class="muted">Hits as of {shortTime(hits.at)} UTC, refreshed every minute.</p>
           <p>
-            Follow-up agreement with sales: an MQL gets sales feedback within <strong id="follow-up">{followUp !== undefined ? `${followUp} minutes` : 'no agreement set'}</strong>. Set in the site’s{' '}
+            Follow-up agreement with sales: an MQL gets sales feedback within <strong id="follow-up">{followUp % 60 === 0 ? `${followUp / 60} hour${followUp === 60 ? '' : 's'}` : `${followUp} minutes`}</strong>. Set in the site’s{' '}
             <code>followUp.mqlResponseMinutes</code> in the config file.
           </p>
         </section>
