@@ -176,7 +176,8 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
           </p>
         ) : null}
         <p class="lead-email">
-          <strong>{lead.email}</strong> <span class="badge">{stageLabel(lead.stage)}</span>
+          <span class="badge">{stageLabel(lead.stage)}</span>
+          {profile.traits.find((t) => t.trait === 'company') ? <> at {profile.traits.find((t) => t.trait === 'company')!.value}</> : null}
         </p>
         <div class="cards">
           <div class="card">
@@ -369,7 +370,7 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
           ) : null}
         </section>
       </>,
-      { title: 'Lead', charts: !!history },
+      { title: lead.email, charts: !!history },
     );
   });
 

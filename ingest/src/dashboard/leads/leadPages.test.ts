@@ -122,6 +122,7 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect(res.status).toBe(200);
     const html = await res.text();
     const text = textOf(html);
+    expect(html).toContain(`<h1>${ana.email}</h1>`);
     expect(text).toContain(`company Fernhill Ltd form:contact ${new Date(T - 60_000).toISOString().slice(0, 16).replace('T', ' ')}`);
     expect(text).toContain('jobTitle CFO form:contact');
     // Every rule hit with its points and the rule's description, on the event that earned it.
