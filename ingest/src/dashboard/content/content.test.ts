@@ -143,7 +143,7 @@ describeEachDialect('content page', (getDb) => {
     expect(rowCells(html, 'stage', 'bottom')).toEqual(['Bottom', '1', '50 %', '1', '100 %']);
     expect(rowCells(html, 'path', '/blog/a')).toEqual(['/blog/a', 'Top', 'blog', '4', '3', '2', '1']);
     expect(rowCells(html, 'path', '/pricing')).toEqual(['/pricing', 'Bottom', 'pricing', '2', '2', '1', '1']);
-    expect(rowCells(html, 'path', '/after-mql')).toEqual(['/after-mql', 'untagged', '–', '1', '1', '0', '0']);
+    expect(rowCells(html, 'path', '/after-mql')).toEqual(['/after-mql', 'no stage', '–', '1', '1', '0', '0']);
     const untagged = /<table id="untagged-pages">([\s\S]*?)<\/table>/.exec(html)![1]!;
     expect([...untagged.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])).toEqual(['/after-mql', '/untagged-page']);
     const rule = rowCells(html, 'rule', '/pricing');
@@ -154,7 +154,7 @@ describeEachDialect('content page', (getDb) => {
 
   it('takes the period from the page, and refuses one it does not offer, naming the field', async () => {
     const html = await (await client.get('/app/content?site=scored&days=90')).text();
-    expect(rowCells(html, 'path', '/old-page')).toEqual(['/old-page', 'untagged', '–', '1', '1', '1', '0']);
+    expect(rowCells(html, 'path', '/old-page')).toEqual(['/old-page', 'no stage', '–', '1', '1', '1', '0']);
     expect(html).toContain('<option value="90" selected="">');
     const bad = await client.get('/app/content?site=scored&days=5');
     expect(bad.status).toBe(400);

@@ -28,7 +28,7 @@ const PREVIEW_PATHS = 2000;
 const SHOWN_UNTAGGED = 50;
 
 const STAGE_LABEL: Record<string, string> = { top: 'Top', middle: 'Middle', bottom: 'Bottom' };
-const stageLabel = (s: string | null | undefined) => (s ? (STAGE_LABEL[s] ?? s) : 'untagged');
+const stageLabel = (s: string | null | undefined) => (s ? (STAGE_LABEL[s] ?? s) : 'no stage');
 const share = (n: number, of: number) => (of ? `${Math.round((100 * n) / of)} %` : '–');
 
 /**
@@ -108,7 +108,7 @@ export function createContentPage({ db, now = Date.now }: DashboardDeps) {
                   const row = stageRow(stage);
                   return (
                     <tr data-stage={stage ?? 'untagged'}>
-                      <th scope="row">{stageLabel(stage)}</th>
+                      <th scope="row">{stage ? stageLabel(stage) : 'Pages with no stage'}</th>
                       <td class="num">{row.leads}</td>
                       <td class="num">{share(row.leads, converted.sampled.leads)}</td>
                       <td class="num">{row.mqls}</td>

@@ -37,9 +37,9 @@ export function RulesInEffect({ rules, hits, days }: { rules: ScoringRules; hits
                   <code>{rule.id}</code> <span class="badge">{kind}</span>
                 </th>
                 <td>{rule.description ?? '–'}</td>
-                <td class="hide-narrow">{matches}</td>
+                <td class="hide-narrow wrap-anywhere">{matches}</td>
                 <td class={`num ${rule.points < 0 ? 'neg' : ''}`}>{rule.points}</td>
-                <td>{limit}</td>
+                <td class="nowrap">{limit}</td>
                 <td class="num">{h?.hits ?? '–'}</td>
                 <td class="num">{h?.pointsGiven ?? '–'}</td>
               </tr>
