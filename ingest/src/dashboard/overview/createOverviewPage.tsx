@@ -32,7 +32,7 @@ const periodSchema = z
     if (p.from && p.to && (Date.parse(p.to) - Date.parse(p.from)) / DAY_MS >= MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `a period of at most ${MAX_DAYS} days` });
   });
 
-/** Figures are computed at most once a minute for a site and period. */
+/** Figures are computed about once a minute for a site and period. */
 const FIGURES_TTL_MS = 60_000;
 
 /** The period asked for: `[from, to)` in ms; presets end at the current minute, custom periods cover whole UTC days. */
@@ -117,7 +117,8 @@ const outcomeHead = (
  * 90 days or custom dates): the funnel with conversions, leads by first campaign and by the
  * content stage that first touched them, speed to lead, a daily trend, and the follow-up
  * agreement with sales (answered within it, overdue MQLs, the weekly evaluation). The figures
- * of a site and period are computed at most once a minute (they aggregate the whole period).
+ * of a site and period are computed about once a minute, behind the page (they aggregate the
+ * whole period): only the first view of a period after a start waits for them.
  *
  * @example
  * dashboard.route('/', createOverviewPage(deps));
@@ -129,25 +130,30 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
     const parsed = periodSchema.safeParse(c.req.query());
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
     const site = c.get('site');
-    const at = now();
-    const { from, to } = periodOf(parsed.data, at);
-    const range = { site: site.key, from, to };
-    // The weekly evaluation covers the period's last seven days.
-    const weekFrom = Math.max(from, to - 7 * DAY_MS);
-    const [funnel, trend, split, speed, followUp, week] = await cache.get(
-      `${site.key}:${from}:${to}`,
-      () =>
-        Promise.all([
+    const p = parsed.data;
+    // One entry a site and period (a preset moves with the clock; its entry is refreshed behind the page).
+    const key = p.period === 'custom' ? `${site.key}:${p.from}:${p.to}` : `${site.key}:${p.period}`;
+    const { from, to, weekFrom, figures } = await cache.get(
+      key,
+      async () => {
+        const at = now();
+        const { from, to } = periodOf(p, at);
+        const range = { site: site.key, from, to };
+        // The weekly evaluation covers the period's last seven days.
+        const weekFrom = Math.max(from, to - 7 * DAY_MS);
+        const figures = await Promise.all([
           funnelFigures(db, range),
           dailyTrend(db, range),
           leadsByFirstTouch(db, range),
           speedToLead(db, range),
           followUpSummary(db, site, { from, to, now: at }),
           weeklyEvaluation(db, site, { from: weekFrom, to }),
-        ]),
-      at,
+        ]);
+        return { from, to, weekFrom, figures };
+      },
+      now(),
     );
-    const p = parsed.data;
+    const [funnel, trend, split, speed, followUp, week] = figures;
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
       <>
@@ -179,7 +185,7 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
           </div>
         </form>
         <p class="muted">
-          {formatTime(from)} to {formatTime(to)} UTC; figures are at most a minute old.
+          {formatTime(from)} to {formatTime(to)} UTC; figures are computed about once a minute.
         </p>
 
         <section aria-labelledby="funnel">

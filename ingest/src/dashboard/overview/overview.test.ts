@@ -133,7 +133,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect(text).toContain('Rejected because: bad_fit 1');
   });
 
-  it('computes a period’s figures once a minute: a new lead shows from the next minute on', async () => {
+  it('computes a period’s figures about once a minute, behind the page: a new lead shows after the next minute', async () => {
     let clock = T;
     const one = dashboardApp(getDb().db, () => clock);
     const client = await signIn(one);
@@ -142,7 +142,10 @@ describeEachDialect('dashboard: overview', (getDb) => {
     await person(T - 5 * MIN, { email: 'new@minute.example', landing: '/blog/c' });
     clock = T + 1000;
     expect(await leads()).toBe(before);
+    // A minute on, the page answers at once with what it had and counts again behind it.
     clock = T + 2 * MIN;
+    expect(await leads()).toBe(before);
+    await new Promise((r) => setTimeout(r, 200));
     expect(await leads()).toBe(before + 1);
   });
 });
