@@ -19,7 +19,7 @@ export interface FunnelFigures {
  * A site's funnel for `[from, to)`: visitors, new leads, MQLs, SQLs and customers, each the
  * number of distinct people who reached that step within the period. GROUP-free counts over
  * indexed time ranges: sessions by (site, start), leads by (site, creation), stage changes by
- * time (joined to their lead for the site).
+ * time (each checked against its lead for the site).
  *
  * @example
  * const f = await funnelFigures(db, { site: 'demo', from: Date.now() - 30 * 86_400_000, to: Date.now() });
@@ -29,10 +29,8 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
   const reached = (stage: 'sql' | 'customer') =>
     db
       .selectFrom('stage_changes')
-      .innerJoin('leads', 'leads.id', 'stage_changes.lead_id')
       .select(sql<number | string>`count(distinct stage_changes.lead_id)`.as('n'))
-      .where('leads.site_id', '=', site)
-      .where('leads.merged_into', 'is', null)
+      .where(({ exists, selectFrom }) => exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'stage_changes.lead_id').where('leads.site_id', '=', site).where('leads.merged_into', 'is', null)))
       .where('stage_changes.to_stage', '=', stage)
       .where('stage_changes.at', '>=', from)
       .where('stage_changes.at', '<', to)

@@ -27,9 +27,8 @@ export async function speedToLead(db: Kysely<Database>, { site, from, to }: { si
   const [answers, handovers] = await Promise.all([
     db
       .selectFrom('feedback')
-      .innerJoin('leads', 'leads.id', 'feedback.lead_id')
       .select('feedback.response_ms')
-      .where('leads.site_id', '=', site)
+      .where(({ exists, selectFrom }) => exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'feedback.lead_id').where('leads.site_id', '=', site)))
       .where('feedback.response_ms', 'is not', null)
       .where('feedback.handover_at', '>=', from)
       .where('feedback.handover_at', '<', to)
