@@ -57,12 +57,13 @@ export async function rescoreAll(
   };
   let lastId = '';
   for (;;) {
-    let query = db.selectFrom('leads').select(['id', 'site_id']).where('id', '>', lastId).where('merged_into', 'is', null);
+    // Paged by id alone, filtered here: a site or merge filter in the query lets SQLite's
+    // planner pick that index and sort every lead for each page.
+    let query = db.selectFrom('leads').select(['id', 'site_id', 'merged_into']).where('id', '>', lastId);
     if (leadId) query = query.where('id', '=', leadId);
-    if (site) query = query.where('site_id', '=', site);
     const page = await query.orderBy('id').limit(pageSize).execute();
     if (!page.length) break;
-    for (const { id } of page) {
+    for (const { id } of page.filter((l) => !l.merged_into && (!site || l.site_id === site))) {
       await db.transaction().execute(async (trx) => {
         const lead = (await lockLeads(trx, [id])).get(id);
         const scorer = lead && !lead.merged_into ? scorers.get(lead.site_id) : undefined;

@@ -21,8 +21,11 @@ export async function eventsOfLeads(db: Kysely<Database>, site: string, leadIds:
   for (const l of past) links.set(l.visitor_id, [...(links.get(l.visitor_id) ?? []), { lead: l.lead_id, from: Number(l.from_ts), until: Number(l.until_ts) }]);
   const visitors = [...links.keys()];
   for (let i = 0; i < visitors.length; i += 500) {
-    const rows = await db.selectFrom('events').selectAll().where('site_id', '=', site).where('visitor_id', 'in', visitors.slice(i, i + 500)).execute();
+    // By visitor alone (its index), the site checked here: with `site_id = ?` in the query
+    // SQLite's planner may take the primary key and read every event of the site.
+    const rows = await db.selectFrom('events').selectAll().where('visitor_id', 'in', visitors.slice(i, i + 500)).execute();
     for (const row of rows) {
+      if (row.site_id !== site) continue;
       const ts = Number(row.ts);
       for (const link of links.get(row.visitor_id) ?? []) {
         if (ts >= link.from && ts < link.until) histories.get(link.lead)!.push(toScoredEvent({ ...row, ts }));
