@@ -8,8 +8,9 @@ import { funnelFigures } from '../../reports/funnelFigures.js';
 import { leadsByFirstTouch, type CohortFunnel } from '../../reports/leadsByFirstTouch.js';
 import { speedToLead } from '../../reports/speedToLead.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
+import type { SiteConfig } from '../../config/schema.js';
 import { Chart } from '../layout/Chart.js';
-import { createFiguresCache } from './createFiguresCache.js';
+import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 
@@ -112,6 +113,23 @@ const outcomeHead = (
   </>
 );
 
+/** Every figure of the overview for a site and period, as of `at`. */
+async function computeOverview(db: DashboardDeps['db'], site: SiteConfig, p: z.infer<typeof periodSchema>, at: number) {
+  const { from, to } = periodOf(p, at);
+  const range = { site: site.key, from, to };
+  // The weekly evaluation covers the period's last seven days.
+  const weekFrom = Math.max(from, to - 7 * DAY_MS);
+  const figures = await Promise.all([
+    funnelFigures(db, range),
+    dailyTrend(db, range),
+    leadsByFirstTouch(db, range),
+    speedToLead(db, range),
+    followUpSummary(db, site, { from, to, now: at }),
+    weeklyEvaluation(db, site, { from: weekFrom, to }),
+  ]);
+  return { from, to, weekFrom, figures };
+}
+
 /**
  * `GET /app`: the overview of the chosen site for a period (last 30 days by default; 7, 30,
  * 90 days or custom dates): the funnel with conversions, leads by first campaign and by the
@@ -125,7 +143,7 @@ const outcomeHead = (
  */
 export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
-  const cache = createFiguresCache({ ttlMs: FIGURES_TTL_MS });
+  const cache = createReportCache<Awaited<ReturnType<typeof computeOverview>>>({ ttlMs: FIGURES_TTL_MS, now });
   app.get('/', async (c) => {
     const parsed = periodSchema.safeParse(c.req.query());
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
@@ -133,26 +151,7 @@ export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
     const p = parsed.data;
     // One entry a site and period (a preset moves with the clock; its entry is refreshed behind the page).
     const key = p.period === 'custom' ? `${site.key}:${p.from}:${p.to}` : `${site.key}:${p.period}`;
-    const { from, to, weekFrom, figures } = await cache.get(
-      key,
-      async () => {
-        const at = now();
-        const { from, to } = periodOf(p, at);
-        const range = { site: site.key, from, to };
-        // The weekly evaluation covers the period's last seven days.
-        const weekFrom = Math.max(from, to - 7 * DAY_MS);
-        const figures = await Promise.all([
-          funnelFigures(db, range),
-          dailyTrend(db, range),
-          leadsByFirstTouch(db, range),
-          speedToLead(db, range),
-          followUpSummary(db, site, { from, to, now: at }),
-          weeklyEvaluation(db, site, { from: weekFrom, to }),
-        ]);
-        return { from, to, weekFrom, figures };
-      },
-      now(),
-    );
+    const { from, to, weekFrom, figures } = (await cache(key, () => computeOverview(db, site, p, now()))).value;
     const [funnel, trend, split, speed, followUp, week] = figures;
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
