@@ -17,6 +17,7 @@ async function main() {
 leadbeam is running
   ingest     ${ingest.url}   (script: ${ingest.url}/sdk.js)
   demo site  ${demo.url}
+  dashboard  ${ingest.url}/app   (sign in with the secret key)
   storage    ${ingest.location}
   config     ${ingest.configPath}
 ${ingest.sites.map((s) => `  site       ${s.key}   rules ${s.ruleVersion}`).join('\n')}
