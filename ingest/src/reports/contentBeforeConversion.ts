@@ -55,10 +55,17 @@ export async function contentBeforeConversion(
   const latest = (kind: 'lead' | 'mql') => db.selectFrom(conversions(kind).orderBy('sc.at', 'desc').limit(sample).as('c')).selectAll();
   const milestones = latest('lead').unionAll(latest('mql'));
   const all = conversions('lead').unionAll(conversions('mql'));
+  // CROSS JOIN with the conditions in WHERE: SQLite keeps this join order (conversions, their
+  // browsers, then each browser's events by index range), where it otherwise chose to scan the
+  // site's events for every conversion; PostgreSQL reads it as the inner join and plans freely.
   const viewedBefore = db
     .selectFrom(milestones.as('m'))
-    .innerJoin('lead_visitors as lv', 'lv.lead_id', 'm.lead_id')
-    .innerJoin('events as e', (join) => join.onRef('e.visitor_id', '=', 'lv.visitor_id').onRef('e.ts', '>=', 'lv.from_ts').onRef('e.ts', '<=', 'm.at'))
+    .crossJoin('lead_visitors as lv')
+    .crossJoin('events as e')
+    .whereRef('lv.lead_id', '=', 'm.lead_id')
+    .whereRef('e.visitor_id', '=', 'lv.visitor_id')
+    .whereRef('e.ts', '>=', 'lv.from_ts')
+    .whereRef('e.ts', '<=', 'm.at')
     .where('lv.site_id', '=', site)
     .where('e.site_id', '=', site)
     .where('e.type', '=', 'pageview');
