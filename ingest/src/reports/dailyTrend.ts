@@ -24,13 +24,20 @@ export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { sit
   // Integer division of integer milliseconds: the day number, alike on both dialects.
   const dayOf = (column: string) => sql<number | string>`(${sql.ref(column)} / ${sql.lit(DAY_MS)})`;
   const [visitors, leads, mqls] = await Promise.all([
+    // Distinct (day, visitor) pairs first, then count(*): PostgreSQL hashes them, where count(distinct) sorts.
     db
-      .selectFrom('sessions')
-      .select([dayOf('started_at').as('day'), sql<number | string>`count(distinct visitor_id)`.as('n')])
-      .where('site_id', '=', site)
-      .where('started_at', '>=', from)
-      .where('started_at', '<', to)
-      .groupBy(dayOf('started_at'))
+      .selectFrom(
+        db
+          .selectFrom('sessions')
+          .select([dayOf('started_at').as('day'), 'visitor_id'])
+          .distinct()
+          .where('site_id', '=', site)
+          .where('started_at', '>=', from)
+          .where('started_at', '<', to)
+          .as('v'),
+      )
+      .select(['v.day', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('v.day')
       .execute(),
     db
       .selectFrom('leads')

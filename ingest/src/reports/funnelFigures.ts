@@ -36,12 +36,19 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
       .where('stage_changes.at', '<', to)
       .executeTakeFirstOrThrow();
   const [visitors, leads, mqls, sqls, customers] = await Promise.all([
+    // count(*) over a DISTINCT subquery: PostgreSQL hashes it, where count(distinct) sorts.
     db
-      .selectFrom('sessions')
-      .select(sql<number | string>`count(distinct visitor_id)`.as('n'))
-      .where('site_id', '=', site)
-      .where('started_at', '>=', from)
-      .where('started_at', '<', to)
+      .selectFrom(
+        db
+          .selectFrom('sessions')
+          .select('visitor_id')
+          .distinct()
+          .where('site_id', '=', site)
+          .where('started_at', '>=', from)
+          .where('started_at', '<', to)
+          .as('v'),
+      )
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirstOrThrow(),
     db
       .selectFrom('leads')
