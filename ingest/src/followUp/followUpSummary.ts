@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { fromJson } from '../db/json.js';
 import type { Database } from '../db/schema.js';
+import { handoverChanges } from '../reports/handoverChanges.js';
 import type { Stage } from '../scoring/lifecycle.js';
-import { deadlineOf, handoversOf, responseMinutesOf } from './handovers.js';
-
+import { deadlineOf, responseMinutesOf } from './handovers.js';
 /** An MQL sales has not answered yet. */
 export interface OpenMql {
   leadId: string;
@@ -40,7 +40,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * How sales kept the follow-up agreement for MQLs handed over in [from, to): how many were
  * answered (any feedback after the handover) and how many within the site's response time,
- * and which are still open and overdue (a short list, for the overview's flags).
+ * and which are still open and overdue (a short list, for the overview's flags). Counted in
+ * SQL, per handover its first answer by index (feedback by lead and time), so only the short
+ * open list leaves the database.
  *
  * @example
  * const summary = await followUpSummary(db, site, { from: Date.now() - 7 * 86_400_000, to: Date.now(), now: Date.now() });
@@ -52,32 +54,56 @@ export async function followUpSummary(
   { from, to, now = Date.now(), listLimit = 20 }: { from: number; to: number; now?: number; listLimit?: number },
 ): Promise<FollowUpSummary> {
   const minutes = responseMinutesOf(site);
-  const handovers = await handoversOf(db, site.key, { from, to });
-  const leadIds = [...new Set(handovers.map((h) => h.leadId))];
-  const answers = new Map<string, number[]>();
-  for (let i = 0; i < leadIds.length; i += 500) {
-    const rows = await db.selectFrom('feedback').select(['lead_id', 'at']).where('lead_id', 'in', leadIds.slice(i, i + 500)).where('at', '>=', from).orderBy('at').execute();
-    for (const r of rows) answers.set(r.lead_id, [...(answers.get(r.lead_id) ?? []), Number(r.at)]);
-  }
-  const summary: FollowUpSummary = { site: site.key, from: iso(from), to: iso(to), responseMinutes: minutes, mqls: handovers.length, answered: 0, answeredWithin: { count: 0, share: null }, open: 0, overdue: 0, openLeads: [] };
-  const open: OpenMql[] = [];
-  for (const h of handovers) {
-    const at = h.at;
-    const deadline = deadlineOf(at, minutes);
-    const first = answers.get(h.leadId)?.find((t) => t >= at);
-    if (first !== undefined) {
-      summary.answered++;
-      if (first <= deadline) summary.answeredWithin.count++;
-      continue;
-    }
-    // Scoring took it back below MQL (a rescore): nothing left for sales to answer.
-    if (h.lead.stage !== 'mql' && h.lead.stage !== 'sql') continue;
-    summary.open++;
-    const overdue = now > deadline;
-    if (overdue) summary.overdue++;
-    open.push({ leadId: h.leadId, email: h.lead.email, company: fromJson(h.lead.traits).company ?? null, stage: h.lead.stage, qualifiedAt: iso(at), deadline: iso(deadline), overdue, overdueMinutes: overdue ? Math.floor((now - deadline) / 60_000) : 0 });
-  }
-  summary.answeredWithin.share = summary.mqls ? Math.round((summary.answeredWithin.count / summary.mqls) * 1000) / 1000 : null;
-  summary.openLeads = open.sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.qualifiedAt.localeCompare(b.qualifiedAt)).slice(0, listLimit);
-  return summary;
+  const ms = minutes * 60_000;
+  const handovers = db
+    .selectFrom(
+      handoverChanges(db, site.key)
+        // The first answer since the handover, by index (feedback by lead and time). Grouped, so
+        // it is computed once a handover: a scalar subquery would be pulled up and rerun for each
+        // use of it below.
+        .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at'))
+        .select((eb) => ['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at', eb.fn.min('feedback.at').as('first')])
+        .where('stage_changes.at', '>=', from)
+        .where('stage_changes.at', '<', to)
+        .groupBy(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
+        .as('h'),
+    );
+  // Unanswered and still MQL or SQL (a rescore that took it back below MQL leaves sales nothing
+  // to answer); the lead's stage is read, by primary key, only for the unanswered ones.
+  const isOpen = sql<boolean>`h.first is null and exists (select 1 from leads where leads.id = h.lead_id and leads.stage in ('mql', 'sql'))`;
+  const [totals, openRows] = await Promise.all([
+    handovers
+      .select([
+        sql<number | string>`count(*)`.as('mqls'),
+        sql<number | string>`count(h.first)`.as('answered'),
+        sql<number | string>`coalesce(sum(case when h.first <= h.at + ${ms} then 1 else 0 end), 0)`.as('within'),
+        sql<number | string>`coalesce(sum(case when ${isOpen} then 1 else 0 end), 0)`.as('open'),
+        sql<number | string>`coalesce(sum(case when ${isOpen} and h.at + ${ms} < ${now} then 1 else 0 end), 0)`.as('overdue'),
+      ])
+      .executeTakeFirstOrThrow(),
+    // Overdue first and oldest first is simply oldest first: the deadline grows with the handover time.
+    handovers.select(['h.lead_id', 'h.at']).where(isOpen).orderBy('h.at').orderBy('h.id').limit(listLimit).execute(),
+  ]);
+  const leadIds = [...new Set(openRows.map((r) => r.lead_id))];
+  const leads = new Map((leadIds.length ? await db.selectFrom('leads').select(['id', 'email', 'traits', 'stage']).where('id', 'in', leadIds).execute() : []).map((l) => [l.id, l]));
+  const mqls = Number(totals.mqls);
+  const within = Number(totals.within);
+  return {
+    site: site.key,
+    from: iso(from),
+    to: iso(to),
+    responseMinutes: minutes,
+    mqls,
+    answered: Number(totals.answered),
+    answeredWithin: { count: within, share: mqls ? Math.round((within / mqls) * 1000) / 1000 : null },
+    open: Number(totals.open),
+    overdue: Number(totals.overdue),
+    openLeads: openRows.map((r) => {
+      const at = Number(r.at);
+      const deadline = deadlineOf(at, minutes);
+      const overdue = now > deadline;
+      const lead = leads.get(r.lead_id)!;
+      return { leadId: r.lead_id, email: lead.email, company: fromJson(lead.traits).company ?? null, stage: lead.stage as Stage, qualifiedAt: iso(at), deadline: iso(deadline), overdue, overdueMinutes: overdue ? Math.floor((now - deadline) / 60_000) : 0 };
+    }),
+  };
 }
