@@ -2,6 +2,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Campaign } from '../../../shared/src/types.js';
 import { fromJsonOrNull } from '../db/json.js';
 import type { Database, FeedbackType } from '../db/schema.js';
+import { handoverChanges } from '../reports/handoverChanges.js';
 import { handoversOf } from './handovers.js';
 
 /** Where an MQL stands with sales. */
@@ -32,13 +33,16 @@ export interface WeeklyEvaluation {
   byCampaign: Array<{ source: string | null; medium: string | null; campaign: string | null } & OutcomeCounts>;
 }
 
+/** Ids a lookup by primary key: few round trips, and under SQLite's 32,766 bound variables. */
+const BATCH = 5000;
+
 /**
  * Each lead's first page view (the content that first touched it) and the campaign of its first
  * visit (the session of its first event), over the events that count for it: each browser's
- * from its link on, earlier links' within their range. A handful of queries for a page of
- * leads: one index probe a link finds its first events.
+ * from its link on, earlier links' within their range. A handful of queries for the leads
+ * (ids, or a subquery that selects them): one index probe a link finds its first events.
  */
-async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[]) {
+async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[] | (() => any)) {
   const firstEvent = (pageviews: boolean, link: 'lv' | 'pl') => (eb: ExpressionBuilder<any, any>) => {
     let q = eb.selectFrom('events as e').select('e.id').where('e.site_id', '=', site).whereRef('e.visitor_id', '=', `${link}.visitor_id`).whereRef('e.ts', '>=', `${link}.from_ts`);
     if (link === 'pl') q = q.whereRef('e.ts', '<', 'pl.until_ts');
@@ -49,18 +53,18 @@ async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[
     ...(await db
       .selectFrom('lead_visitors as lv')
       .select((eb) => ['lv.lead_id', firstEvent(true, 'lv')(eb).as('page'), firstEvent(false, 'lv')(eb).as('any')])
-      .where('lv.lead_id', 'in', leadIds)
+      .where('lv.lead_id', 'in', leadIds as string[])
       .execute()),
     ...(await db
       .selectFrom('past_links as pl')
       .select((eb) => ['pl.lead_id', firstEvent(true, 'pl')(eb).as('page'), firstEvent(false, 'pl')(eb).as('any')])
-      .where('pl.lead_id', 'in', leadIds)
+      .where('pl.lead_id', 'in', leadIds as string[])
       .execute()),
   ] as Array<{ lead_id: string; page: string | null; any: string | null }>;
   const eventIds = [...new Set(links.flatMap((l) => [l.page, l.any]).filter((id): id is string => !!id))];
   const events = new Map<string, { id: string; ts: number; stage: string | null; category: string | null; path: string; session_id: string }>();
-  for (let i = 0; i < eventIds.length; i += 500) {
-    const rows = await db.selectFrom('events').select(['id', 'ts', 'stage', 'category', 'path', 'session_id']).where('site_id', '=', site).where('id', 'in', eventIds.slice(i, i + 500)).execute();
+  for (let i = 0; i < eventIds.length; i += BATCH) {
+    const rows = await db.selectFrom('events').select(['id', 'ts', 'stage', 'category', 'path', 'session_id']).where('site_id', '=', site).where('id', 'in', eventIds.slice(i, i + BATCH)).execute();
     for (const r of rows) events.set(r.id, { ...r, ts: Number(r.ts) });
   }
   const earliest = <E extends { ts: number; id: string }>(a: E | undefined, b: E | undefined) => (!a ? b : !b ? a : a.ts < b.ts || (a.ts === b.ts && a.id < b.id) ? a : b);
@@ -71,8 +75,8 @@ async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[
   }
   const sessionIds = [...new Set([...firsts.values()].flatMap((f) => (f.any ? [f.any.session_id] : [])))];
   const campaigns = new Map<string, Campaign | null>();
-  for (let i = 0; i < sessionIds.length; i += 500) {
-    const rows = await db.selectFrom('sessions').select(['session_id', 'campaign']).where('site_id', '=', site).where('session_id', 'in', sessionIds.slice(i, i + 500)).execute();
+  for (let i = 0; i < sessionIds.length; i += BATCH) {
+    const rows = await db.selectFrom('sessions').select(['session_id', 'campaign']).where('site_id', '=', site).where('session_id', 'in', sessionIds.slice(i, i + BATCH)).execute();
     for (const r of rows) campaigns.set(r.session_id, fromJsonOrNull(r.campaign));
   }
   return new Map([...firsts].map(([leadId, f]) => [leadId, { page: f.page, campaign: f.any ? (campaigns.get(f.any.session_id) ?? null) : null }]));
@@ -105,28 +109,29 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
   const result: WeeklyEvaluation = { site: key, from: new Date(from).toISOString(), to: new Date(to).toISOString(), outcomes: empty(), byContent: [], byCampaign: [] };
   const content = new Map<string, WeeklyEvaluation['byContent'][number]>();
   const campaigns = new Map<string, WeeklyEvaluation['byCampaign'][number]>();
-  const ids = [...firstHandover.keys()];
-  for (let i = 0; i < ids.length; i += 200) {
-    const page = ids.slice(i, i + 200);
-    const feedback = await db.selectFrom('feedback').select(['lead_id', 'type', 'reason', 'at']).where('lead_id', 'in', page).orderBy('at').orderBy('id').execute();
-    const touches = await firstTouches(db, key, page);
-    for (const leadId of page) {
-      const at = firstHandover.get(leadId)!;
-      const since = feedback.filter((f) => f.lead_id === leadId && Number(f.at) >= at);
-      const decision = [...since].reverse().find((f) => DECISIONS[f.type]);
-      const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : since.length ? 'contacted' : 'noAnswer';
-      const reason = decision?.type === 'rejected' ? decision.reason : null;
-      count(result.outcomes, outcome, reason);
-      const first = touches.get(leadId);
-      const touch = { stage: first?.page?.stage ?? null, category: first?.page?.category ?? null, path: first?.page?.path ?? null };
-      const touchKey = JSON.stringify(touch);
-      if (!content.has(touchKey)) content.set(touchKey, { ...touch, ...empty() });
-      count(content.get(touchKey)!, outcome, reason);
-      const source = { source: first?.campaign?.source ?? null, medium: first?.campaign?.medium ?? null, campaign: first?.campaign?.campaign ?? null };
-      const sourceKey = JSON.stringify(source);
-      if (!campaigns.has(sourceKey)) campaigns.set(sourceKey, { ...source, ...empty() });
-      count(campaigns.get(sourceKey)!, outcome, reason);
-    }
+  // All of the period's leads at once, picked by a subquery rather than id lists in batches.
+  const handedOver = () => handoverChanges(db, key).select('stage_changes.lead_id').where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
+  const [feedbackRows, touches] = await Promise.all([
+    db.selectFrom('feedback').select(['lead_id', 'type', 'reason', 'at']).where('lead_id', 'in', handedOver).orderBy('at').orderBy('id').execute(),
+    firstTouches(db, key, handedOver),
+  ]);
+  const feedbackOf = new Map<string, typeof feedbackRows>();
+  for (const f of feedbackRows) feedbackOf.set(f.lead_id, [...(feedbackOf.get(f.lead_id) ?? []), f]);
+  for (const [leadId, at] of firstHandover) {
+    const since = (feedbackOf.get(leadId) ?? []).filter((f) => Number(f.at) >= at);
+    const decision = [...since].reverse().find((f) => DECISIONS[f.type]);
+    const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : since.length ? 'contacted' : 'noAnswer';
+    const reason = decision?.type === 'rejected' ? decision.reason : null;
+    count(result.outcomes, outcome, reason);
+    const first = touches.get(leadId);
+    const touch = { stage: first?.page?.stage ?? null, category: first?.page?.category ?? null, path: first?.page?.path ?? null };
+    const touchKey = JSON.stringify(touch);
+    if (!content.has(touchKey)) content.set(touchKey, { ...touch, ...empty() });
+    count(content.get(touchKey)!, outcome, reason);
+    const source = { source: first?.campaign?.source ?? null, medium: first?.campaign?.medium ?? null, campaign: first?.campaign?.campaign ?? null };
+    const sourceKey = JSON.stringify(source);
+    if (!campaigns.has(sourceKey)) campaigns.set(sourceKey, { ...source, ...empty() });
+    count(campaigns.get(sourceKey)!, outcome, reason);
   }
   result.byContent = [...content.values()].sort((a, b) => b.mqls - a.mqls);
   result.byCampaign = [...campaigns.values()].sort((a, b) => b.mqls - a.mqls);
