@@ -192,6 +192,37 @@ describe('before it has started', () => {
     expect(batches.flatMap((b) => b.events)).toHaveLength(3);
   });
 
+  it('starts at once at a key press, and records the form submission that follows', async () => {
+    document.addEventListener('submit', (e) => e.preventDefault());
+    document.body.innerHTML = '<form id="signup" action="/thanks"><input type="email" name="email" value="ana@fernhill.example"></form>';
+    await loadScriptTag({ 'data-site': 'demo' });
+    const input = document.querySelector('input')!;
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    // Started by the key itself, long before the idle start.
+    expect(localStorage.getItem('lb')).not.toBeNull();
+    expect((window as any).leadbeam.visitorId()).toMatch(/\w{8,}/);
+    document.getElementById('signup')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches.flatMap((b) => b.events)).toMatchObject([{ type: 'pageview' }, { type: 'form', name: 'signup', traits: { email: 'ana@fernhill.example' } }]);
+    await idle();
+    expect(batches.flatMap((b) => b.events)).toHaveLength(2);
+  });
+
+  it('starts at once at a pointer press, and records the download click that follows it once', async () => {
+    document.addEventListener('click', (e) => e.preventDefault());
+    document.body.innerHTML = '<a id="pdf" href="/files/benchmark.pdf">PDF</a>';
+    await loadScriptTag({ 'data-site': 'demo' });
+    const link = document.getElementById('pdf')!;
+    link.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, cancelable: true }));
+    expect(localStorage.getItem('lb')).not.toBeNull();
+    expect((window as any).leadbeam.visitorId()).toMatch(/\w{8,}/);
+    link.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches.flatMap((b) => b.events)).toMatchObject([{ type: 'pageview' }, { type: 'download', name: 'benchmark.pdf' }]);
+    await idle();
+    expect(batches.flatMap((b) => b.events)).toHaveLength(2);
+  });
+
   it('starts at a submit event that is the first thing to happen, and records that form once', async () => {
     document.addEventListener('submit', (e) => e.preventDefault());
     document.body.innerHTML = '<form id="signup" action="/thanks"><input type="email" name="email" value="ana@fernhill.example"></form>';
