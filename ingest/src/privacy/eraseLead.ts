@@ -63,6 +63,17 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     await trx.deleteFrom('stage_changes').where('lead_id', 'in', leadIds).execute();
     await trx.deleteFrom('feedback').where('lead_id', 'in', leadIds).execute();
     await trx.deleteFrom('identity_log').where((eb) => eb.or([eb('lead_id', 'in', leadIds), eb('other_lead_id', 'in', leadIds)])).execute();
+    // Trait history holds the values themselves (phone, company, job title) and the browser
+    // that sent them; claims and follow-up breaches name the lead.
+    await trx.deleteFrom('trait_changes').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('identity_claims').where('lead_id', 'in', leadIds).execute();
+    await trx.deleteFrom('follow_up_breaches').where('lead_id', 'in', leadIds).execute();
+    if (currentVisitors.length) {
+      // What the person's browsers did to other leads (a refused claim of another email) names
+      // those browsers, which are gone now.
+      await trx.deleteFrom('identity_log').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
+      await trx.deleteFrom('trait_changes').where('visitor_id', 'in', currentVisitors).execute();
+    }
     const deliveries = await trx.selectFrom('webhook_deliveries').select('id').where('lead_id', 'in', leadIds).execute();
     if (deliveries.length) await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries.map((d) => d.id)).execute();
     await trx.deleteFrom('webhook_deliveries').where('lead_id', 'in', leadIds).execute();

@@ -9,7 +9,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * Everything held about one person, as JSON (a data subject's access request): the lead and
  * the leads merged into it, their traits, every event of their browsers (within the windows a
- * shared browser was theirs), visits, score hits, stage history, sales feedback, identity log
+ * shared browser was theirs), visits, score hits, stage history, trait history (every change
+ * proposed, kept or refused, with its source), sales feedback, identity log, follow-up breaches
  * and webhook deliveries with their attempts. Undefined when there is no such lead.
  *
  * @example
@@ -31,6 +32,8 @@ export async function exportLead(db: Kysely<Database>, leadId: string) {
   const subjects = leadIds.map((id) => `lead:${id}`);
   const hits = await db.selectFrom('score_hits').selectAll().where('subject', 'in', subjects).orderBy('ts').orderBy('event_id').orderBy('rule_id').execute();
   const stageChanges = await db.selectFrom('stage_changes').selectAll().where('lead_id', 'in', leadIds).orderBy('at').orderBy('id').execute();
+  const traitChanges = await db.selectFrom('trait_changes').selectAll().where('lead_id', 'in', leadIds).orderBy('at').orderBy('id').execute();
+  const breaches = await db.selectFrom('follow_up_breaches').selectAll().where('lead_id', 'in', leadIds).orderBy('breached_at').execute();
   const feedback = await db.selectFrom('feedback').selectAll().where('lead_id', 'in', leadIds).orderBy('at').execute();
   const identity = await db
     .selectFrom('identity_log')
@@ -51,8 +54,10 @@ export async function exportLead(db: Kysely<Database>, leadId: string) {
     events: events.map(presentEvent),
     scoreHits: hits.map((h) => ({ leadId: h.subject.slice('lead:'.length), eventId: h.event_id, ruleId: h.rule_id, points: h.points, ts: iso(h.ts) })),
     stageHistory: stageChanges.map((c) => ({ leadId: c.lead_id, from: c.from_stage, to: c.to_stage, at: iso(c.at), cause: c.cause, source: c.source })),
+    traitHistory: traitChanges.map((t) => ({ leadId: t.lead_id, trait: t.trait, value: t.value, previous: t.previous, source: t.source, visitorId: t.visitor_id, accepted: t.accepted === 1, at: iso(t.at) })),
     feedback: feedback.map((f) => ({ leadId: f.lead_id, type: f.type, reason: f.reason, note: f.note, by: f.by_user, at: iso(f.at) })),
     identityLog: identity.map((i) => ({ kind: i.kind, leadId: i.lead_id, otherLeadId: i.other_lead_id, visitorId: i.visitor_id, detail: i.detail, at: iso(i.at) })),
+    followUpBreaches: breaches.map((b) => ({ leadId: b.lead_id, qualifiedAt: iso(b.qualified_at), deadlineAt: iso(b.deadline_at), breachedAt: iso(b.breached_at) })),
     webhookDeliveries: deliveries.map((d) => ({
       id: d.id,
       type: d.event_type,
