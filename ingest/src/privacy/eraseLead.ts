@@ -17,8 +17,8 @@ export interface ErasureReport extends Record<string, number> {
 /**
  * Erases one person (a data subject's erasure request): the lead and the leads merged into it,
  * their browsers' visitors and events (of a browser later used by someone else, only the events
- * from the person's window), visits, score hits, stage history, feedback, identity entries and
- * the webhook deliveries that name them. One transaction, under the leads' locks. On SQLite,
+ * from the person's window), visits, score hits, stage history, feedback, trait history,
+ * identity entries and claims, follow-up breaches and the webhook deliveries that name them. One transaction, under the leads' locks. On SQLite,
  * where deleted content is overwritten (`secure_delete`, set when the database is opened), the
  * WAL is then checkpointed and truncated, so the email is gone from the files, not only from
  * queries. What remains is an audit entry
