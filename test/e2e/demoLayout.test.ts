@@ -38,6 +38,15 @@ describeInBrowser('the demo site as a newcomer sees it', () => {
     const newsletter = (await page.textContent('main'))!;
     expect(newsletter).toMatch(/newsletter|subscribed|issue/i);
     expect(newsletter).not.toMatch(/\bdemo\b/i);
+
+    await page.goto(`${e2e.stack.demoUrl}/demo`);
+    await page.fill('input[name=email]', 'noor@fernhill.example');
+    await page.fill('input[name=name]', 'Noor Haddad');
+    await page.fill('input[name=company]', 'Fernhill');
+    await Promise.all([page.waitForURL('**/thanks?form=demo'), page.click('#demo-request button[type=submit]')]);
+    const demo = (await page.textContent('main'))!;
+    expect(demo).toMatch(/\bdemo\b.*requested/i);
+    expect(demo).not.toMatch(/newsletter|subscribed/i);
     await context.close();
   });
 });
