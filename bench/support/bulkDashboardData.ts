@@ -17,6 +17,7 @@
 import { sql, type Kysely } from 'kysely';
 import { isPostgres } from '../../ingest/src/db/dialect.js';
 import type { Database } from '../../ingest/src/db/schema.js';
+import { refreshFirstTouches } from '../../ingest/src/firstTouch/refreshFirstTouches.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -215,6 +216,14 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
        SELECT id, 1, created_at, CASE WHEN status = 'failed' THEN 503 ELSE 200 END, NULL, 40 + LENGTH(id) FROM webhook_deliveries WHERE id LIKE 'dl_b%'`,
     );
   });
+  // How far each lead came, as recordStageChanges keeps it on the lead with each change.
+  await sql`UPDATE leads SET reached = (SELECT
+      coalesce(max(CASE WHEN sc.to_stage IN ('mql', 'sql') AND sc.from_stage IN ('visitor', 'lead', 'recycled') AND sc.source IN ('scoring', 'rescore') THEN 1 ELSE 0 END), 0)
+      + 2 * coalesce(max(CASE WHEN sc.to_stage = 'sql' THEN 1 ELSE 0 END), 0)
+      + 4 * coalesce(max(CASE WHEN sc.to_stage = 'customer' THEN 1 ELSE 0 END), 0)
+    FROM stage_changes sc WHERE sc.lead_id = leads.id) WHERE id LIKE 'ld_b%'`.execute(db);
+  // What a running server's first-touch job (firstTouch/) keeps on every lead, done as it does it.
+  while ((await refreshFirstTouches(db, 2000)) === 2000);
   // As autovacuum leaves a table in steady use: statistics, and a visibility map for index-only scans.
   if (pg) await sql`VACUUM ANALYZE`.execute(db);
   return { rows, seconds: (performance.now() - started) / 1000 };

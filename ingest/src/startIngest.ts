@@ -15,6 +15,7 @@ import { seedDemoData, type DemoDataReport } from './demo/seedDemoData.js';
 import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
 import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
 import { createFollowUpChecker } from './followUp/createFollowUpChecker.js';
+import { createFirstTouchWorker } from './firstTouch/createFirstTouchWorker.js';
 
 export interface RunningIngest {
   url: string;
@@ -61,11 +62,15 @@ export async function startIngest(
   // Replays queued by any process (late events, long histories just linked), off the request path.
   const replayer = createReplayWorker({ db, scorers, onCommitted: () => void dispatcher.kick() });
   replayer.start();
+  // Each lead's first touch, kept current for the dashboard's reports, off the request path.
+  const touches = createFirstTouchWorker({ db, pollMs: 1000 });
+  touches.start();
   const writer = createEventWriter({
     db,
     scorers,
     onCommitted: ({ stageChanges, queuedReplays }) => {
-      if (stageChanges) void dispatcher.kick();
+      // A stage change may be a new lead: its first touch is computed at once.
+      if (stageChanges) void (dispatcher.kick(), touches.kick());
       if (queuedReplays) void replayer.kick();
     },
   });
@@ -85,6 +90,7 @@ export async function startIngest(
     await followUps.stop();
     await rulesets.stop();
     await replayer.stop();
+    await touches.stop();
     await dispatcher.stop();
     await db.destroy();
     throw err.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: set PORT to another`) : err;
@@ -112,6 +118,7 @@ export async function startIngest(
       await followUps.stop();
       await rulesets.stop();
       await replayer.stop();
+      await touches.stop();
       await dispatcher.stop();
       await db.destroy();
     },

@@ -131,6 +131,20 @@ export interface LeadsTable {
   updated_at: number;
   /** Set when this lead was merged into another: lookups by this id answer with that one. */
   merged_into: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Changes since the first touch below was computed (0: it is current); writers bump it (`firstTouch/`). */
+  touch_pending: ColumnType<number, number | undefined, number>;
+  /** The page of the lead's first page view, with the funnel stage and category it was stored with. */
+  touch_path: ColumnType<string | null, string | null | undefined, string | null>;
+  touch_stage: ColumnType<FunnelStage | null, FunnelStage | null | undefined, FunnelStage | null>;
+  touch_category: ColumnType<string | null, string | null | undefined, string | null>;
+  /** UTM source, medium and campaign of the lead's first visit. */
+  touch_source: ColumnType<string | null, string | null | undefined, string | null>;
+  touch_medium: ColumnType<string | null, string | null | undefined, string | null>;
+  touch_campaign: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 when that visit came from another site (a referrer) without UTM tags. */
+  touch_referred: ColumnType<number, number | undefined, number>;
+  /** How far the lead has come, as bits (`reachedBits`): 1 handed to sales by scoring, 2 SQL, 4 customer. */
+  reached: ColumnType<number, number | undefined, number>;
 }
 
 /** The visitor's current lead: its events from `from_ts` on count for that lead. */

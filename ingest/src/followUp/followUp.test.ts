@@ -7,6 +7,7 @@ import { parseConfig } from '../config/loadConfig.js';
 import type { Database } from '../db/schema.js';
 import { checkFollowUps } from './checkFollowUps.js';
 import { followUpSummary } from './followUpSummary.js';
+import { refreshFirstTouches } from '../firstTouch/refreshFirstTouches.js';
 import { weeklyEvaluation } from './weeklyEvaluation.js';
 
 const MIN = 60_000;
@@ -153,6 +154,9 @@ describeEachDialect('follow-up agreements', (getDb) => {
       ['newsletter', 'email', 'spring', 2, 1, 1],
       [null, null, null, 2, 0, 0],
     ]);
+    // The same once the first-touch job has stored each lead's first touch (read, not looked up).
+    while ((await refreshFirstTouches(db)) > 0);
+    expect(await weeklyEvaluation(db, 'week', { from: t0 - MIN, to: t0 + 10 * MIN })).toEqual(week);
     const res = await appAt(db, t0 + DAY_LATER).request(`/v1/reports/weekly-evaluation?site=week&from=${new Date(t0 - MIN).toISOString()}&to=${new Date(t0 + 10 * MIN).toISOString()}`, { headers: auth });
     expect((await res.json()).outcomes).toEqual(week.outcomes);
   });

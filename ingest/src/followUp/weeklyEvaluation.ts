@@ -1,7 +1,6 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { Campaign } from '../../../shared/src/types.js';
-import { fromJsonOrNull } from '../db/json.js';
+import type { Kysely } from 'kysely';
 import type { Database, FeedbackType } from '../db/schema.js';
+import { storedFirstTouches } from '../firstTouch/storedFirstTouches.js';
 import { handoverChanges } from '../reports/handoverChanges.js';
 import { handoversOf } from './handovers.js';
 
@@ -31,55 +30,6 @@ export interface WeeklyEvaluation {
   byContent: Array<{ stage: string | null; category: string | null; path: string | null } & OutcomeCounts>;
   /** By the campaign of the lead's first visit (null fields: direct). */
   byCampaign: Array<{ source: string | null; medium: string | null; campaign: string | null } & OutcomeCounts>;
-}
-
-/** Ids a lookup by primary key: few round trips, and under SQLite's 32,766 bound variables. */
-const BATCH = 5000;
-
-/**
- * Each lead's first page view (the content that first touched it) and the campaign of its first
- * visit (the session of its first event), over the events that count for it: each browser's
- * from its link on, earlier links' within their range. A handful of queries for the leads
- * (ids, or a subquery that selects them): one index probe a link finds its first events.
- */
-async function firstTouches(db: Kysely<Database>, site: string, leadIds: string[] | (() => any)) {
-  const firstEvent = (pageviews: boolean, link: 'lv' | 'pl') => (eb: ExpressionBuilder<any, any>) => {
-    let q = eb.selectFrom('events as e').select('e.id').where('e.site_id', '=', site).whereRef('e.visitor_id', '=', `${link}.visitor_id`).whereRef('e.ts', '>=', `${link}.from_ts`);
-    if (link === 'pl') q = q.whereRef('e.ts', '<', 'pl.until_ts');
-    if (pageviews) q = q.where('e.type', '=', 'pageview');
-    return q.orderBy('e.ts').orderBy('e.id').limit(1);
-  };
-  const links = [
-    ...(await db
-      .selectFrom('lead_visitors as lv')
-      .select((eb) => ['lv.lead_id', firstEvent(true, 'lv')(eb).as('page'), firstEvent(false, 'lv')(eb).as('any')])
-      .where('lv.lead_id', 'in', leadIds as string[])
-      .execute()),
-    ...(await db
-      .selectFrom('past_links as pl')
-      .select((eb) => ['pl.lead_id', firstEvent(true, 'pl')(eb).as('page'), firstEvent(false, 'pl')(eb).as('any')])
-      .where('pl.lead_id', 'in', leadIds as string[])
-      .execute()),
-  ] as Array<{ lead_id: string; page: string | null; any: string | null }>;
-  const eventIds = [...new Set(links.flatMap((l) => [l.page, l.any]).filter((id): id is string => !!id))];
-  const events = new Map<string, { id: string; ts: number; stage: string | null; category: string | null; path: string; session_id: string }>();
-  for (let i = 0; i < eventIds.length; i += BATCH) {
-    const rows = await db.selectFrom('events').select(['id', 'ts', 'stage', 'category', 'path', 'session_id']).where('site_id', '=', site).where('id', 'in', eventIds.slice(i, i + BATCH)).execute();
-    for (const r of rows) events.set(r.id, { ...r, ts: Number(r.ts) });
-  }
-  const earliest = <E extends { ts: number; id: string }>(a: E | undefined, b: E | undefined) => (!a ? b : !b ? a : a.ts < b.ts || (a.ts === b.ts && a.id < b.id) ? a : b);
-  const firsts = new Map<string, { page?: ReturnType<typeof events.get>; any?: ReturnType<typeof events.get> }>();
-  for (const l of links) {
-    const seen = firsts.get(l.lead_id) ?? {};
-    firsts.set(l.lead_id, { page: earliest(seen.page, l.page ? events.get(l.page) : undefined), any: earliest(seen.any, l.any ? events.get(l.any) : undefined) });
-  }
-  const sessionIds = [...new Set([...firsts.values()].flatMap((f) => (f.any ? [f.any.session_id] : [])))];
-  const campaigns = new Map<string, Campaign | null>();
-  for (let i = 0; i < sessionIds.length; i += BATCH) {
-    const rows = await db.selectFrom('sessions').select(['session_id', 'campaign']).where('site_id', '=', site).where('session_id', 'in', sessionIds.slice(i, i + BATCH)).execute();
-    for (const r of rows) campaigns.set(r.session_id, fromJsonOrNull(r.campaign));
-  }
-  return new Map([...firsts].map(([leadId, f]) => [leadId, { page: f.page, campaign: f.any ? (campaigns.get(f.any.session_id) ?? null) : null }]));
 }
 
 const DECISIONS: Partial<Record<FeedbackType, MqlOutcome>> = { accepted: 'accepted', opportunity: 'accepted', rejected: 'rejected', won: 'won', lost: 'lost' };
@@ -113,7 +63,7 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
   const handedOver = () => handoverChanges(db, key).select('stage_changes.lead_id').where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
   const [feedbackRows, touches] = await Promise.all([
     db.selectFrom('feedback').select(['lead_id', 'type', 'reason', 'at']).where('lead_id', 'in', handedOver).orderBy('at').orderBy('id').execute(),
-    firstTouches(db, key, handedOver),
+    storedFirstTouches(db, key, handedOver()),
   ]);
   const feedbackOf = new Map<string, typeof feedbackRows>();
   for (const f of feedbackRows) feedbackOf.set(f.lead_id, [...(feedbackOf.get(f.lead_id) ?? []), f]);
@@ -124,11 +74,11 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
     const reason = decision?.type === 'rejected' ? decision.reason : null;
     count(result.outcomes, outcome, reason);
     const first = touches.get(leadId);
-    const touch = { stage: first?.page?.stage ?? null, category: first?.page?.category ?? null, path: first?.page?.path ?? null };
+    const touch = { stage: first?.stage ?? null, category: first?.category ?? null, path: first?.path ?? null };
     const touchKey = JSON.stringify(touch);
     if (!content.has(touchKey)) content.set(touchKey, { ...touch, ...empty() });
     count(content.get(touchKey)!, outcome, reason);
-    const source = { source: first?.campaign?.source ?? null, medium: first?.campaign?.medium ?? null, campaign: first?.campaign?.campaign ?? null };
+    const source = { source: first?.source ?? null, medium: first?.medium ?? null, campaign: first?.campaign ?? null };
     const sourceKey = JSON.stringify(source);
     if (!campaigns.has(sourceKey)) campaigns.set(sourceKey, { ...source, ...empty() });
     count(campaigns.get(sourceKey)!, outcome, reason);

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import { fromJson, toJson } from '../db/json.js';
 import type { ChangeSource, Database, LeadsTable } from '../db/schema.js';
@@ -113,7 +113,28 @@ export async function recordStageChanges(trx: Kysely<Database>, changes: LeadSta
       .values(chunk.map((c) => ({ id: changeId(c.at), lead_id: c.leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source: c.source, engagement: c.engagement, fit: c.fit, rule_version: c.ruleVersion })))
       .execute();
   }
+  // How far each lead has come, kept on the lead for the reports (`reached`): bits only ever added.
+  const leadsByBits = new Map<number, string[]>();
+  const bitsOf = new Map<string, number>();
+  for (const c of changes) bitsOf.set(c.leadId, (bitsOf.get(c.leadId) ?? 0) | reachedBits(c));
+  for (const [leadId, bits] of bitsOf) if (bits) leadsByBits.set(bits, [...(leadsByBits.get(bits) ?? []), leadId]);
+  for (const [bits, ids] of leadsByBits) {
+    for (const chunk of chunks(ids)) await trx.updateTable('leads').set({ reached: sql<number>`reached | ${bits}` }).where('id', 'in', chunk).execute();
+  }
   await enqueueStageChanges(trx, changes, now);
+}
+
+/**
+ * The milestones a stage change reaches, as the bits of `leads.reached`: 1 a handover to sales
+ * (scoring, live or in a rescore, taking a lead from below MQL to MQL or SQL: the follow-up
+ * agreement's handover), 2 SQL, 4 customer.
+ *
+ * @example
+ * reachedBits({ from: 'lead', to: 'sql', source: 'scoring' }) // 3
+ */
+export function reachedBits(c: Pick<LeadStageChange, 'from' | 'to' | 'source'>): number {
+  const handover = (c.to === 'mql' || c.to === 'sql') && (c.from === 'visitor' || c.from === 'lead' || c.from === 'recycled') && (c.source === 'scoring' || c.source === 'rescore');
+  return (handover ? 1 : 0) | (c.to === 'sql' ? 2 : 0) | (c.to === 'customer' ? 4 : 0);
 }
 
 /** A lead's row after scoring: state, scores as stored (before decay), stage and traits. */
@@ -142,6 +163,8 @@ export async function saveLeads(trx: Kysely<Database>, leads: Lead[]) {
           traits: eb.ref('excluded.traits'),
           rule_version: eb.ref('excluded.rule_version'),
           updated_at: eb.ref('excluded.updated_at'),
+          // Its events may have changed (a new browser, a late event): its first touch is recomputed.
+          touch_pending: eb('leads.touch_pending', '+', 1),
         })),
       )
       .execute();

@@ -36,7 +36,12 @@ export async function mergeLeads(db: Kysely<Database>, scorers: Map<string, Scor
     await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
     await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
     await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
-    await trx.updateTable('leads').set({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }) }).where('id', '=', survivor.id).execute();
+    // The survivor gains the merged lead's browsers: its first touch may now be theirs.
+    await trx
+      .updateTable('leads')
+      .set((eb) => ({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }), touch_pending: eb('touch_pending', '+', 1) }))
+      .where('id', '=', survivor.id)
+      .execute();
     await trx
       .insertInto('identity_log')
       .values({ id: newId('id'), site_id: survivor.site_id, visitor_id: null, lead_id: survivor.id, other_lead_id: merged.id, kind: 'merged', detail: `${merged.id} (${merged.email}) merged into ${survivor.id}`, at })

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { FunnelStage } from '../../../shared/src/types.js';
 import type { Database } from '../db/schema.js';
-import { sqlFragments } from './sqlFragments.js';
+import { computeFirstTouches, type FirstTouch } from '../firstTouch/computeFirstTouches.js';
+import { touchOfRow } from '../firstTouch/storedFirstTouches.js';
 
 /** The funnel of one group of leads: how many there are and how far they have come so far. */
 export interface CohortFunnel {
@@ -19,70 +20,53 @@ export interface FirstTouchSplit {
   byContentStage: Array<{ stage: FunnelStage | null } & CohortFunnel>;
 }
 
+/** The source a first touch is counted under: its UTM source, else a referral or direct visit. */
+const sourceOf = (source: string | null, referred: boolean) => source ?? (referred ? '(referral)' : '(direct)');
+
 /**
  * The leads created in `[from, to)`, split by the campaign of their first visit and by the
- * content stage (top, middle, bottom) of their first page view (as the weekly evaluation
- * reads first touch), each with how many have since become MQL, SQL and customer. One query:
- * per new lead, indexed look-ups of its first page view (events by site, visitor and time) and
- * of its stage changes (by lead), then GROUP BY. Costs a few index look-ups per new lead.
+ * content stage (top, middle, bottom) of their first page view, each with how many have since
+ * become MQL, SQL and customer. Both are kept on the lead (the first touch by the first-touch
+ * job, `firstTouch/`; how far it came with each stage change), so one GROUP BY over one index
+ * does it. The few leads whose events changed since the job last ran are corrected: their
+ * stored first touch is taken out and the one their events give now put in, so the answer is
+ * exact either way.
  *
  * @example
  * const { byCampaign } = await leadsByFirstTouch(db, { site: 'demo', from, to });
  * byCampaign[0] // { source: 'linkedin', medium: 'paid', campaign: 'q4-close', leads: 12, mqls: 5, sqls: 2, customers: 1 }
  */
 export async function leadsByFirstTouch(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<FirstTouchSplit> {
-  const f = sqlFragments(db);
-  // How far each lead has come, as bits of one number (one read of its stage changes): 1 handed
-  // to sales (the follow-up agreement's handover), 2 SQL, 4 customer.
-  const reach = sql<number>`(select coalesce(max(case when sc.to_stage in ('mql', 'sql') and sc.from_stage in ('visitor', 'lead', 'recycled') and sc.source in ('scoring', 'rescore') then 1 else 0 end), 0)
-    + 2 * coalesce(max(case when sc.to_stage = 'sql' then 1 else 0 end), 0)
-    + 4 * coalesce(max(case when sc.to_stage = 'customer' then 1 else 0 end), 0)
-    from stage_changes sc where sc.lead_id = l.id)`;
-  const perLead = db
-    .selectFrom('leads as l')
-    .select((eb) => [
-      // The lead's first page view (its browsers' events from their link on): the page carries its
-      // funnel stage and the campaign of its visit.
-      eb
-        .selectFrom('lead_visitors as lv')
-        .innerJoin('events as e', (j) => j.onRef('e.site_id', '=', 'lv.site_id').onRef('e.visitor_id', '=', 'lv.visitor_id'))
-        .select('e.id')
-        .whereRef('lv.lead_id', '=', 'l.id')
-        .whereRef('e.ts', '>=', 'lv.from_ts')
-        .where('e.type', '=', 'pageview')
-        .orderBy('e.ts')
-        .orderBy('e.id')
-        .limit(1)
-        .as('first_event'),
-      reach.as('reach'),
-    ])
-    .where('l.site_id', '=', site)
-    .where('l.merged_into', 'is', null)
-    .where('l.created_at', '>=', from)
-    .where('l.created_at', '<', to);
-
-  const campaign = sql.ref('e.campaign');
-  const source = sql<string>`coalesce(${f.jsonText(campaign, 'source')}, case when ${f.jsonText(campaign, 'referrer')} is not null then '(referral)' else '(direct)' end)`;
-  const medium = f.jsonText(campaign, 'medium');
-  const name = f.jsonText(campaign, 'campaign');
-  const bit = (n: number) => sql<number | string>`sum(case when (first_touch.reach / ${sql.lit(n)}) % 2 = 1 then 1 else 0 end)`;
-  const rows = await db
-    // Materialized: each lead's look-ups run once, not once for every column that uses them.
-    .with((cte) => cte('first_touch').materialized(), () => perLead)
-    .selectFrom('first_touch')
-    .leftJoin('events as e', (j) => j.on('e.site_id', '=', site).onRef('e.id', '=', 'first_touch.first_event'))
-    .select([
-      source.as('source'),
-      medium.as('medium'),
-      name.as('campaign'),
-      'e.stage as first_stage',
-      sql<number | string>`count(*)`.as('leads'),
-      bit(1).as('mqls'),
-      bit(2).as('sqls'),
-      bit(4).as('customers'),
-    ])
-    .groupBy([source, medium, name, 'e.stage'])
-    .execute();
+  const inPeriod = () => db.selectFrom('leads as l').where('l.site_id', '=', site).where('l.merged_into', 'is', null).where('l.created_at', '>=', from).where('l.created_at', '<', to);
+  const bit = (n: number) => sql<number | string>`sum(case when (l.reached / ${sql.lit(n)}) % 2 = 1 then 1 else 0 end)`;
+  const source = sql<string>`coalesce(l.touch_source, case when l.touch_referred = 1 then '(referral)' else '(direct)' end)`;
+  const [grouped, pending] = await Promise.all([
+    inPeriod()
+      .select([source.as('source'), 'l.touch_medium as medium', 'l.touch_campaign as campaign', 'l.touch_stage as first_stage', sql<number | string>`count(*)`.as('leads'), bit(1).as('mqls'), bit(2).as('sqls'), bit(4).as('customers')])
+      .groupBy([source, 'l.touch_medium', 'l.touch_campaign', 'l.touch_stage'])
+      .execute(),
+    // A literal, so that both planners use the partial index of pending leads.
+    inPeriod()
+      .where(sql<boolean>`l.touch_pending > 0`)
+      .select(['l.id', 'l.reached', 'l.touch_path', 'l.touch_stage', 'l.touch_category', 'l.touch_source', 'l.touch_medium', 'l.touch_campaign', 'l.touch_referred'])
+      .execute(),
+  ]);
+  const touches = await computeFirstTouches(
+    db,
+    site,
+    pending.map((p) => p.id),
+  );
+  const row = (t: FirstTouch, reached: number, sign: 1 | -1) => ({
+    source: sourceOf(t.source, t.referred),
+    medium: t.medium,
+    campaign: t.campaign,
+    first_stage: t.stage,
+    leads: sign,
+    mqls: sign * (reached & 1),
+    sqls: sign * ((reached >> 1) & 1),
+    customers: sign * ((reached >> 2) & 1),
+  });
+  const rows = [...grouped, ...pending.flatMap((p) => [row(touchOfRow(p), Number(p.reached), -1), row(touches.get(p.id)!, Number(p.reached), 1)])];
 
   const add = (into: CohortFunnel, r: (typeof rows)[number]) => {
     into.leads += Number(r.leads);
@@ -102,7 +86,7 @@ export async function leadsByFirstTouch(db: Kysely<Database>, { site, from, to }
   }
   const order = { top: 0, middle: 1, bottom: 2 } as Record<string, number>;
   return {
-    byCampaign: [...campaigns.values()].sort((a, b) => b.leads - a.leads || a.source.localeCompare(b.source)),
-    byContentStage: [...stages.values()].sort((a, b) => (order[a.stage ?? ''] ?? 3) - (order[b.stage ?? ''] ?? 3)),
+    byCampaign: [...campaigns.values()].filter((c) => c.leads > 0).sort((a, b) => b.leads - a.leads || a.source.localeCompare(b.source)),
+    byContentStage: [...stages.values()].filter((c) => c.leads > 0).sort((a, b) => (order[a.stage ?? ''] ?? 3) - (order[b.stage ?? ''] ?? 3)),
   };
 }

@@ -9,6 +9,7 @@ import { recordFeedback } from '../../leads/recordFeedback.js';
 import { dailyTrend } from '../../reports/dailyTrend.js';
 import { funnelFigures } from '../../reports/funnelFigures.js';
 import { leadsByFirstTouch } from '../../reports/leadsByFirstTouch.js';
+import { refreshFirstTouches } from '../../firstTouch/refreshFirstTouches.js';
 import { speedToLead } from '../../reports/speedToLead.js';
 
 const DAY = 86_400_000;
@@ -66,8 +67,13 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect(await funnelFigures(getDb().db, { site: 'other', from: d(90), to: T })).toEqual({ visitors: 0, leads: 0, mqls: 0, sqls: 0, customers: 0 });
   });
 
-  it('splits new leads by first campaign and by the content stage that first touched them', async () => {
+  it('splits new leads by first campaign and by the content stage that first touched them, alike before and after the first-touch job stored them', async () => {
+    // First found in the events (no job ran yet), then read from the leads once the job stored them.
+    const before = await leadsByFirstTouch(getDb().db, { site: 'demo', from: d(30), to: T });
+    while ((await refreshFirstTouches(getDb().db)) > 0);
+    expect(await getDb().db.selectFrom('leads').select('id').where('touch_pending', '>', 0).execute()).toEqual([]);
     const { byCampaign, byContentStage } = await leadsByFirstTouch(getDb().db, { site: 'demo', from: d(30), to: T });
+    expect(before).toEqual({ byCampaign, byContentStage });
     expect(byCampaign).toEqual([
       { source: '(direct)', medium: null, campaign: null, leads: 2, mqls: 1, sqls: 0, customers: 0 },
       { source: 'linkedin', medium: 'paid', campaign: 'q4', leads: 1, mqls: 1, sqls: 1, customers: 1 },

@@ -14,6 +14,7 @@ import { privacyAndClaims } from './012_privacy_and_claims.js';
 import { rulesetsAndFollowUp } from './013_rulesets_and_follow_up.js';
 import { appSessions } from './014_app_sessions.js';
 import { dashboardIndexes } from './015_dashboard_indexes.js';
+import { leadFirstTouch } from './016_lead_first_touch.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '013_rulesets_and_follow_up': rulesetsAndFollowUp,
   '014_app_sessions': appSessions,
   '015_dashboard_indexes': dashboardIndexes,
+  '016_lead_first_touch': leadFirstTouch,
 };
