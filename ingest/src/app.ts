@@ -30,7 +30,7 @@ import { createOpsRoute } from './ops/createOpsRoute.js';
 import { createDashboard } from './dashboard/createDashboard.js';
 import { observeRequests } from './ops/observeRequests.js';
 import { createOpenApiRoute } from './openapi/createOpenApiRoute.js';
-import type { Limits } from './limits/readLimits.js';
+import { DEFAULT_LIMITS, type Limits } from './limits/readLimits.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -52,7 +52,7 @@ export interface AppOptions {
   /** One scorer a site, shared with the writer and the replayer and replaced in place when a rule set version is published (`rulesets/`); compiled from the config file when not given. */
   scorers?: Map<string, Scorer>;
   /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
-  limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
+  limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'eventsPerAddressPerMinute' | 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
 
 /**
@@ -98,11 +98,13 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
     }),
   );
   // Identity guardrails count per client: a keyed hash of its address, never the address.
-  const addressOf = createClientAddress(limits?.trustedProxies ?? []);
+  // Without limits given, a proxy on this host is trusted as readLimits does by default.
+  const addressOf = createClientAddress(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);
   const keyOf = createClientKey(secretKey);
   const clientKeyOf = (c: Context) => {
     const address = addressOf(c);
-    // On this machine (a local proxy, a test): per-client limits could not tell its users apart.
+    // This machine itself (a test, a benchmark, a local proxy that forwarded no address):
+    // per-client limits could not tell its users apart.
     return address === 'local' || isLoopback(address) ? undefined : keyOf(address);
   };
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));

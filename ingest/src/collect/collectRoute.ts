@@ -126,6 +126,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
       const site = sites.get(siteKey);
       if (!site) throw new ApiError(404, 'not_found', `site: unknown site key "${siteKey}"`, { field: 'site' });
       await limits?.checkSite(site.key);
+      limits?.checkEvents(c, events.length);
       const origin = c.req.header('origin');
       if (origin && !site.allowedOrigins.includes(origin)) {
         throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${siteKey}"`);

@@ -5,6 +5,7 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { BROWSER_UA, DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, testConfig } from '../../../test/support/ingest.js';
 import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
+import { readLimits } from '../limits/readLimits.js';
 import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from './guardrails.js';
 
 describe('guardTraits', () => {
@@ -110,5 +111,63 @@ describeEachDialect('identity guardrails against one client', (getDb) => {
     const [a, b] = [await leadOf(old), await leadOf(fresh)];
     expect(a.score.engagement).toBeLessThan(b.score.engagement);
     expect(a.score.engagement).toBeLessThan(10 * 0.6);
+  });
+});
+
+/**
+ * Behind nginx or Caddy on the same host, every request comes from loopback. With the server's
+ * defaults (no `LEADBEAM_TRUSTED_PROXIES`) the proxy's `X-Forwarded-For` names the client, so
+ * the per-client limits hold; only this machine itself, sending without that header, is exempt.
+ */
+describeEachDialect('identity guardrails behind a proxy on this host, with the default settings', (getDb) => {
+  const servers: ServerType[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  /** The app as `startIngest` makes it from this environment, on a loopback socket. */
+  const listen = async (env: Record<string, string> = {}) => {
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: readLimits(env) });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return async (events: TrackedEvent[], headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/v1/collect`, {
+        method: 'POST',
+        body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),
+        headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, ...headers },
+      });
+      expect(res.status).toBe(200);
+    };
+  };
+  const madeUp = (tag: string, n: number) =>
+    Array.from({ length: n }, (_, i) => makeEvent({ visitorId: `v_${newId()}`, ts: Date.now() - 1000, type: 'identify', traits: { email: `made-up-${tag}-${i}@spam.example` } }));
+  const leadsOf = async (tag: string) => (await getDb().db.selectFrom('leads').select('id').where('email', 'like', `made-up-${tag}-%`).execute()).length;
+
+  it(`one request of 200 made-up emails forwarded for a public client creates at most ${MAX_NEW_LEADS_PER_CLIENT_PER_HOUR} leads`, async () => {
+    const post = await listen();
+    const tag = newId();
+    await post(madeUp(tag, 200), { 'X-Forwarded-For': '198.51.100.150' });
+    expect(await leadsOf(tag)).toBeLessThanOrEqual(MAX_NEW_LEADS_PER_CLIENT_PER_HOUR);
+    expect(await leadsOf(tag)).toBeGreaterThan(0);
+  });
+
+  it(`an IPv6 client is its /64: 40 addresses of one /64 create at most ${MAX_NEW_LEADS_PER_CLIENT_PER_HOUR} leads`, async () => {
+    const post = await listen();
+    const tag = newId();
+    const events = madeUp(tag, 40);
+    for (const [i, event] of events.entries()) await post([event], { 'X-Forwarded-For': `2001:db8:77:1:${(i + 1).toString(16)}::${i + 1}` });
+    expect(await leadsOf(tag)).toBe(MAX_NEW_LEADS_PER_CLIENT_PER_HOUR);
+  });
+
+  it('this machine sending directly (no X-Forwarded-For) is not limited, nor is anything when LEADBEAM_TRUSTED_PROXIES is set empty', async () => {
+    const direct = await listen();
+    const tag = newId();
+    await direct(madeUp(tag, 40));
+    expect(await leadsOf(tag)).toBe(40);
+    // An explicit value replaces the default: nothing trusted, so the forwarded address is ignored.
+    const untrusting = await listen({ LEADBEAM_TRUSTED_PROXIES: '' });
+    const other = newId();
+    await untrusting(madeUp(other, 40), { 'X-Forwarded-For': '198.51.100.151' });
+    expect(await leadsOf(other)).toBe(40);
   });
 });

@@ -5,14 +5,16 @@ import proxyAddr from 'proxy-addr';
 import { logger } from '../ops/logger.js';
 
 /**
- * The address a request came from: the socket's peer, or, only when that peer is one of the
- * trusted proxies, the address it forwarded (`X-Forwarded-For`, walked from the right past every
- * trusted hop). Anyone can write that header; Umami and Plausible once believed it from
- * everyone. Used for limits only: never stored.
+ * The client a request came from, as limits count it: the socket's peer, or, only when that
+ * peer is one of the trusted proxies, the address it forwarded (`X-Forwarded-For`, walked from
+ * the right past every trusted hop). Anyone can write that header; Umami and Plausible once
+ * believed it from everyone. An IPv6 client is its /64 (`2001:db8:1:2::/64`): one host gets a
+ * whole /64, so counting each address would give it unlimited budgets; IPv4-mapped IPv6 counts
+ * as the IPv4 address. Used for limits only: never stored.
  *
  * @example
  * const addressOf = createClientAddress(['10.0.0.0/8']);
- * addressOf(c) // '203.0.113.9'
+ * addressOf(c) // '203.0.113.9', or '2001:db8:1:2::/64'
  */
 export function createClientAddress(trustedProxies: string[]) {
   const trust = proxyAddr.compile(trustedProxies);
@@ -22,19 +24,37 @@ export function createClientAddress(trustedProxies: string[]) {
     // Without a socket (an in-process request in tests) there is no address to tell apart.
     if (!incoming?.socket) return 'local';
     const address = proxyAddr(incoming, trust);
-    if (!warned && incoming.headers['x-forwarded-for'] && address === incoming.socket.remoteAddress) {
+    const peer = incoming.socket.remoteAddress ?? '';
+    if (!warned && incoming.headers['x-forwarded-for'] && address === peer && !trust(peer, 0)) {
       // Behind a proxy that is not trusted, every visitor has the proxy's address: say so once.
       warned = true;
       logger.warn({ peer: 'untrusted' }, 'requests carry X-Forwarded-For from a peer not in LEADBEAM_TRUSTED_PROXIES: it is ignored, so per-address limits see the proxy, not the visitors');
     }
-    return address;
+    return clientOf(address);
   };
 }
 
 /**
+ * What limits count for one address: an IPv4 address as it is (also when spelt as IPv4-mapped
+ * IPv6), IPv6 loopback as `::1`, any other IPv6 address as its /64, since that is what one
+ * subscriber or host is given. Anything unparsable as it is.
+ *
+ * @example
+ * clientOf('2001:db8:1:2:aaaa::1') // '2001:db8:1:2::/64'
+ * clientOf('::ffff:203.0.113.9') // '203.0.113.9'
+ */
+export function clientOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4' || parsed.range() === 'loopback') return parsed.toString();
+  const { parts } = parsed as ipaddr.IPv6;
+  return `${new ipaddr.IPv6([...parts.slice(0, 4), 0, 0, 0, 0]).toString()}/64`;
+}
+
+/**
  * True for an address on this machine (127.0.0.0/8, ::1, and IPv4-mapped spellings): a local
- * proxy, a test or a benchmark. Per-client identity limits skip it, since behind a local proxy
- * that is not trusted every visitor would share it.
+ * proxy, a test or a benchmark talking directly. Per-client identity limits skip it, since
+ * nothing tells the users of such a client apart.
  *
  * @example
  * isLoopback('::ffff:127.0.0.1') // true
