@@ -10,7 +10,8 @@ const WRITES = /^\/v1\/leads\/[^/]+\/feedback$/;
 /**
  * The scope a request needs, for routes that mix them: `read` for GET on visitors, leads and
  * reports, `write` for sales feedback, `admin` for everything else (merging, and whatever is
- * added later, until it is listed here).
+ * added later, until it is listed here). The Segment-compatible routes check `write` themselves
+ * (`segment/segmentAuth.ts`): a write key may also send server-side events.
  *
  * @example
  * app.use('/v1/leads/*', requireKey(apiScope));
