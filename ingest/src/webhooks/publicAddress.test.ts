@@ -18,7 +18,8 @@ describe('public addresses', () => {
 
   it('reads a webhook URL as a connection would (every spelling of an IPv4 address) and says why it is refused', () => {
     for (const [url, why] of REFUSED_URLS) expect(webhookUrlProblem(url), url).toMatch(why);
-    for (const url of ['https://crm.example/hook', 'http://hooks.example:8080/x', 'https://93.184.215.14/hook', 'https://[2606:4700:4700::1111]/hook', 'https://crm.example./hook']) {
+    // Names that only contain an internal suffix's word are public: only the suffix counts.
+    for (const url of ['https://crm.example/hook', 'http://hooks.example:8080/x', 'https://93.184.215.14/hook', 'https://[2606:4700:4700::1111]/hook', 'https://crm.example./hook', 'https://internal.example/hook', 'https://local.example.com/hook', 'https://svc.io/hook', 'https://my.homelocal.com/hook']) {
       expect(webhookUrlProblem(url), url).toBeNull();
     }
   });

@@ -7,12 +7,22 @@ export interface WebhookUrlOptions {
 }
 
 /**
+ * Name suffixes that never name a public host: reserved for private use (`internal`, RFC 8375's
+ * `home.arpa`), multicast DNS (`local`), Kubernetes services (`svc`, `cluster.local`), and the
+ * names ICANN will never delegate or that networks use for themselves (`localdomain`, `lan`,
+ * `corp`, `home`, `intranet`). The most specific first, so the refusal names it.
+ */
+export const INTERNAL_SUFFIXES = ['cluster.local', 'home.arpa', 'internal', 'local', 'localdomain', 'svc', 'lan', 'corp', 'home', 'intranet'];
+
+/**
  * Why a webhook may not be sent to `url`, or `null` when it may: not an http(s) URL, or (unless
  * `allowPrivate`) a host that is a loopback, private or otherwise non-public address in any
  * spelling (`new URL` turns `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` into
  * `127.0.0.1`, so the check sees what a connection would use), `localhost`, a `*.localhost`
- * name, or a single-label name (which only resolves inside a network). Names that resolve to
- * such addresses are refused at delivery, after DNS (see `createCheckedLookup`).
+ * name, a name under a suffix that only resolves inside a network (`INTERNAL_SUFFIXES`:
+ * `*.internal` such as `metadata.google.internal`, `*.local`, `*.svc`, `*.home.arpa`, …), or a
+ * single-label name. Names that resolve to such addresses are refused at delivery, after DNS
+ * (see `createCheckedLookup`).
  *
  * @example
  * webhookUrlProblem('http://0x7f000001/hook') // 'the host (read as 127.0.0.1) is a loopback address: webhooks only go to public addresses'
@@ -37,6 +47,9 @@ export function webhookUrlProblem(url: string, { allowPrivate = false }: Webhook
     return `${shown} is ${why}: webhooks only go to public addresses`;
   }
   if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback host name: webhooks only go to public addresses`;
+  // A bare single label (`intranet`) is refused below as such.
+  const suffix = INTERNAL_SUFFIXES.find((s) => host.endsWith(`.${s}`) || (host === s && s.includes('.')));
+  if (suffix) return `${host} is an internal host name (*.${suffix}), which resolves only inside a network: webhooks only go to public hosts`;
   if (!host.includes('.')) return `"${host}" is a single-label host name, which resolves only inside a network: use a public, fully qualified name`;
   return null;
 }
