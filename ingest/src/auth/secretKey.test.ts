@@ -24,6 +24,7 @@ const PROTECTED: [string, string, unknown?][] = [
   ['POST', '/v1/admin/rescore'],
   ['GET', '/v1/keys'],
   ['POST', '/v1/keys', { name: 'x', scopes: ['admin'] }],
+  ['GET', '/metrics'],
 ];
 
 describeEachDialect('the secret key at start', (getDb) => {
@@ -46,7 +47,18 @@ describeEachDialect('the secret key at start', (getDb) => {
           const res = await call(ingest.url, method, path, WELL_KNOWN_KEY, body);
           expect(res.status, `${method} ${path}`).toBe(401);
         }
+        // The dashboard's sign-in form opens no session with it either; the real key does.
+        const origin = ingest.url.replace('localhost', '127.0.0.1');
+        const signIn = (key: string) =>
+          fetch(`${origin}/app/sign-in`, { method: 'POST', body: new URLSearchParams({ key, next: '/app' }), headers: { Origin: origin }, redirect: 'manual' });
+        const refused = await signIn(WELL_KNOWN_KEY);
+        expect(refused.status, 'POST /app/sign-in').toBe(401);
+        expect(refused.headers.get('set-cookie')).toBeNull();
+        const signedIn = await signIn(settings.secretKey);
+        expect(signedIn.status).toBe(303);
+        expect(signedIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
         expect((await call(ingest.url, 'GET', '/v1/keys', settings.secretKey)).status).toBe(200);
+        expect((await call(ingest.url, 'GET', '/metrics', settings.secretKey)).status).toBe(200);
       } finally {
         await ingest.close();
       }
