@@ -52,6 +52,8 @@ export interface AppOptions {
   /** One scorer a site, shared with the writer and the replayer and replaced in place when a rule set version is published (`rulesets/`); compiled from the config file when not given. */
   scorers?: Map<string, Scorer>;
   /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
+  /** Where reports read (the dashboard's report pages, `/v1/reports`): `openReportReader` on SQLite; `db` when absent. */
+  reportsDb?: Kysely<Database>;
   limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'eventsPerAddressPerMinute' | 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
 
@@ -62,7 +64,7 @@ export interface AppOptions {
  * const app = createApp({ db, config, secretKey });
  * const res = await app.request('/v1/collect', { method: 'POST', body });
  */
-export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allowPrivateWebhooks, replayer, writer, limits, scorers: sharedScorers }: AppOptions) {
+export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, dispatcher, allowPrivateWebhooks, replayer, writer, limits, scorers: sharedScorers }: AppOptions) {
   const app = new Hono();
   app.use('*', observeRequests());
   app.use('*', closeUnreadBodies());
@@ -121,8 +123,8 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.use('/v1/webhooks', requireKey('admin'));
   app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/reports/*', requireKey(apiScope));
-  app.route('/v1/reports', createReportsRoute({ db, now }));
-  app.route('/v1/reports', createFollowUpRoute({ db, config, now }));
+  app.route('/v1/reports', createReportsRoute({ db: reportsDb, now }));
+  app.route('/v1/reports', createFollowUpRoute({ db: reportsDb, config, now }));
   app.use('/v1/scoring/*', requireKey(scoringScope));
   app.route('/v1/scoring', createScoringRoute({ db, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/admin/*', requireKey('admin'));
@@ -134,7 +136,7 @@ export function createApp({ db, config, secretKey, sdkDir, now, dispatcher, allo
   app.get('/', (c) => c.redirect('/app', 302));
   app.get('/dashboard', (c) => c.redirect('/app', 301));
   // The marketer's dashboard: pages for people, signed in with a secret key.
-  app.route('/app', createDashboard({ db, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
+  app.route('/app', createDashboard({ db, reportsDb, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
   // The OpenAPI document of every route above (each describes itself) and its reference page.
   app.route('/', createOpenApiRoute(app));
   return app;

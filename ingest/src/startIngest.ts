@@ -16,6 +16,7 @@ import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
 import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
 import { createFollowUpChecker } from './followUp/createFollowUpChecker.js';
 import { createFirstTouchWorker } from './firstTouch/createFirstTouchWorker.js';
+import { openReportReader } from './db/reportReader/openReportReader.js';
 
 export interface RunningIngest {
   url: string;
@@ -75,7 +76,9 @@ export async function startIngest(
     },
   });
   const limits = readLimits(env);
-  const app = createApp({ db, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits, scorers });
+  // On SQLite, reports read in a worker thread: a long one never stops the server answering.
+  const reportsDb = openReportReader(settings.databaseUrl);
+  const app = createApp({ db, reportsDb, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits, scorers });
   const stopRetention = scheduleRetention(db, config);
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
@@ -92,6 +95,7 @@ export async function startIngest(
     await replayer.stop();
     await touches.stop();
     await dispatcher.stop();
+    await reportsDb?.destroy();
     await db.destroy();
     throw err.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: set PORT to another`) : err;
   });
@@ -120,6 +124,7 @@ export async function startIngest(
       await replayer.stop();
       await touches.stop();
       await dispatcher.stop();
+      await reportsDb?.destroy();
       await db.destroy();
     },
   };

@@ -7,6 +7,8 @@ import type { DashboardSession } from './sessions/createSessionStore.js';
 /** What the dashboard's pages need: the same stores and scorers as the API, never more. */
 export interface DashboardDeps {
   db: Kysely<Database>;
+  /** Where the report pages read (overview, content, leads): on SQLite a worker thread's own connection (`db/reportReader/`), so a long report never stops the server; `db` when absent. */
+  reportsDb?: Kysely<Database>;
   config: LeadbeamConfig;
   /** One scorer a site (shared with the write path, so a published rule set shows at once). */
   scorers: Map<string, Scorer>;

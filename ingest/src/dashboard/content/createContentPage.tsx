@@ -39,7 +39,7 @@ const share = (n: number, of: number) => (of ? `${Math.round((100 * n) / of)} %`
  * @example
  * dashboard.route('/', createContentPage(deps));
  */
-export function createContentPage({ db, now = Date.now }: DashboardDeps) {
+export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
   // A period's figures move slowly and cost a pass over its page views: kept a minute.
   const reports = createReportCache<{ from: number; to: number; traffic: Awaited<ReturnType<typeof pageTraffic>>; converted: Awaited<ReturnType<typeof contentBeforeConversion>> }>({ ttlMs: 60_000, now });

@@ -32,7 +32,7 @@ const SORT_LABELS: Record<(typeof LEAD_SORTS)[number], string> = { activity: 'La
  * @example
  * dashboard.route('/', createLeadsPage(deps));
  */
-export function createLeadsPage({ db, scorers, now = Date.now }: DashboardDeps) {
+export function createLeadsPage({ db: mainDb, reportsDb: db = mainDb, scorers, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
   app.get('/leads', async (c) => {
     const parsed = filtersSchema.safeParse(c.req.query());

@@ -141,7 +141,7 @@ async function computeOverview(db: DashboardDeps['db'], site: SiteConfig, p: z.i
  * @example
  * dashboard.route('/', createOverviewPage(deps));
  */
-export function createOverviewPage({ db, now = Date.now }: DashboardDeps) {
+export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
   const cache = createReportCache<Awaited<ReturnType<typeof computeOverview>>>({ ttlMs: FIGURES_TTL_MS, now });
   app.get('/', async (c) => {
