@@ -51,9 +51,9 @@ export interface AppOptions {
   writer?: EventWriter;
   /** One scorer a site, shared with the writer and the replayer and replaced in place when a rule set version is published (`rulesets/`); compiled from the config file when not given. */
   scorers?: Map<string, Scorer>;
-  /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
   /** Where reports read (the dashboard's report pages, `/v1/reports`): `openReportReader` on SQLite; `db` when absent. */
   reportsDb?: Kysely<Database>;
+  /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
   limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'eventsPerAddressPerMinute' | 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
 
