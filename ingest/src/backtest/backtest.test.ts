@@ -103,9 +103,14 @@ describeEachDialect('backtest', (getDb) => {
     // Peaks under the draft: won 11, lost 16; no threshold qualifies the won lead without the lost one.
     expect(result.calibration).toMatchObject({ method: 'youden', won: 1, lost: 1, best: { threshold: 11, wonQualified: 1, lostQualified: 1, youdenJ: 0 }, current: { threshold: 12, wonQualified: 0, lostQualified: 1, youdenJ: -1 } });
 
-    // Read a few leads at a time, the answer is the same.
+    // Read a few leads at a time, the answer is the same; between pages, the server's other
+    // work runs (a request that arrives meanwhile is not kept waiting for the whole replay).
     const scorers = new Map([['bt', createScorer(config.sites[0]!.scoring)]]);
-    expect(await backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, pageSize: 2 })).toEqual(result);
+    const order: string[] = [];
+    const paged = backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, pageSize: 2 }).then((r) => (order.push('backtest'), r));
+    setImmediate(() => order.push('other work'));
+    expect(await paged).toEqual(result);
+    expect(order).toEqual(['other work', 'backtest']);
     // The list of moved leads is capped, and says so.
     expect((await backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, listLimit: 1 })).moves).toMatchObject({ up: 1, down: 1, truncated: true, leads: [expect.anything()] });
 

@@ -119,6 +119,9 @@ export async function backtestRules(
   const peaks = { won: [] as Array<number | null>, lost: [] as Array<number | null> };
   let lastId = '';
   for (;;) {
+    // A backtest replays every lead (seconds at 100,000 leads) on the server's thread: between
+    // pages, let the requests that came meanwhile (beacons first of all) be answered.
+    await new Promise((resolve) => setImmediate(resolve));
     // Paged by id alone, filtered here: a site filter in the query lets SQLite's planner pick
     // the site's index and sort all of its leads for every page.
     const read = await db.selectFrom('leads').selectAll().where('id', '>', lastId).orderBy('id').limit(pageSize).execute();
