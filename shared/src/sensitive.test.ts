@@ -28,6 +28,27 @@ describe('stripSecretParams', () => {
     expect(stripSecretParams('https://a.example/?token=hunter2#section-2')).toBe('https://a.example/#section-2');
   });
 
+  it('removes path parameters with a secret name (Java’s ;jsessionid=, PHP’s, session ids), keeping the others', () => {
+    for (const name of ['jsessionid', 'JSESSIONID', 'phpsessid', 'PHPSESSID', 'sid', 'session', 'sessionId', 'token', 'auth'])
+      expect(stripSecretParams(`https://a.example/p;${name}=ABC?x=1`), name).toBe('https://a.example/p?x=1');
+    expect(stripSecretParams('https://a.example/app;v=2;jsessionid=ABC/page;sid=S;lang=de#k')).toBe('https://a.example/app;v=2/page;lang=de#k');
+    expect(stripSecretParams('/shop/cart;jsessionid=0A1B2C')).toBe('/shop/cart');
+    expect(stripSecretParams('https://a.example/p;jsessionid=ABC')).toBe('https://a.example/p');
+  });
+
+  it('reads ";" as a separator of query and fragment parameters, as "&"', () => {
+    expect(stripSecretParams('https://a.example/p?a=1;token=T')).toBe('https://a.example/p?a=1');
+    expect(stripSecretParams('https://a.example/p?token=T;a=1')).toBe('https://a.example/p?a=1');
+    expect(stripSecretParams('https://a.example/p?utm_source=x;token=T&gclid=G;b=2;sid=S')).toBe('https://a.example/p?utm_source=x&gclid=G;b=2');
+    expect(stripSecretParams('https://a.example/cb#state=1;access_token=T')).toBe('https://a.example/cb#state=1');
+  });
+
+  it('keeps UTM parameters and click ids separated by ";" byte for byte', () => {
+    const url = 'https://a.example/p;v=2?utm_source=news;utm_medium=e%20mail;utm_content=a;b;gclid=G1;fbclid=F&q=x+y';
+    expect(stripSecretParams(url)).toBe(url);
+    expect(stripSecretParams(url + ';password=P')).toBe(url);
+  });
+
   it('removes a user and password written into the URL', () => {
     expect(stripSecretParams('https://ana:hunter2@a.example/p?x=1')).toBe('https://a.example/p?x=1');
   });

@@ -108,28 +108,40 @@ function decodeName(raw: string): string {
 }
 
 /**
- * `a=1&b=2` without the pairs whose name is secret, the others left as they were written;
- * undefined when nothing was dropped.
+ * `a=1&b=2;c=3` without the pairs whose name is secret, the others left as they were written
+ * (`&` and `;` both separate pairs); undefined when nothing was dropped.
  */
 function dropSecretPairs(params: string): string | undefined {
-  const pairs = params.split('&');
-  const kept = pairs.filter((pair) => !isSecretName(decodeName(pair.split('=')[0]!)));
-  return kept.length < pairs.length ? kept.join('&') : undefined;
+  const parts = params.split(/([&;])/);
+  let kept: string | undefined;
+  let dropped = false;
+  for (let i = 0; i < parts.length; i += 2) {
+    const pair = parts[i]!;
+    if (isSecretName(decodeName(pair.split('=')[0]!))) dropped = true;
+    else kept = kept === undefined ? pair : kept + parts[i - 1] + pair;
+  }
+  return dropped ? (kept ?? '') : undefined;
 }
+
+/** A path without its secret path parameters: `/p;jsessionid=ABC;v=2` → `/p;v=2`. */
+const dropSecretPathParams = (path: string) => path.replace(/;([^;/]*)/g, (param, pair: string) => (isSecretName(decodeName(pair.split('=')[0]!)) ? '' : param));
 
 /** `before`, then `sep` and the params, or `before` alone when no params are left. */
 const rejoin = (before: string, sep: string, params: string) => (params ? before + sep + params : before);
 
 /**
  * Removes what a URL must never carry into storage: query parameters with a secret name
- * (`?password=`, `?token=`, `?api_key=`, OAuth's `?code=` …), the same in a fragment that
- * holds parameters (OAuth's `#access_token=…`, a hash route's `#/reset?token=…`), and a
+ * (`?password=`, `?token=`, `?api_key=`, OAuth's `?code=` …), separated by `&` or `;`, the
+ * same in a fragment that holds parameters (OAuth's `#access_token=…`, a hash route's
+ * `#/reset?token=…`), path parameters with a secret name (Java's `;jsessionid=…`), and a
  * `user:password@` part. UTM parameters, click ids and everything else stay exactly as
- * written, in order. Works on relative and unparseable text: only `?`, `#` and `&` are read.
+ * written, in order. Works on relative and unparseable text: only `?`, `#`, `;` and `&` are
+ * read.
  *
  * @example
  * stripSecretParams('https://a.example/p?utm_source=x&token=s3cret#k') // 'https://a.example/p?utm_source=x#k'
  * stripSecretParams('https://a.example/cb#access_token=abc&state=1')   // 'https://a.example/cb#state=1'
+ * stripSecretParams('https://a.example/p;jsessionid=ABC?a=1;sid=S')     // 'https://a.example/p?a=1'
  */
 export function stripSecretParams(url: string): string {
   const hashAt = url.indexOf('#');
@@ -138,8 +150,13 @@ export function stripSecretParams(url: string): string {
 
   main = main.replace(/^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i, '$1');
   const queryAt = main.indexOf('?');
-  const query = queryAt < 0 ? undefined : dropSecretPairs(main.slice(queryAt + 1));
-  if (query !== undefined) main = rejoin(main.slice(0, queryAt), '?', query);
+  const path = dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt));
+  if (queryAt < 0) main = path;
+  else {
+    const query = main.slice(queryAt + 1);
+    const kept = dropSecretPairs(query);
+    main = kept === undefined ? `${path}?${query}` : rejoin(path, '?', kept);
+  }
 
   if (hash !== undefined) {
     // A hash route keeps its own query after "?"; a fragment like `a=1&b=2` is all parameters.

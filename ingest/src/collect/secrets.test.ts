@@ -3,7 +3,10 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { DEMO_ORIGIN, makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
 
 /** Every secret in these events; none may appear anywhere in what is stored. */
-const SECRETS = ['pw-7f3a9c', 'tok-51be20', 'key-c0ffee', 'jwt-e11e0d', 'oauth-code-42', 'implicit-9d1c', 'ref-tok-77aa', 'camp-sig-3b', '4111111111111111', '4111.1111.1111.1111', '123 45 6789'];
+const SECRETS = [
+  'pw-7f3a9c', 'tok-51be20', 'key-c0ffee', 'jwt-e11e0d', 'oauth-code-42', 'implicit-9d1c', 'ref-tok-77aa', 'camp-sig-3b', '4111111111111111', '4111.1111.1111.1111', '123 45 6789',
+  'jsess-5e55', 'semi-tok-9a', 'php-5e55', 'sid-77b1', 'rel-tok-3c', 'rel-tok-4d', 'nested-tok-1e', 'nested-pw-2f', '4111 1111 1111 1111', '4111_1111_1111_1111', '123-45-6789',
+];
 
 describeEachDialect('secrets never stored', (getDb) => {
   const app = () => testApp(getDb().db);
@@ -39,6 +42,26 @@ describeEachDialect('secrets never stored', (getDb) => {
     expect(first!.stage).toBe('bottom');
     expect(second!.url).toBe(`${DEMO_ORIGIN}/oauth/callback?state=s2`);
     expect(second!.referrer).toBe(`${DEMO_ORIGIN}/login`);
+  });
+
+  it('strips secret path parameters (;jsessionid=) and ";"-separated secret query parameters, keeping UTM parameters and click ids', async () => {
+    const sessionId = 's_' + newId();
+    const event = makeEvent({
+      sessionId,
+      path: '/shop;jsessionid=jsess-5e55',
+      url: `${DEMO_ORIGIN}/shop;jsessionid=jsess-5e55;v=2?utm_source=news;token=semi-tok-9a&gclid=G-2;utm_campaign=spring`,
+      referrer: 'https://partner.example/p;phpsessid=php-5e55?from=blog;sid=sid-77b1',
+    });
+    expect((await postBatch(app(), { events: [event] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    expect(rows.events[0]).toMatchObject({
+      url: `${DEMO_ORIGIN}/shop;v=2?utm_source=news&gclid=G-2;utm_campaign=spring`,
+      path: '/shop',
+      referrer: 'https://partner.example/p?from=blog',
+    });
+    expect(JSON.parse(rows.events[0]!.campaign!)).toMatchObject({ source: 'news' });
   });
 
   it('drops secret and card-like properties and card numbers sent as numbers or with dots, keeping the rest', async () => {
