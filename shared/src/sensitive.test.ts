@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropSensitiveProps, dropSensitiveValues, isSecretName, looksSensitive, looksSensitiveValue, stripSecretParams } from './sensitive.js';
+import { dropSensitiveProps, dropSensitiveValues, isSecretName, isSensitivePropName, looksSensitive, looksSensitiveValue, stripSecretParams } from './sensitive.js';
 
 describe('stripSecretParams', () => {
   it.each([
@@ -70,12 +70,59 @@ describe('isSecretName', () => {
   });
 });
 
+describe('isSensitivePropName', () => {
+  it('drops payment, expiry and secret names, but not words that merely start with "exp"', () => {
+    for (const name of ['card_number', 'cc', 'cvv', 'password', 'iban', 'ssn', 'routing', 'security_code', 'exp', 'expiry', 'exp_date', 'exp_month', 'expMonth', 'expyear', 'card_exp', 'cc-exp', 'cardExpiry', 'expiration_date', 'apiKey', 'token'])
+      expect(isSensitivePropName(name), name).toBe(true);
+    for (const name of ['export', 'expires', 'expires_at', 'experience', 'expected', 'expense', 'exportFormat', 'plan', 'seats', 'url'])
+      expect(isSensitivePropName(name), name).toBe(false);
+  });
+});
+
 describe('looksSensitive and looksSensitiveValue', () => {
   it('catches cards and social security numbers written with dots or spaces, as with dashes', () => {
     for (const value of ['4111.1111.1111.1111', '4111 1111 1111 1111', '4111-1111-1111-1111', '3782 822463 10005', '123 45 6789', '123.45.6789', '123-45-6789'])
       expect(looksSensitiveValue(value), value).toBe(true);
     // The script's own check stays as small as it was: dashes and spaces between groups of four.
     for (const value of ['4111 1111 1111 1111', '4111-1111-1111-1111', '123-45-6789']) expect(looksSensitive(value), value).toBe(true);
+  });
+
+  it('catches a Luhn-valid card number and a social security number anywhere in a text, with any separator', () => {
+    for (const value of [
+      '4111111111111111 ',
+      ' 4111 1111 1111 1111',
+      'card 4111 1111 1111 1111',
+      'paid with 4111-1111-1111-1111, thanks',
+      '4111_1111_1111_1111',
+      '4111/1111/1111/1111',
+      'amex 3782 822463 10005 exp 12/27',
+      'cc=5555555555554444&x=1',
+      'ref4111111111111111',
+      'SSN 123-45-6789',
+      'ssn: 123 45 6789.',
+      '123_45_6789',
+      '123/45/6789',
+    ])
+      expect(looksSensitiveValue(value), value).toBe(true);
+  });
+
+  it('keeps long ids that fail the Luhn check, ids with letters, dates and phone numbers', () => {
+    for (const value of [
+      '1234567890123456',
+      'order 1234567890123456 shipped',
+      '4111111111111112',
+      '550e8400-e29b-41d4-a716-446655440000',
+      'cus_9f86d081884c7d659a2feaa0c55ad015',
+      // Luhn-valid as 16 digits, but a date range: "-" and "/" do not join one number.
+      '2024-01-01/2024-02-02',
+      '2026-11-29T08:55:20Z',
+      'v1.2.3',
+      '+44 20 7946 0000',
+      '+1 (555) 123-4567',
+      'order 123456789',
+    ])
+      expect(looksSensitiveValue(value), value).toBe(false);
+    expect(looksSensitiveValue(1234567890123456)).toBe(false);
   });
 
   it('catches card and social security numbers sent as JSON numbers', () => {
@@ -105,7 +152,7 @@ describe('dropSensitiveProps', () => {
   });
 
   it('keeps the props the script sends and scoring rules match on', () => {
-    const props = { url: 'https://a.example/files/a.pdf', marked: true, engagedMs: 61_000, scrollDepth: 80, value: 0.123, rating: 'good', seats: 12, plan: 'growth', webinar: 'q4', at: 1718000000000, nothing: null };
+    const props = { url: 'https://a.example/files/a.pdf', marked: true, engagedMs: 61_000, scrollDepth: 80, value: 0.123, rating: 'good', seats: 12, plan: 'growth', webinar: 'q4', at: 1718000000000, nothing: null, export: 'csv', expires: 1718000000000, experience: '5y' };
     // With a dropped one beside them, so the old code (which kept everything) fails here too.
     expect(dropSensitiveProps({ ...props, secret: 'hunter2' })).toEqual(props);
   });

@@ -18,10 +18,11 @@ export const SENSITIVE_NAME = /\bcc|card|cv[cv]|csc|exp|pass|pwd|routing|sec(cod
 export const READABLE_TYPES = /^(text|email|tel|number|textarea|select-one)$/;
 
 /**
- * True for text that could be a payment card number (13 to 19 digits in groups) or a US
- * social security number (123-45-6789). No Luhn check: a rare long phone number written with
- * "00" in front is dropped too, and privacy wins that trade. The script carries this one, so
- * it stays this small; `looksSensitiveValue` (the ingest's) also reads dots, spaces and numbers.
+ * True for text that is, as a whole, a payment card number (13 to 19 digits in groups) or a
+ * US social security number (123-45-6789). No Luhn check: a rare long phone number written
+ * with "00" in front is dropped too, and privacy wins that trade. The script carries this one,
+ * so it stays this small; `looksSensitiveValue` (the ingest's) also finds such numbers inside
+ * text, with more separators, and numbers sent as such.
  *
  * @example
  * looksSensitive('4111 1111 1111 1111') // true
@@ -32,19 +33,61 @@ export function looksSensitive(value: string): boolean {
 }
 
 /**
- * `looksSensitive` for any JSON value, as the ingest checks what scripts send: digits grouped
- * by dots or spaces as by dashes (4111.1111.1111.1111, 123 45 6789), and an integer by its
- * digits (4111111111111111). A float's digits are no card, and neither is a 13-digit integer
- * starting 1 to 3: that is a time in milliseconds (`Date.now()`); 13-digit cards start with 4.
+ * Digits in groups, as a card or social security number is written inside text: a digit, then
+ * digits after at most one separator each (space, dot, dash, underscore or slash).
+ */
+const DIGIT_RUN = /\d(?:[ ._/-]?\d)*/g;
+
+/** The Luhn checksum every payment card number passes, and 9 in 10 other digit strings fail. */
+function passesLuhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = +digits[digits.length - 1 - i]!;
+    if (i % 2 && (d *= 2) > 9) d -= 9;
+    sum += d;
+  }
+  return sum % 10 == 0;
+}
+
+/**
+ * True when a run of digit groups holds, written with one separator throughout (or none), a
+ * Luhn-valid card number of 13 to 19 digits, or a social security number as 123-45-6789
+ * (dashes, spaces, dots, underscores or slashes).
+ */
+function runHoldsSensitive(run: string): boolean {
+  const groups = run.split(/[ ._/-]/);
+  const seps = run.match(/[ ._/-]/g) ?? [];
+  for (let i = 0; i < groups.length; i++) {
+    let digits = '';
+    for (let j = i; j < groups.length && digits.length < 19; j++) {
+      // The groups of one number are joined by the same separator: not a date range's "-" and "/".
+      if (j > i && seps[j - 1] != seps[i]) break;
+      digits += groups[j];
+      if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
+      if (j == i + 2 && groups[i]!.length == 3 && groups[i + 1]!.length == 2 && groups[j]!.length == 4) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * `looksSensitive` for any JSON value, as the ingest checks what scripts send, and anywhere in
+ * a text: a Luhn-valid card number of 13 to 19 digits, whole or in groups separated by spaces,
+ * dots, dashes, underscores or slashes (`card 4111_1111_1111_1111 `), or a social security
+ * number grouped 3-2-4 (`SSN 123 45 6789`); an integer by its digits (4111111111111111), and a
+ * text or integer of exactly nine digits (123456789). Long ids that fail the Luhn check stay,
+ * and so does a 13-digit integer starting 1 to 3: that is a time in milliseconds (`Date.now()`).
  *
  * @example
+ * looksSensitiveValue('card 4111 1111 1111 1111') // true
  * looksSensitiveValue('123 45 6789')    // true
  * looksSensitiveValue(4111111111111111) // true
+ * looksSensitiveValue('1234567890123456') // false: fails Luhn
  * looksSensitiveValue(1718000000000)    // false
  */
 export function looksSensitiveValue(value: unknown): boolean {
-  if (typeof value == 'string') return looksSensitive(value.replace(/(\d)[ .](?=\d)/g, '$1-'));
-  return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitive(String(value));
+  if (typeof value == 'string') return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(value) || (value.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);
+  return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitiveValue(String(value));
 }
 
 /**
@@ -92,11 +135,36 @@ const CAMPAIGN_PARAM = /^(utm_\w+|gclid|gbraid|wbraid|dclid|fbclid|msclkid|li_fa
  */
 export function isSecretName(name: string): boolean {
   if (CAMPAIGN_PARAM.test(name)) return false;
-  const words = name
+  const words = wordsOf(name);
+  return words.some((word) => SECRET_WORD.test(word)) || SECRET_COMPACT.test(words.join(''));
+}
+
+/** A name's words, lowercased: `apiKey`, `api-key` and `API_KEY` all give ['api', 'key']. */
+const wordsOf = (name: string) =>
+  name
     .replace(/([a-z\d])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z\d]+/);
-  return words.some((word) => SECRET_WORD.test(word)) || SECRET_COMPACT.test(words.join(''));
+
+/**
+ * `SENSITIVE_NAME` for property names, without its bare `exp`, which (as the form rules read
+ * names anywhere) also drops `export`, `expires` and `experience`: an expiry is a word of its
+ * own, or one with a date part (exp, expiry, expiration, exp_date, expMonth, expyear;
+ * `card_exp` and `cc-exp` go as card names).
+ */
+const SENSITIVE_PROP_NAME = /\bcc|card|cv[cv]|csc|pass|pwd|routing|sec(code|ur)|soc(ial)?sec|ssn|iban/i;
+const EXPIRY_WORD = /^exp(iry|iration)?(date|month|mon|mo|year|yr|mm|yy|yyyy)?$/;
+
+/**
+ * True for a property name the ingest never stores: a payment field's (card, cc, cvv, expiry,
+ * pass, iban, ssn, routing, security) or a secret's (`isSecretName`).
+ *
+ * @example
+ * isSensitivePropName('exp_month') // true
+ * isSensitivePropName('export')    // false
+ */
+export function isSensitivePropName(name: string): boolean {
+  return SENSITIVE_PROP_NAME.test(name) || wordsOf(name).some((word) => EXPIRY_WORD.test(word)) || isSecretName(name);
 }
 
 function decodeName(raw: string): string {
@@ -174,9 +242,9 @@ export function stripSecretParams(url: string): string {
 }
 
 /**
- * Properties as the ingest stores them: without names that look sensitive (the form rules'
- * `SENSITIVE_NAME` and secret names), without values that look like card or social security
- * numbers, and with secret parameters stripped from URL values.
+ * Properties as the ingest stores them: without names that look sensitive
+ * (`isSensitivePropName`), without values that look like card or social security numbers
+ * (`looksSensitiveValue`), and with secret parameters stripped from URL values.
  *
  * @example
  * dropSensitiveProps({ plan: 'pro', apiKey: 'k', cvv: 123, note: 4111111111111111 }) // { plan: 'pro' }
@@ -184,7 +252,7 @@ export function stripSecretParams(url: string): string {
 export function dropSensitiveProps<T extends Record<string, unknown>>(props: T): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
-    if (SENSITIVE_NAME.test(key) || isSecretName(key)) continue;
+    if (isSensitivePropName(key)) continue;
     if (looksSensitiveValue(value)) continue;
     out[key] = typeof value == 'string' && /^[a-z][\w+.-]*:\/\//i.test(value) ? stripSecretParams(value) : value;
   }
