@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dropSensitiveValues } from './sensitive.js';
+import { dropSensitiveProps, dropSensitiveValues } from './sensitive.js';
 import { mapTraits } from './traits.js';
 import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
 
@@ -40,11 +40,12 @@ export const campaignSchema = z
 
 /**
  * Flattens properties: flat values stay, strings are cut to 2,000 characters, anything else
- * is kept as its JSON text; at most 50 keys.
+ * is kept as its JSON text; at most 50 keys. Sensitive names and values are dropped first, at
+ * every depth (`dropSensitiveProps`): once a nested object is JSON text, nothing can.
  */
 function flattenProps(props: Record<string, unknown>): Record<string, PropValue> | undefined {
   const out: Record<string, PropValue> = {};
-  for (const [key, value] of Object.entries(props).slice(0, 50)) {
+  for (const [key, value] of Object.entries(dropSensitiveProps(props)).slice(0, 50)) {
     if (value === undefined) continue;
     out[key.slice(0, 100)] =
       value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))

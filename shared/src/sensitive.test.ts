@@ -151,6 +151,20 @@ describe('dropSensitiveProps', () => {
     expect(dropSensitiveProps(props)).toEqual({ link: 'https://a.example/file.pdf?v=2' });
   });
 
+  it('strips secret parameters from values that read as a path, a query or a fragment, and leaves other text alone', () => {
+    const props = { back: '/reset?token=T&step=2', query: '?token=T', hash: '#access_token=T&state=1', up: '../p;jsessionid=J?x=1', cdn: '//cdn.example/a.pdf?sig=S', text: 'Why switch? session=2 of the webinar' };
+    expect(dropSensitiveProps(props)).toEqual({ back: '/reset?step=2', query: '', hash: '#state=1', up: '../p?x=1', cdn: '//cdn.example/a.pdf', text: 'Why switch? session=2 of the webinar' });
+  });
+
+  it('drops sensitive names and values at every depth of nested objects and arrays', () => {
+    const props = {
+      meta: { token: 'T', plan: 'pro', card: { number: '4111 1111 1111 1111' }, export: 'csv' },
+      list: [{ password: 'P', n: 1 }, 'card 4111 1111 1111 1111', '/r?token=T&x=1', [{ apiKey: 'K', ok: true }]],
+      at: new Date(0),
+    };
+    expect(JSON.parse(JSON.stringify(dropSensitiveProps(props)))).toEqual({ meta: { plan: 'pro', export: 'csv' }, list: [{ n: 1 }, '/r?x=1', [{ ok: true }]], at: '1970-01-01T00:00:00.000Z' });
+  });
+
   it('keeps the props the script sends and scoring rules match on', () => {
     const props = { url: 'https://a.example/files/a.pdf', marked: true, engagedMs: 61_000, scrollDepth: 80, value: 0.123, rating: 'good', seats: 12, plan: 'growth', webinar: 'q4', at: 1718000000000, nothing: null, export: 'csv', expires: 1718000000000, experience: '5y' };
     // With a dropped one beside them, so the old code (which kept everything) fails here too.

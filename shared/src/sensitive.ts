@@ -241,20 +241,43 @@ export function stripSecretParams(url: string): string {
   return hash === undefined ? main : `${main}#${hash}`;
 }
 
-/**
- * Properties as the ingest stores them: without names that look sensitive
- * (`isSensitivePropName`), without values that look like card or social security numbers
- * (`looksSensitiveValue`), and with secret parameters stripped from URL values.
- *
- * @example
- * dropSensitiveProps({ plan: 'pro', apiKey: 'k', cvv: 123, note: 4111111111111111 }) // { plan: 'pro' }
- */
-export function dropSensitiveProps<T extends Record<string, unknown>>(props: T): T {
+/** A text that reads as a URL, or as a path or query of one: `https://…`, `/reset?…`, `?token=…`, `#access_token=…`. */
+const URL_LIKE = /^([a-z][\w+.-]*:\/\/|\.{0,2}\/|[?#])/i;
+
+/** Nesting beyond this is dropped: the ingest refuses deeper events anyway (`MAX_NESTING`). */
+const MAX_DEPTH = 32;
+
+/** One value as stored: undefined when it is dropped. Objects and arrays are cleaned inside. */
+function cleanValue(value: unknown, depth: number): unknown {
+  if (looksSensitiveValue(value)) return undefined;
+  if (typeof value == 'string') return URL_LIKE.test(value) ? stripSecretParams(value) : value;
+  if (depth > MAX_DEPTH) return undefined;
+  if (Array.isArray(value)) return value.map((v) => cleanValue(v, depth + 1)).filter((v) => v !== undefined);
+  // A plain object (a Date and the like keep their JSON form).
+  if (value && typeof value == 'object' && !('toJSON' in value)) return dropNested(value as Record<string, unknown>, depth + 1);
+  return value;
+}
+
+function dropNested(props: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
     if (isSensitivePropName(key)) continue;
-    if (looksSensitiveValue(value)) continue;
-    out[key] = typeof value == 'string' && /^[a-z][\w+.-]*:\/\//i.test(value) ? stripSecretParams(value) : value;
+    const kept = cleanValue(value, depth);
+    if (kept !== undefined) out[key] = kept;
   }
-  return out as T;
+  return out;
+}
+
+/**
+ * Properties as the ingest stores them, at every depth of nested objects and arrays: without
+ * names that look sensitive (`isSensitivePropName`), without values that look like card or
+ * social security numbers (`looksSensitiveValue`), and with secret parameters stripped from
+ * values that read as a URL, a path or a query (`/reset?token=…`, `?token=…`).
+ *
+ * @example
+ * dropSensitiveProps({ plan: 'pro', apiKey: 'k', cvv: 123, note: 4111111111111111 }) // { plan: 'pro' }
+ * dropSensitiveProps({ meta: { token: 't', step: 2 }, back: '/reset?token=t&x=1' })   // { meta: { step: 2 }, back: '/reset?x=1' }
+ */
+export function dropSensitiveProps<T extends Record<string, unknown>>(props: T): T {
+  return dropNested(props, 0) as T;
 }

@@ -93,4 +93,34 @@ describeEachDialect('secrets never stored', (getDb) => {
     expect(rows.events[0]!.props).not.toContain('DE89370400440532013000');
     expect(JSON.parse(rows.events[0]!.props!)).toEqual({ file: `${DEMO_ORIGIN}/files/a.pdf?v=2`, seats: 12, plan: 'growth', engagedMs: 61_000, scrollDepth: 80 });
   });
+
+  it('drops sensitive names inside nested properties, cards and social security numbers inside text, and secrets in relative URLs', async () => {
+    const sessionId = 's_' + newId();
+    const event = makeEvent({
+      sessionId,
+      type: 'track',
+      name: 'checkout',
+      props: {
+        meta: { token: 'nested-tok-1e', plan: 'pro', steps: [{ password: 'nested-pw-2f', n: 1 }] },
+        note: 'card 4111 1111 1111 1111 ',
+        ref: '4111_1111_1111_1111',
+        who: 'SSN 123-45-6789',
+        back: '/reset?token=rel-tok-3c&step=2',
+        query: '?token=rel-tok-4d',
+        exp_month: 12,
+        export: 'csv',
+        expires: 1718000000000,
+        experience: 'five years',
+        order: '1234567890123456',
+      },
+    });
+    expect((await postBatch(app(), { events: [event] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    const props = JSON.parse(rows.events[0]!.props!);
+    expect(props).toEqual({ meta: expect.any(String), back: '/reset?step=2', query: '', export: 'csv', expires: 1718000000000, experience: 'five years', order: '1234567890123456' });
+    // A nested object is stored as its JSON text, without its secrets.
+    expect(JSON.parse(props.meta)).toEqual({ plan: 'pro', steps: [{ n: 1 }] });
+  });
 });

@@ -54,6 +54,7 @@ export function toEventRow(
     stage: page.stage ?? null,
     category: page.category ?? null,
     campaign: toJsonOrNull(campaign),
+    // Nested props are JSON text by now: the schema dropped what they held when it flattened them.
     props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
     traits: toJsonOrNull(e.traits),
   };
