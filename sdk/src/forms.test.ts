@@ -64,7 +64,7 @@ describe('readForm', () => {
     expect(readForm(formOf(`<input ${field} ${rest}>`)).traits).toBeUndefined();
   });
 
-  it.each([['4111 1111 1111 1111'], ['4111-1111-1111-1111'], ['378282246310005'], ['123-45-6789'], ['123456789']])(
+  it.each([['4111 1111 1111 1111'], ['4111-1111-1111-1111'], ['378282246310005'], ['123-45-6789'], ['123456789'], ['4111111111111111 '], [' 123-45-6789']])(
     'never sends a value that looks like a card or social security number (%s), even in an allowed field',
     (value) => {
       expect(readForm(formOf(`<input name="phone" value="${value}">`)).traits).toBeUndefined();

@@ -18,18 +18,19 @@ export const TRAIT_FIELD = /^(e?mail(address)?|(full|first|last|[fl])?name|surna
 export function readForm(form: HTMLFormElement): { name: string; traits?: Record<string, string> } {
   let traits: Record<string, string> | undefined;
   for (const el of form.elements as unknown as HTMLInputElement[]) {
-    const { name, id, type, value } = el;
+    const { name, id, type } = el;
+    const value = el.value?.trim();
     const normal = (name || id).toLowerCase().replace(/[\W_]/g, '');
     const trait = el.getAttribute('data-leadbeam-field') || (type == 'email' ? 'email' : TRAIT_FIELD.test(normal) && normal);
     if (
       trait &&
-      value?.trim() &&
+      value &&
       READABLE_TYPES.test(type) &&
       !SENSITIVE_NAME.test(`${name} ${id} ${el.autocomplete}`) &&
       !el.closest('[data-leadbeam-exclude]') &&
       !looksSensitive(value)
     )
-      (traits ||= {})[trait] = value.trim();
+      (traits ||= {})[trait] = value;
   }
   return { name: form.id || new URL(form.action).pathname, traits };
 }
