@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { computeFirstTouches } from './computeFirstTouches.js';
 
-/** Leads a pass recomputes: a few queries and one short transaction. */
+/** Leads a pass recomputes: a few queries and one update. */
 const BATCH = 500;
 
 /**
@@ -22,18 +22,16 @@ export async function refreshFirstTouches(db: Kysely<Database>, limit = BATCH): 
   const bySite = new Map<string, typeof due>();
   for (const lead of due) bySite.set(lead.site_id, [...(bySite.get(lead.site_id) ?? []), lead]);
   const found = await Promise.all([...bySite].map(async ([site, leads]) => ({ leads, touches: await computeFirstTouches(db, site, leads.map((l) => l.id)) })));
-  await db.transaction().execute(async (trx) => {
-    for (const { leads, touches } of found) {
-      for (const lead of leads) {
-        const t = touches.get(lead.id)!;
-        await trx
-          .updateTable('leads')
-          .set({ touch_path: t.path, touch_stage: t.stage, touch_category: t.category, touch_source: t.source, touch_medium: t.medium, touch_campaign: t.campaign, touch_referred: t.referred ? 1 : 0, touch_pending: 0 })
-          .where('id', '=', lead.id)
-          .where('touch_pending', '=', lead.touch_pending)
-          .execute();
-      }
-    }
-  });
+  // One statement for the pass: each lead's touch, cleared only if its count is still the one read.
+  const rows = found.flatMap(({ leads, touches }) =>
+    leads.map((lead) => {
+      const t = touches.get(lead.id)!;
+      return sql`(cast(${lead.id} as varchar(40)), cast(${lead.touch_pending} as integer), cast(${t.path} as text), cast(${t.stage} as varchar(10)), cast(${t.category} as varchar(100)), cast(${t.source} as varchar(200)), cast(${t.medium} as varchar(200)), cast(${t.campaign} as varchar(200)), cast(${t.referred ? 1 : 0} as integer))`;
+    }),
+  );
+  // VALUES columns are column1… on both dialects; UPDATE … FROM is SQLite 3.33+ and PostgreSQL.
+  await sql`update leads set touch_path = v.column3, touch_stage = v.column4, touch_category = v.column5, touch_source = v.column6, touch_medium = v.column7, touch_campaign = v.column8, touch_referred = v.column9, touch_pending = 0
+    from (values ${sql.join(rows)}) as v
+    where leads.id = v.column1 and leads.touch_pending = v.column2`.execute(db);
   return due.length;
 }
