@@ -39,11 +39,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * How sales kept the follow-up agreement for MQLs handed over in [from, to): how many were
- * answered (their first feedback after the handover) and how many within the site's response
- * time, and which are still open and overdue (a short list, for the overview's flags). The
- * answers are read where sales feedback stores them with the handover they answer
- * (`feedback.handover_at`, `response_ms`: the speed-to-lead figures), by an index on time; the
- * open ones are the period's handovers with no feedback since, each checked by index.
+ * answered (any feedback after the handover) and how many within the site's response time,
+ * and which are still open and overdue (a short list, for the overview's flags). Counted in
+ * SQL, per handover its first answer by index (feedback by lead and time), so only the short
+ * open list leaves the database.
  *
  * @example
  * const summary = await followUpSummary(db, site, { from: Date.now() - 7 * 86_400_000, to: Date.now(), now: Date.now() });
@@ -56,45 +55,50 @@ export async function followUpSummary(
 ): Promise<FollowUpSummary> {
   const minutes = responseMinutesOf(site);
   const ms = minutes * 60_000;
-  const inPeriod = () => handoverChanges(db, site.key).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
-  const [totals, answers, openRows] = await Promise.all([
-    inPeriod().select(sql<number | string>`count(*)`.as('mqls')).executeTakeFirstOrThrow(),
-    db
-      .selectFrom('feedback')
-      .select([sql<number | string>`count(*)`.as('answered'), sql<number | string>`coalesce(sum(case when feedback.response_ms <= ${ms} then 1 else 0 end), 0)`.as('within')])
-      .where(({ exists, selectFrom }) => exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'feedback.lead_id').where('leads.site_id', '=', site.key).where('leads.merged_into', 'is', null)))
-      .where('feedback.response_ms', 'is not', null)
-      .where('feedback.handover_at', '>=', from)
-      .where('feedback.handover_at', '<', to)
+  const handovers = db
+    .selectFrom(
+      handoverChanges(db, site.key)
+        // The first answer since the handover, by index (feedback by lead and time). Grouped, so
+        // it is computed once a handover: a scalar subquery would be pulled up and rerun for each
+        // use of it below.
+        .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at'))
+        .select((eb) => ['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at', eb.fn.min('feedback.at').as('first')])
+        .where('stage_changes.at', '>=', from)
+        .where('stage_changes.at', '<', to)
+        .groupBy(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
+        .as('h'),
+    );
+  // Unanswered and still MQL or SQL (a rescore that took it back below MQL leaves sales nothing
+  // to answer); the lead's stage is read, by primary key, only for the unanswered ones.
+  const isOpen = sql<boolean>`h.first is null and exists (select 1 from leads where leads.id = h.lead_id and leads.stage in ('mql', 'sql'))`;
+  const [totals, openRows] = await Promise.all([
+    handovers
+      .select([
+        sql<number | string>`count(*)`.as('mqls'),
+        sql<number | string>`count(h.first)`.as('answered'),
+        sql<number | string>`coalesce(sum(case when h.first <= h.at + ${ms} then 1 else 0 end), 0)`.as('within'),
+        sql<number | string>`coalesce(sum(case when ${isOpen} then 1 else 0 end), 0)`.as('open'),
+        sql<number | string>`coalesce(sum(case when ${isOpen} and h.at + ${ms} < ${now} then 1 else 0 end), 0)`.as('overdue'),
+      ])
       .executeTakeFirstOrThrow(),
-    // Unanswered and still MQL or SQL (a rescore that took it back below MQL leaves sales nothing to answer).
-    inPeriod()
-      .select(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('feedback').select('feedback.id').whereRef('feedback.lead_id', '=', 'stage_changes.lead_id').whereRef('feedback.at', '>=', 'stage_changes.at'))))
-      .where(({ exists, selectFrom }) => exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'stage_changes.lead_id').where('leads.stage', 'in', ['mql', 'sql'])))
-      // Overdue first and oldest first is simply oldest first: the deadline grows with the handover time.
-      .orderBy('stage_changes.at')
-      .orderBy('stage_changes.id')
-      .execute(),
+    // Overdue first and oldest first is simply oldest first: the deadline grows with the handover time.
+    handovers.select(['h.lead_id', 'h.at']).where(isOpen).orderBy('h.at').orderBy('h.id').limit(listLimit).execute(),
   ]);
-  const open = openRows.map((r) => ({ lead_id: r.lead_id, at: Number(r.at) }));
-  const overdueCount = open.filter((r) => r.at + ms < now).length;
-  const listed = open.slice(0, listLimit);
-  const leadIds = [...new Set(listed.map((r) => r.lead_id))];
+  const leadIds = [...new Set(openRows.map((r) => r.lead_id))];
   const leads = new Map((leadIds.length ? await db.selectFrom('leads').select(['id', 'email', 'traits', 'stage']).where('id', 'in', leadIds).execute() : []).map((l) => [l.id, l]));
   const mqls = Number(totals.mqls);
-  const within = Number(answers.within);
+  const within = Number(totals.within);
   return {
     site: site.key,
     from: iso(from),
     to: iso(to),
     responseMinutes: minutes,
     mqls,
-    answered: Number(answers.answered),
+    answered: Number(totals.answered),
     answeredWithin: { count: within, share: mqls ? Math.round((within / mqls) * 1000) / 1000 : null },
-    open: open.length,
-    overdue: overdueCount,
-    openLeads: listed.map((r) => {
+    open: Number(totals.open),
+    overdue: Number(totals.overdue),
+    openLeads: openRows.map((r) => {
       const at = Number(r.at);
       const deadline = deadlineOf(at, minutes);
       const overdue = now > deadline;
