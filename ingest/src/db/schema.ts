@@ -131,8 +131,10 @@ export interface LeadsTable {
   updated_at: number;
   /** Set when this lead was merged into another: lookups by this id answer with that one. */
   merged_into: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Changes since the first touch below was computed (0: it is current); writers bump it (`firstTouch/`). */
-  touch_pending: ColumnType<number, number | undefined, number>;
+  /** Counts changes to the lead's events and links; writers bump it (`firstTouch/markFirstTouchesChanged`). */
+  touch_seq: ColumnType<number, number | undefined, number>;
+  /** The `touch_seq` the first touch below was computed for: current when equal. */
+  touch_done: ColumnType<number, number | undefined, number>;
   /** The page of the lead's first page view, with the funnel stage and category it was stored with. */
   touch_path: ColumnType<string | null, string | null | undefined, string | null>;
   touch_stage: ColumnType<FunnelStage | null, FunnelStage | null | undefined, FunnelStage | null>;

@@ -25,13 +25,13 @@ export async function storedFirstTouches(db: Kysely<Database>, site: string, lea
   if (Array.isArray(leadIds) && !leadIds.length) return new Map();
   const rows = await db
     .selectFrom('leads')
-    .select(['id', 'touch_pending', 'touch_path', 'touch_stage', 'touch_category', 'touch_source', 'touch_medium', 'touch_campaign', 'touch_referred'])
+    .select(['id', 'touch_seq', 'touch_done', 'touch_path', 'touch_stage', 'touch_category', 'touch_source', 'touch_medium', 'touch_campaign', 'touch_referred'])
     .where('id', 'in', leadIds as string[])
     .execute();
   const touches = new Map<string, FirstTouch>();
   const pending: string[] = [];
   for (const r of rows) {
-    if (Number(r.touch_pending) > 0) pending.push(r.id);
+    if (Number(r.touch_seq) > Number(r.touch_done)) pending.push(r.id);
     else touches.set(r.id, touchOfRow(r));
   }
   for (const [id, touch] of await computeFirstTouches(db, site, pending)) touches.set(id, touch);

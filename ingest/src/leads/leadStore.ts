@@ -163,8 +163,6 @@ export async function saveLeads(trx: Kysely<Database>, leads: Lead[]) {
           traits: eb.ref('excluded.traits'),
           rule_version: eb.ref('excluded.rule_version'),
           updated_at: eb.ref('excluded.updated_at'),
-          // Its events may have changed (a new browser, a late event): its first touch is recomputed.
-          touch_pending: eb('leads.touch_pending', '+', 1),
         })),
       )
       .execute();

@@ -39,7 +39,7 @@ export async function mergeLeads(db: Kysely<Database>, scorers: Map<string, Scor
     // The survivor gains the merged lead's browsers: its first touch may now be theirs.
     await trx
       .updateTable('leads')
-      .set((eb) => ({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }), touch_pending: eb('touch_pending', '+', 1) }))
+      .set((eb) => ({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }), touch_seq: eb('touch_seq', '+', 1) }))
       .where('id', '=', survivor.id)
       .execute();
     await trx

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventsTable } from '../db/schema.js';
+import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.js';
 import { insertHits, recordStageChanges, saveLeads } from '../leads/leadStore.js';
 import { markForReplay } from '../replay/replayQueue.js';
 import type { Scorer } from '../scoring/engine.js';
@@ -119,7 +120,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   for (const [k, v] of visitors) [v.day_events, v.day_start] = [countedToday(k) + (storedToday.get(k) ?? 0), today];
   rollUpEvents(visitors, inserted);
 
-  const work: ScoringWork = { hits: [], leads: [], changes: [], replays: [], recorded: 0 };
+  const work: ScoringWork = { hits: [], leads: [], changes: [], replays: [], recorded: 0, touched: new Set() };
   const bySite = new Map<string, EventsTable[]>();
   for (const e of inserted) {
     if (!bySite.has(e.site_id)) bySite.set(e.site_id, []);
@@ -133,6 +134,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   await saveVisitors(trx, [...visitors.values()]);
   await insertHits(trx, work.hits);
   await saveLeads(trx, work.leads);
+  await markFirstTouchesChanged(trx, work.touched);
   await recordStageChanges(trx, work.changes, now);
   await markForReplay(trx, work.replays, now);
   return { outcomes, stageChanges: work.recorded + work.changes.length > 0, queuedReplays: work.replays.length > 0 };

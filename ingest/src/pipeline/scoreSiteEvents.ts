@@ -36,6 +36,8 @@ export interface ScoringWork {
   replays: ReplayItem[];
   /** Stage changes already recorded during scoring (lead creations, inline replays). */
   recorded: number;
+  /** Leads whose events or links changed so that their first touch may move (`firstTouch/`). */
+  touched: Set<string>;
 }
 
 /**
@@ -122,7 +124,10 @@ export async function scoreSiteEvents(
     if (!lead || lead.id !== leadId) continue;
     const mine = events.filter((e) => leadOfEvent(e) === leadId);
     const state: ScoreState = fromJson(lead.score_state);
-    if (relinked.has(leadId) || lead.rule_version !== scorer.version || !mine.every((e) => comesAfter(state, e))) {
+    const outOfOrder = !mine.every((e) => comesAfter(state, e));
+    // A browser linked or switched, or an event older than the lead's last: its first touch may move.
+    if (relinked.has(leadId) || outOfOrder) work.touched.add(leadId);
+    if (relinked.has(leadId) || lead.rule_version !== scorer.version || outOfOrder) {
       // Scores become exactly what a replay gives; the stage only moves forward (a late event
       // never takes a lead back from sales: only sales feedback or a rescore does that).
       const history = await eventsOfLead(trx, lead, INLINE_REPLAY_MAX_EVENTS + 1);
@@ -131,6 +136,8 @@ export async function scoreSiteEvents(
       continue;
     }
     if (!mine.length) continue;
+    // A lead with no page view yet gets its first one from a later event.
+    if (lead.touch_path === null) work.touched.add(leadId);
     const recycledAt = lead.stage === 'recycled' ? await recycledSince(trx, leadId) : undefined;
     const run = runLead(scorer, { state, stage: lead.stage, recycledAt }, mine);
     const subject = leadSubject(leadId);

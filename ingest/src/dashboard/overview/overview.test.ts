@@ -71,7 +71,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     // First found in the events (no job ran yet), then read from the leads once the job stored them.
     const before = await leadsByFirstTouch(getDb().db, { site: 'demo', from: d(30), to: T });
     while ((await refreshFirstTouches(getDb().db)) > 0);
-    expect(await getDb().db.selectFrom('leads').select('id').where('touch_pending', '>', 0).execute()).toEqual([]);
+    expect(await getDb().db.selectFrom('leads').select('id').where((eb) => eb('touch_seq', '>', eb.ref('touch_done'))).execute()).toEqual([]);
     const { byCampaign, byContentStage } = await leadsByFirstTouch(getDb().db, { site: 'demo', from: d(30), to: T });
     expect(before).toEqual({ byCampaign, byContentStage });
     expect(byCampaign).toEqual([

@@ -4,16 +4,21 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * Each lead's first touch, kept on the lead: the page of its first page view (path, funnel
  * stage, category) and the campaign of its first visit. The overview's first-touch split and
  * the weekly evaluation read these columns instead of finding every lead's first events at
- * read time (seconds at 100,000 leads). Writers bump `touch_pending` whenever a lead's events
- * may have changed; a background job (`firstTouch/`) recomputes pending leads and clears the
- * counter only if no writer bumped it meanwhile. Existing leads start pending, so the job fills
- * them after the upgrade.
+ * read time (seconds at 100,000 leads). Writers bump `touch_seq` whenever a lead's events or
+ * links change; a background job (`firstTouch/`) recomputes leads whose `touch_seq` is ahead of
+ * `touch_done` and records the count it computed for. The count only grows, so a change during
+ * a pass (or after another process's) always leaves the lead pending. Existing leads start
+ * pending, so the job fills them after the upgrade.
  */
 export const leadFirstTouch: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .alterTable('leads')
-      .addColumn('touch_pending', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('touch_seq', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute();
+    await db.schema
+      .alterTable('leads')
+      .addColumn('touch_done', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
     for (const [name, type] of [
       ['touch_path', 'text'],
@@ -52,14 +57,14 @@ export const leadFirstTouch: Migration = {
     await db.schema
       .createIndex('leads_touch_pending')
       .on('leads')
-      .columns(['touch_pending', 'id'])
-      .where(sql.ref('touch_pending'), '>', 0)
+      .columns(['id'])
+      .where(sql.ref('touch_seq'), '>', sql.ref('touch_done'))
       .execute();
   },
   async down(db: Kysely<any>) {
     await db.schema.dropIndex('leads_touch_pending').execute();
     await db.schema.dropIndex('leads_site_created_touch').execute();
-    for (const name of ['reached', 'touch_referred', 'touch_campaign', 'touch_medium', 'touch_source', 'touch_category', 'touch_stage', 'touch_path', 'touch_pending']) {
+    for (const name of ['reached', 'touch_referred', 'touch_campaign', 'touch_medium', 'touch_source', 'touch_category', 'touch_stage', 'touch_path', 'touch_done', 'touch_seq']) {
       await db.schema.alterTable('leads').dropColumn(name).execute();
     }
   },
