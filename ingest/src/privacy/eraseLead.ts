@@ -5,6 +5,8 @@ import { markForReplay } from '../replay/replayQueue.js';
 import type { Database } from '../db/schema.js';
 import { newId } from '../ids.js';
 import { lockLeads } from '../leads/leadStore.js';
+import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.js';
+import { logger } from '../ops/logger.js';
 import { personOf } from './personOf.js';
 
 export interface ErasureReport extends Record<string, number> {
@@ -33,8 +35,15 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
   const report = await db.transaction().execute(async (trx) => {
     const scope = await personOf(trx, leadId);
     if (!scope) return undefined;
-    await lockLeads(trx, scope.leadIds);
     const { leadIds, siteId, currentVisitors, pastWindows } = scope;
+    // Earlier people on the person's browsers (a shared computer) lose the events of their
+    // windows with the browser: their first touch may move.
+    const neighbours = currentVisitors.length
+      ? (await trx.selectFrom('past_links').select('lead_id').distinct().where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).where('lead_id', 'not in', leadIds).execute()).map((r) => r.lead_id)
+      : [];
+    // Every lead changed here, locked at once in id order, as writers lock them.
+    await lockLeads(trx, [...leadIds, ...neighbours]);
+    await markFirstTouchesChanged(trx, neighbours);
     let events = 0;
     if (currentVisitors.length) {
       events += Number((await trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).executeTakeFirst()).numDeletedRows);
@@ -84,6 +93,28 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     await trx.insertInto('audit_log').values({ id: newId('au'), at: now, actor, action: 'lead.erased', subject: leadId, detail: toJson({ ...result }) }).execute();
     return result;
   });
-  if (sqlite && report) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+  if (sqlite && report) await truncateWal(db);
   return report;
+}
+
+/**
+ * Copies the WAL into the database file and empties it, so the erased values leave the WAL
+ * file too. A reader still inside the WAL (a report in the worker thread, `db/reportReader/`)
+ * holds it: rather than wait on the server's thread, try again every second, off the request
+ * path, until it is done.
+ */
+async function truncateWal(db: Kysely<Database>, attempt = 0): Promise<void> {
+  let busy = 0;
+  await sql`PRAGMA busy_timeout = 0`.execute(db);
+  try {
+    busy = Number((await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db)).rows[0]?.busy ?? 0);
+  } finally {
+    await sql`PRAGMA busy_timeout = 5000`.execute(db);
+  }
+  if (!busy) return;
+  if (attempt >= 600) {
+    logger.warn({ attempts: attempt + 1 }, 'the WAL could not be emptied after an erasure: a reader held it for ten minutes');
+    return;
+  }
+  setTimeout(() => void truncateWal(db, attempt + 1).catch((err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'emptying the WAL after an erasure failed')), 1000).unref();
 }

@@ -50,6 +50,7 @@ class ReportReaderDriver implements Driver {
   #worker?: Worker;
   #pending = new Map<number, Pending>();
   #next = 0;
+  #closed = false;
   readonly #file: string;
 
   constructor(file: string) {
@@ -81,11 +82,18 @@ class ReportReaderDriver implements Driver {
   }
 
   query(compiled: CompiledQuery): Promise<unknown[]> {
+    if (this.#closed) return Promise.reject(new Error('the report reader is closed'));
     const worker = this.#ensureWorker();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, sql: compiled.sql, parameters: compiled.parameters });
+      try {
+        worker.postMessage({ id, sql: compiled.sql, parameters: compiled.parameters });
+      } catch (err) {
+        // A parameter that cannot be sent to the worker.
+        this.#pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
@@ -105,6 +113,7 @@ class ReportReaderDriver implements Driver {
   async rollbackTransaction() {}
   async releaseConnection() {}
   async destroy() {
+    this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();

@@ -5,6 +5,8 @@ import { makeEvent, postBatch, testApp } from '../../../../test/support/ingest.j
 import { funnelFigures } from '../../reports/funnelFigures.js';
 import { pageTraffic } from '../../reports/pageTraffic.js';
 import { openReportReader } from './openReportReader.js';
+import { eraseLead } from '../../privacy/eraseLead.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 const DAY = 86_400_000;
 
@@ -53,6 +55,30 @@ describe('report reader (SQLite)', () => {
     order.push('timer');
     await long;
     expect(order).toEqual(['timer', 'query 3000000']);
+  });
+
+  it('does not hold up an erasure: the WAL is emptied of the erased email once a report reading it ends', async () => {
+    const email = 'erase-me@reader.example';
+    const v = { visitorId: 'v_erase_reader', sessionId: 's_erase_reader' };
+    await postBatch(testApp(test.db), { events: [makeEvent({ ...v, type: 'form', name: 'contact', path: '/contact', url: 'http://localhost:3000/contact', traits: { email } })] });
+    const { id } = await test.db.selectFrom('leads').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+    const wal = test.url.slice('sqlite:'.length) + '-wal';
+    // A report that reads the database (so it holds the WAL) for a couple of seconds.
+    const started = performance.now();
+    const long = sql`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 8000000) SELECT count(*) AS n FROM c, (SELECT count(*) FROM events)`
+      .execute(reader)
+      .then(() => performance.now() - started);
+    await new Promise((r) => setTimeout(r, 100));
+    const erasing = performance.now();
+    expect(await eraseLead(test.db, id, { actor: 'test', now: Date.now() })).toMatchObject({ leads: 1 });
+    const erasure = performance.now() - erasing;
+    const report = await long;
+    // The erasure answered while the report still read: it did not wait for the WAL.
+    expect(report).toBeGreaterThan(erasure + 500);
+    // Retried every second until the report has let go of the WAL.
+    for (let i = 0; i < 50 && (existsSync(wal) ? readFileSync(wal).includes(email) : false); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(wal) && readFileSync(wal).includes(email)).toBe(false);
+    expect(readFileSync(test.url.slice('sqlite:'.length)).includes(email)).toBe(false);
   });
 
   it('is not used for PostgreSQL or an in-memory database', () => {
