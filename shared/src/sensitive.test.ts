@@ -165,6 +165,11 @@ describe('dropSensitiveProps', () => {
     expect(JSON.parse(JSON.stringify(dropSensitiveProps(props)))).toEqual({ meta: { plan: 'pro', export: 'csv' }, list: [{ n: 1 }, '/r?x=1', [{ ok: true }]], at: '1970-01-01T00:00:00.000Z' });
   });
 
+  it('cleans inside an object that carries a key named toJSON (parsed JSON can), which JSON.stringify would store whole', () => {
+    const props = JSON.parse('{"meta":{"toJSON":1,"token":"SECRET-TOKEN","password":"hunter2","plan":"pro"}}');
+    expect(JSON.parse(JSON.stringify(dropSensitiveProps(props)))).toEqual({ meta: { toJSON: 1, plan: 'pro' } });
+  });
+
   it('keeps the props the script sends and scoring rules match on', () => {
     const props = { url: 'https://a.example/files/a.pdf', marked: true, engagedMs: 61_000, scrollDepth: 80, value: 0.123, rating: 'good', seats: 12, plan: 'growth', webinar: 'q4', at: 1718000000000, nothing: null, export: 'csv', expires: 1718000000000, experience: '5y' };
     // With a dropped one beside them, so the old code (which kept everything) fails here too.

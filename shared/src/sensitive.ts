@@ -253,8 +253,8 @@ function cleanValue(value: unknown, depth: number): unknown {
   if (typeof value == 'string') return URL_LIKE.test(value) ? stripSecretParams(value) : value;
   if (depth > MAX_DEPTH) return undefined;
   if (Array.isArray(value)) return value.map((v) => cleanValue(v, depth + 1)).filter((v) => v !== undefined);
-  // A plain object (a Date and the like keep their JSON form).
-  if (value && typeof value == 'object' && !('toJSON' in value)) return dropNested(value as Record<string, unknown>, depth + 1);
+  // A Date keeps its JSON form; any other object (parsed JSON may carry a key named toJSON) is cleaned inside.
+  if (value && typeof value == 'object' && !(value instanceof Date)) return dropNested(value as Record<string, unknown>, depth + 1);
   return value;
 }
 
