@@ -24,7 +24,7 @@ import { createEventWriter, type EventWriter } from './pipeline/createEventWrite
 import type { ReplayWorker } from './replay/createReplayWorker.js';
 import { createCollectLimits } from './limits/createCollectLimits.js';
 import { createSegmentLimits } from './limits/createSegmentLimits.js';
-import { createClientAddress, isLoopback } from './limits/clientAddress.js';
+import { createClientAddress, createThisMachineCheck } from './limits/clientAddress.js';
 import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
 import { createDashboard } from './dashboard/createDashboard.js';
@@ -102,13 +102,11 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   // Identity guardrails count per client: a keyed hash of its address, never the address.
   // Without limits given, a proxy on this host is trusted as readLimits does by default.
   const addressOf = createClientAddress(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);
+  const isThisMachine = createThisMachineCheck(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);
   const keyOf = createClientKey(secretKey);
-  const clientKeyOf = (c: Context) => {
-    const address = addressOf(c);
-    // This machine itself (a test, a benchmark, a local proxy that forwarded no address):
-    // per-client limits could not tell its users apart.
-    return address === 'local' || isLoopback(address) ? undefined : keyOf(address);
-  };
+  // This machine itself (a test, a benchmark, a local proxy that forwarded no address): per-client
+  // limits could not tell its users apart. A forwarded address always counts, loopback or not.
+  const clientKeyOf = (c: Context) => (isThisMachine(c) ? undefined : keyOf(addressOf(c)));
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
   // Segment's HTTP API for server-side senders: authenticated by key, so no CORS and no bot filter.
   const segmentLimits = limits && createSegmentLimits({ segmentPerAddressPerMinute: 0, segmentPerKeyPerMinute: 0, ...limits });

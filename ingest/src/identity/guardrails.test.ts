@@ -151,6 +151,14 @@ describeEachDialect('identity guardrails behind a proxy on this host, with the d
     expect(await leadsOf(tag)).toBeGreaterThan(0);
   });
 
+  it('a forwarded address that claims to be this machine is limited like any other client', async () => {
+    const post = await listen();
+    const tag = newId();
+    for (const claimed of ['127.0.0.1', '::1']) await post(madeUp(`${tag}${claimed}`, 40), { 'X-Forwarded-For': claimed });
+    expect(await leadsOf(`${tag}127.0.0.1`)).toBeLessThanOrEqual(MAX_NEW_LEADS_PER_CLIENT_PER_HOUR);
+    expect(await leadsOf(`${tag}::1`)).toBeLessThanOrEqual(MAX_NEW_LEADS_PER_CLIENT_PER_HOUR);
+  });
+
   it(`an IPv6 client is its /64: 40 addresses of one /64 create at most ${MAX_NEW_LEADS_PER_CLIENT_PER_HOUR} leads`, async () => {
     const post = await listen();
     const tag = newId();

@@ -35,6 +35,27 @@ export function createClientAddress(trustedProxies: string[]) {
 }
 
 /**
+ * Whether a request is this machine talking to itself (a test, a benchmark, a local tool): its
+ * socket peer is loopback and its address was not taken from `X-Forwarded-For`. A forwarded
+ * address is never "this machine", even one that reads 127.0.0.1: a proxy that passes the
+ * header through would let any client claim it. Requests without a socket (in-process) are.
+ *
+ * @example
+ * const isThisMachine = createThisMachineCheck(['loopback']);
+ * isThisMachine(c) // true for a curl on the server itself
+ */
+export function createThisMachineCheck(trustedProxies: string[]) {
+  const trust = proxyAddr.compile(trustedProxies);
+  return (c: Context): boolean => {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (!incoming?.socket) return true;
+    const peer = incoming.socket.remoteAddress ?? '';
+    const forwarded = !!incoming.headers['x-forwarded-for'] && trust(peer, 0);
+    return !forwarded && isLoopback(peer);
+  };
+}
+
+/**
  * What limits count for one address: an IPv4 address as it is (also when spelt as IPv4-mapped
  * IPv6), IPv6 loopback as `::1`, any other IPv6 address as its /64, since that is what one
  * subscriber or host is given. Anything unparsable as it is.
