@@ -95,6 +95,9 @@ describe('looksSensitive and looksSensitiveValue', () => {
       'paid with 4111-1111-1111-1111, thanks',
       '4111_1111_1111_1111',
       '4111/1111/1111/1111',
+      '4111  1111  1111  1111',
+      '4111\u00a01111\u00a01111\u00a01111',
+      '4111\t1111\t1111\t1111',
       'amex 3782 822463 10005 exp 12/27',
       'cc=5555555555554444&x=1',
       'ref4111111111111111',
@@ -163,6 +166,10 @@ describe('dropSensitiveProps', () => {
       at: new Date(0),
     };
     expect(JSON.parse(JSON.stringify(dropSensitiveProps(props)))).toEqual({ meta: { plan: 'pro', export: 'csv' }, list: [{ n: 1 }, '/r?x=1', [{ ok: true }]], at: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it('strips secret parameters from URLs inside a text', () => {
+    expect(dropSensitiveProps({ note: 'see https://a.example/reset?token=T&x=1 and http://b.example/?sig=S.', plain: 'no link, token=T' })).toEqual({ note: 'see https://a.example/reset?x=1 and http://b.example/.', plain: 'no link, token=T' });
   });
 
   it('cleans inside an object that carries a key named toJSON (parsed JSON can), which JSON.stringify would store whole', () => {

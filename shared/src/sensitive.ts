@@ -86,7 +86,11 @@ function runHoldsSensitive(run: string): boolean {
  * looksSensitiveValue(1718000000000)    // false
  */
 export function looksSensitiveValue(value: unknown): boolean {
-  if (typeof value == 'string') return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(value) || (value.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);
+  if (typeof value == 'string') {
+    // Any run of white space (tabs, two spaces, a no-break space) separates groups as one space does.
+    const text = value.replace(/\s+/g, ' ');
+    return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);
+  }
   return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitiveValue(String(value));
 }
 
@@ -244,13 +248,22 @@ export function stripSecretParams(url: string): string {
 /** A text that reads as a URL, or as a path or query of one: `https://…`, `/reset?…`, `?token=…`, `#access_token=…`. */
 const URL_LIKE = /^([a-z][\w+.-]*:\/\/|\.{0,2}\/|[?#])/i;
 
+/** An absolute URL inside a text ("see https://…/reset?token=…"), up to white space or a quote. */
+const URL_IN_TEXT = /\b[a-z][\w+.-]*:\/\/[^\s"'<>]+/gi;
+
+/** A URL found in a text, without its secrets; a sentence's full stop or a closing bracket after it is not part of it. */
+function stripUrlInText(url: string): string {
+  const end = /[.,;:!?)\]]+$/.exec(url)?.[0] ?? '';
+  return stripSecretParams(url.slice(0, url.length - end.length)) + end;
+}
+
 /** Nesting beyond this is dropped: the ingest refuses deeper events anyway (`MAX_NESTING`). */
 const MAX_DEPTH = 32;
 
 /** One value as stored: undefined when it is dropped. Objects and arrays are cleaned inside. */
 function cleanValue(value: unknown, depth: number): unknown {
   if (looksSensitiveValue(value)) return undefined;
-  if (typeof value == 'string') return URL_LIKE.test(value) ? stripSecretParams(value) : value;
+  if (typeof value == 'string') return URL_LIKE.test(value) ? stripSecretParams(value) : value.replace(URL_IN_TEXT, stripUrlInText);
   if (depth > MAX_DEPTH) return undefined;
   if (Array.isArray(value)) return value.map((v) => cleanValue(v, depth + 1)).filter((v) => v !== undefined);
   // A Date keeps its JSON form; any other object (parsed JSON may carry a key named toJSON) is cleaned inside.

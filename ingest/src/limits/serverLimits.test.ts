@@ -49,7 +49,7 @@ describeEachDialect('the server’s own limits (startIngest)', (getDb) => {
   const start = (env: Record<string, string> = {}) =>
     startIngest(readSettings({ PORT: '0', DATABASE_URL: getDb().url, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY }), { LEADBEAM_CONFIG: '', ...env });
 
-  it('starts with header and request timeouts that cut a stalled request within 30 s, and the connection cap, when nothing is set', async () => {
+  it('starts with header and request timeouts (with Node’s check interval) that add up to at most 30 s, and the connection cap, when nothing is set', async () => {
     started.length = 0;
     // No limit variables at all: the defaults as a fresh install runs them.
     const ingest = await start();
