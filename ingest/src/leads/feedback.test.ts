@@ -57,6 +57,20 @@ describeEachDialect('sales feedback', (getDb) => {
     expect((await badSince.json()).error).toMatchObject({ code: 'invalid_request', field: 'since', message: 'since: an ISO 8601 time' });
   });
 
+  it('counts the response time from the handover to sales, not from a later MQL → SQL step by scoring', async () => {
+    const t0 = Date.now() - DAY;
+    const { lead, visitorId, sessionId } = await qualifiedLead(t0);
+    expect(lead.stage).toBe('mql');
+    // An hour after the handover, the lead asks for a demo (a hand-raiser): scoring takes it to SQL.
+    const demo = makeEvent({ visitorId, sessionId, ts: t0 + 60 * 60_000, type: 'form', name: 'demo-request', traits: { email: lead.email }, url: `${DEMO_ORIGIN}/demo` });
+    await postBatch(at(t0 + 60 * 60_000), { site: 'scored', sentAt: t0 + 60 * 60_000, events: [demo] });
+    expect((await json(getWithKey(at(t0 + 60 * 60_000), `/v1/leads/${lead.id}`))).stage).toBe('sql');
+    const res = await feedback(t0 + 90 * 60_000, lead.id, { type: 'contacted' });
+    expect(res.status).toBe(200);
+    // From the MQL handover (1 s before t0) to the answer, not the 30 minutes since the demo request.
+    expect((await res.json()).feedback.responseSeconds).toBe(90 * 60 + 1);
+  });
+
   it('rejected needs a reason, recycles the lead to nurture, and the next page view does not bounce it back', async () => {
     const t0 = Date.now() - 2 * DAY;
     const { lead, visitorId, sessionId } = await qualifiedLead(t0);

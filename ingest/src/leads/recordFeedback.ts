@@ -34,12 +34,15 @@ export async function recordFeedback(db: Kysely<Database>, scorers: Map<string, 
     if (!lead) throw new ApiError(404, 'not_found', `id: no lead "${leadId}"`, { field: 'id' });
     const next = stageAfterFeedback(lead.stage, feedback);
     if ('error' in next) throw new ApiError(409, 'conflict', next.error);
-    // Speed to lead: the first feedback after the lead was handed to sales.
+    // Speed to lead: the first feedback after the lead was handed to sales, a handover as the
+    // follow-up agreement and the reports count it (`reports/handoverChanges.ts`): scoring, live
+    // or in a rescore, taking the lead from below MQL to MQL or SQL (not a later MQL → SQL step).
     const handover = await trx
       .selectFrom('stage_changes')
       .select('at')
       .where('lead_id', '=', lead.id)
-      .where('source', '=', 'scoring')
+      .where('source', 'in', ['scoring', 'rescore'])
+      .where('from_stage', 'in', ['visitor', 'lead', 'recycled'])
       .where('to_stage', 'in', ['mql', 'sql'])
       .orderBy('at', 'desc')
       .limit(1)
