@@ -222,9 +222,11 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
       + 2 * coalesce(max(CASE WHEN sc.to_stage = 'sql' THEN 1 ELSE 0 END), 0)
       + 4 * coalesce(max(CASE WHEN sc.to_stage = 'customer' THEN 1 ELSE 0 END), 0)
     FROM stage_changes sc WHERE sc.lead_id = leads.id) WHERE id LIKE 'ld_b%'`.execute(db);
-  // What a running server's first-touch job (firstTouch/) keeps on every lead, done as it does it.
-  while ((await refreshFirstTouches(db, 2000)) === 2000);
   // As autovacuum leaves a table in steady use: statistics, and a visibility map for index-only scans.
   if (pg) await sql`VACUUM ANALYZE`.execute(db);
+  // What a running server's first-touch job (firstTouch/) keeps on every lead, done as it does it
+  // (after the statistics: without them PostgreSQL plans its look-ups badly, as it would not in use).
+  while ((await refreshFirstTouches(db, 2000)) === 2000);
+  if (pg) await sql`VACUUM ANALYZE leads`.execute(db);
   return { rows, seconds: (performance.now() - started) / 1000 };
 }
