@@ -58,10 +58,11 @@ export async function followUpSummary(
   const handovers = db
     .selectFrom(
       handoverChanges(db, site.key)
-        // The first answer since the handover, by index (feedback by lead and time). Grouped, so
+        // The first answer since the handover, by index (feedback by lead and time; none before
+        // the period can answer a handover in it, which spares PostgreSQL hashing all feedback). Grouped, so
         // it is computed once a handover: a scalar subquery would be pulled up and rerun for each
         // use of it below.
-        .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at'))
+        .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at').on('feedback.at', '>=', from))
         .select((eb) => ['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at', eb.fn.min('feedback.at').as('first')])
         .where('stage_changes.at', '>=', from)
         .where('stage_changes.at', '<', to)
