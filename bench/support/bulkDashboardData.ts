@@ -17,6 +17,7 @@
 import { sql, type Kysely } from 'kysely';
 import { isPostgres } from '../../ingest/src/db/dialect.js';
 import type { Database } from '../../ingest/src/db/schema.js';
+import { fillRollups } from '../../ingest/src/db/migrations/017_daily_rollups.js';
 import { refreshFirstTouches } from '../../ingest/src/firstTouch/refreshFirstTouches.js';
 
 const DAY = 86_400_000;
@@ -222,6 +223,8 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
       + 2 * coalesce(max(CASE WHEN sc.to_stage = 'sql' THEN 1 ELSE 0 END), 0)
       + 4 * coalesce(max(CASE WHEN sc.to_stage = 'customer' THEN 1 ELSE 0 END), 0)
     FROM stage_changes sc WHERE sc.lead_id = leads.id) WHERE id LIKE 'ld_b%'`.execute(db);
+  // The daily visitor and page-view rollups the server's job (rollups/) folds in, built set-based.
+  await fillRollups(db);
   // As autovacuum leaves a table in steady use: statistics, and a visibility map for index-only scans.
   if (pg) await sql`VACUUM ANALYZE`.execute(db);
   // What a running server's first-touch job (firstTouch/) keeps on every lead, done as it does it

@@ -16,6 +16,7 @@ import { loadScorerRegistry } from './rulesets/loadScorerRegistry.js';
 import { createRulesetWatcher } from './rulesets/createRulesetWatcher.js';
 import { createFollowUpChecker } from './followUp/createFollowUpChecker.js';
 import { createFirstTouchWorker } from './firstTouch/createFirstTouchWorker.js';
+import { createRollupWorker } from './rollups/createRollupWorker.js';
 import { openReportReader } from './db/reportReader/openReportReader.js';
 
 export interface RunningIngest {
@@ -66,6 +67,9 @@ export async function startIngest(
   // Each lead's first touch, kept current for the dashboard's reports, off the request path.
   const touches = createFirstTouchWorker({ db, pollMs: 1000 });
   touches.start();
+  // The dashboard's daily visitor and page-view rollups, folded in about once a second.
+  const rollups = createRollupWorker({ db });
+  rollups.start();
   const writer = createEventWriter({
     db,
     scorers,
@@ -94,6 +98,7 @@ export async function startIngest(
     await rulesets.stop();
     await replayer.stop();
     await touches.stop();
+    await rollups.stop();
     await dispatcher.stop();
     await reportsDb?.destroy();
     await db.destroy();
@@ -123,6 +128,7 @@ export async function startIngest(
       await rulesets.stop();
       await replayer.stop();
       await touches.stop();
+      await rollups.stop();
       await dispatcher.stop();
       await reportsDb?.destroy();
       await db.destroy();

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { Campaign, EventType, FunnelStage, LeadTraits, PropValue } from '../../../shared/src/types.js';
 import type { ScoreState } from '../scoring/engine.js';
 import type { Stage } from '../scoring/lifecycle.js';
@@ -40,6 +40,10 @@ export interface Database {
   ruleset_versions: RulesetVersionsTable;
   rulesets_in_effect: RulesetsInEffectTable;
   follow_up_breaches: FollowUpBreachesTable;
+  rollup_queue: RollupQueueTable;
+  rollup_members: RollupMembersTable;
+  rollup_counts: RollupCountsTable;
+  rollup_page_views: RollupPageViewsTable;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -376,4 +380,48 @@ export interface FollowUpBreachesTable {
   qualified_at: number;
   deadline_at: number;
   breached_at: number;
+}
+
+/** The keys of events a commit stored, waiting to be folded into the daily rollups (one row a commit and site). */
+export interface RollupQueueTable {
+  seq: Generated<number>;
+  site_id: string;
+  /** JSON array of event ids. */
+  event_ids: string;
+  queued_at: number;
+}
+
+/** What a distinct count is over: the site ('v'), a page ('p', dim: its path), a funnel stage and category ('g'). */
+export type RollupKind = 'v' | 'p' | 'g';
+
+/** One browser's activity on one UTC day in one dimension, with the day it was last active there before. */
+export interface RollupMembersTable {
+  site_id: string;
+  kind: RollupKind;
+  dim: string;
+  member: string;
+  /** Days since the epoch (UTC). */
+  day: number;
+  /** -1: no earlier day. */
+  prev_day: number;
+}
+
+/** How many members were active on `day` having last been active on `prev_day`. */
+export interface RollupCountsTable {
+  site_id: string;
+  kind: RollupKind;
+  dim: string;
+  day: number;
+  prev_day: number;
+  members: number;
+}
+
+/** Page views a day, by page and the funnel stage and category they were stored with ('' for none). */
+export interface RollupPageViewsTable {
+  site_id: string;
+  day: number;
+  path: string;
+  stage: string;
+  category: string;
+  views: number;
 }

@@ -3,6 +3,7 @@ import type { Database, EventsTable } from '../db/schema.js';
 import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.js';
 import { insertHits, recordStageChanges, saveLeads } from '../leads/leadStore.js';
 import { markForReplay } from '../replay/replayQueue.js';
+import { queueForRollups } from '../rollups/processRollupQueue.js';
 import type { Scorer } from '../scoring/engine.js';
 import { attributeToVisits } from './attributeToVisits.js';
 import { scoreSiteEvents, type ScoringWork } from './scoreSiteEvents.js';
@@ -119,6 +120,8 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   for (const e of inserted) storedToday.set(visitorKey(e.site_id, e.visitor_id), (storedToday.get(visitorKey(e.site_id, e.visitor_id)) ?? 0) + 1);
   for (const [k, v] of visitors) [v.day_events, v.day_start] = [countedToday(k) + (storedToday.get(k) ?? 0), today];
   rollUpEvents(visitors, inserted);
+  // The dashboard's daily rollups fold these in off the request path.
+  await queueForRollups(trx, inserted, now);
 
   const work: ScoringWork = { hits: [], leads: [], changes: [], replays: [], recorded: 0, touched: new Set() };
   const bySite = new Map<string, EventsTable[]>();

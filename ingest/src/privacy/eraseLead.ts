@@ -8,6 +8,7 @@ import { lockLeads } from '../leads/leadStore.js';
 import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.js';
 import { logger } from '../ops/logger.js';
 import { personOf } from './personOf.js';
+import { retractVisitors } from '../rollups/retractVisitors.js';
 
 export interface ErasureReport extends Record<string, number> {
   leads: number;
@@ -46,7 +47,9 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     await markFirstTouchesChanged(trx, neighbours);
     let events = 0;
     if (currentVisitors.length) {
-      events += Number((await trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).executeTakeFirst()).numDeletedRows);
+      // The dashboard's rollups lose the browsers with their events.
+      const deleted = await retractVisitors(trx, siteId, currentVisitors, () => trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).executeTakeFirst());
+      events += Number(deleted.numDeletedRows);
       await trx.deleteFrom('sessions').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
       await trx.deleteFrom('score_hits').where('subject', 'in', currentVisitors.map((v) => `visitor:${siteId}:${v}`)).execute();
       await trx.deleteFrom('visitors').where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).execute();
@@ -56,7 +59,7 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     }
     for (const w of pastWindows) {
       // A shared browser: the events of the person's window go; the next person's stay.
-      const deleted = await trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', '=', w.visitorId).where('ts', '>=', w.fromTs).where('ts', '<', w.untilTs).executeTakeFirst();
+      const deleted = await retractVisitors(trx, siteId, [w.visitorId], () => trx.deleteFrom('events').where('site_id', '=', siteId).where('visitor_id', '=', w.visitorId).where('ts', '>=', w.fromTs).where('ts', '<', w.untilTs).executeTakeFirst());
       events += Number(deleted.numDeletedRows);
       // Its own score state carries the traits its forms gave: drop them now, and rescore it
       // from the events that remain off the request path.

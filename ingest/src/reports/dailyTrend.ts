@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { rollupVisitors, wholeDays } from '../rollups/rollupFigures.js';
 import { handoverChanges } from './handoverChanges.js';
 
 export interface DailyTrend {
@@ -24,21 +25,7 @@ export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { sit
   // Integer division of integer milliseconds: the day number, alike on both dialects.
   const dayOf = (column: string) => sql<number | string>`(${sql.ref(column)} / ${sql.lit(DAY_MS)})`;
   const [visitors, leads, mqls] = await Promise.all([
-    // Distinct (day, visitor) pairs first, then count(*): PostgreSQL hashes them, where count(distinct) sorts.
-    db
-      .selectFrom(
-        db
-          .selectFrom('sessions')
-          .select([dayOf('started_at').as('day'), 'visitor_id'])
-          .distinct()
-          .where('site_id', '=', site)
-          .where('started_at', '>=', from)
-          .where('started_at', '<', to)
-          .as('v'),
-      )
-      .select(['v.day', (eb) => eb.fn.countAll<number | string>().as('n')])
-      .groupBy('v.day')
-      .execute(),
+    visitorsByDay(db, { site, from, to }),
     db
       .selectFrom('leads')
       .select([dayOf('created_at').as('day'), (eb) => eb.fn.countAll<number | string>().as('n')])
@@ -62,5 +49,19 @@ export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { sit
     const byDay = new Map(rows.map((r) => [Number(r.day), Number(r.n)]));
     return days.map((d) => byDay.get(d / DAY_MS) ?? 0);
   };
-  return { days, visitors: fill(visitors), leads: fill(leads), mqls: fill(mqls) };
+  return { days, visitors: days.map((d) => visitors.get(d / DAY_MS) ?? 0), leads: fill(leads), mqls: fill(mqls) };
+}
+
+/** Distinct browsers active each UTC day of `[from, to)`, by day number: from the daily rollups for whole days, otherwise from the events. */
+async function visitorsByDay(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<Map<number, number>> {
+  const days = wholeDays(from, to);
+  if (days) return (await rollupVisitors(db, { site, ...days })).byDay;
+  const dayOf = sql<number | string>`(ts / ${sql.lit(DAY_MS)})`;
+  // Distinct (day, visitor) pairs first, then count(*): PostgreSQL hashes them, where count(distinct) sorts.
+  const rows = await db
+    .selectFrom(db.selectFrom('events').select([dayOf.as('day'), 'visitor_id']).distinct().where('site_id', '=', site).where('ts', '>=', from).where('ts', '<', to).as('v'))
+    .select(['v.day', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .groupBy('v.day')
+    .execute();
+  return new Map(rows.map((r) => [Number(r.day), Number(r.n)]));
 }

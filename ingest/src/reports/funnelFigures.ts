@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { rollupVisitors, wholeDays } from '../rollups/rollupFigures.js';
 import { handoverChanges } from './handoverChanges.js';
 
 export interface FunnelFigures {
-  /** Distinct browsers with a visit started in the period. */
+  /** Distinct browsers active (any event) in the period. */
   visitors: number;
   /** Leads created in the period (merged duplicates left out). */
   leads: number;
@@ -18,7 +19,7 @@ export interface FunnelFigures {
 /**
  * A site's funnel for `[from, to)`: visitors, new leads, MQLs, SQLs and customers, each the
  * number of distinct people who reached that step within the period. GROUP-free counts over
- * indexed time ranges: sessions by (site, start), leads by (site, creation), stage changes by
+ * indexed time ranges: visitors from the daily rollups (see `periodVisitors`), leads by (site, creation), stage changes by
  * time (each checked against its lead for the site).
  *
  * @example
@@ -36,20 +37,7 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
       .where('stage_changes.at', '<', to)
       .executeTakeFirstOrThrow();
   const [visitors, leads, mqls, sqls, customers] = await Promise.all([
-    // count(*) over a DISTINCT subquery: PostgreSQL hashes it, where count(distinct) sorts.
-    db
-      .selectFrom(
-        db
-          .selectFrom('sessions')
-          .select('visitor_id')
-          .distinct()
-          .where('site_id', '=', site)
-          .where('started_at', '>=', from)
-          .where('started_at', '<', to)
-          .as('v'),
-      )
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow(),
+    periodVisitors(db, { site, from, to }),
     db
       .selectFrom('leads')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -66,5 +54,24 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
     reached('sql'),
     reached('customer'),
   ]);
-  return { visitors: Number(visitors.n), leads: Number(leads.n), mqls: Number(mqls.n), sqls: Number(sqls.n), customers: Number(customers.n) };
+  return { visitors, leads: Number(leads.n), mqls: Number(mqls.n), sqls: Number(sqls.n), customers: Number(customers.n) };
+}
+
+/**
+ * Distinct browsers with any event in `[from, to)`: from the daily rollups for whole UTC days
+ * (the dashboard's periods; call `catchUpRollups` first to include the last second's events),
+ * otherwise counted from the period's events, with the same result.
+ *
+ * @example
+ * await periodVisitors(db, { site: 'demo', from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 11, 1) });
+ */
+export async function periodVisitors(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<number> {
+  const days = wholeDays(from, to);
+  if (days) return (await rollupVisitors(db, { site, ...days })).total;
+  // count(*) over a DISTINCT subquery: PostgreSQL hashes it, where count(distinct) sorts.
+  const { n } = await db
+    .selectFrom(db.selectFrom('events').select('visitor_id').distinct().where('site_id', '=', site).where('ts', '>=', from).where('ts', '<', to).as('v'))
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }

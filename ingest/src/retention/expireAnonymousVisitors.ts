@@ -4,6 +4,7 @@ import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { logger } from '../ops/logger.js';
 import { expireInactiveLeads } from './expireInactiveLeads.js';
+import { retractVisitors } from '../rollups/retractVisitors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -41,7 +42,7 @@ export async function expireAnonymousVisitors(db: Kysely<Database>, config: Lead
         if (isPostgres(trx)) choose = choose.forUpdate().skipLocked();
         const ids = (await choose.execute()).map((v) => v.visitor_id);
         if (!ids.length) return ids;
-        const deleted = await trx.deleteFrom('events').where('site_id', '=', site.key).where('visitor_id', 'in', ids).executeTakeFirst();
+        const deleted = await retractVisitors(trx, site.key, ids, () => trx.deleteFrom('events').where('site_id', '=', site.key).where('visitor_id', 'in', ids).executeTakeFirst());
         events += Number(deleted.numDeletedRows);
         await trx.deleteFrom('sessions').where('site_id', '=', site.key).where('visitor_id', 'in', ids).execute();
         await trx.deleteFrom('score_hits').where('subject', 'in', ids.map((id) => `visitor:${site.key}:${id}`)).execute();

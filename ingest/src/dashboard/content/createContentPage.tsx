@@ -5,8 +5,10 @@ import { contentBeforeConversion } from '../../reports/contentBeforeConversion.j
 import { pageRulePreview } from '../../reports/pageRulePreview.js';
 import { pageTraffic } from '../../reports/pageTraffic.js';
 import { untaggedPages } from '../../reports/untaggedPages.js';
+import { catchUpRollups } from '../../rollups/processRollupQueue.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { createReportCache } from '../layout/createReportCache.js';
+import { formatDate } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 import { shortTime } from '../layout/shortTime.js';
 
@@ -48,8 +50,11 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
     if (!query.success) throw ApiError.fromZod(query.error);
     const site = c.get('site');
     const { value, at } = await reports(`${site.key}:${query.data.days}`, async () => {
-      const to = now();
+      // Whole UTC days (today and the days before it), so that distinct visitors come from the
+      // daily rollups, with the events of the last second folded in first.
+      const to = (Math.floor(now() / DAY) + 1) * DAY;
       const from = to - query.data.days * DAY;
+      await catchUpRollups(mainDb);
       const [traffic, converted] = await Promise.all([pageTraffic(db, { site: site.key, from, to, limit: PREVIEW_PATHS }), contentBeforeConversion(db, { site: site.key, from, to })]);
       return { from, to, traffic, converted };
     });
@@ -80,7 +85,7 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
           <button type="submit">Show</button>
         </form>
         <p class="muted">
-          From {shortTime(from)} to {shortTime(to)} UTC (figures as of {shortTime(at)}, refreshed every minute).
+          From {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC; figures as of {shortTime(at)}, refreshed every minute).
         </p>
 
         <section aria-labelledby="pipeline">

@@ -7,6 +7,7 @@ import { dailyTrend } from '../../reports/dailyTrend.js';
 import { funnelFigures } from '../../reports/funnelFigures.js';
 import { leadsByFirstTouch, type CohortFunnel } from '../../reports/leadsByFirstTouch.js';
 import { speedToLead } from '../../reports/speedToLead.js';
+import { catchUpRollups } from '../../rollups/processRollupQueue.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import type { SiteConfig } from '../../config/schema.js';
 import { Chart } from '../layout/Chart.js';
@@ -36,11 +37,14 @@ const periodSchema = z
 /** Figures are computed about once a minute for a site and period. */
 const FIGURES_TTL_MS = 60_000;
 
-/** The period asked for: `[from, to)` in ms; presets end at the current minute, custom periods cover whole UTC days. */
+/**
+ * The period asked for: `[from, to)` in ms, always whole UTC days, so that its distinct
+ * visitors come from the daily rollups. "Last N days" are today and the N - 1 days before it.
+ */
 function periodOf(p: z.infer<typeof periodSchema>, now: number) {
-  const minute = Math.floor(now / FIGURES_TTL_MS) * FIGURES_TTL_MS;
-  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Math.min(minute, Date.parse(`${p.to}T00:00:00Z`) + DAY_MS) };
-  return { from: minute - Number(p.period) * DAY_MS, to: minute };
+  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Date.parse(`${p.to}T00:00:00Z`) + DAY_MS };
+  const tomorrow = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+  return { from: tomorrow - Number(p.period) * DAY_MS, to: tomorrow };
 }
 
 const FUNNEL = [
@@ -151,7 +155,13 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
     const p = parsed.data;
     // One entry a site and period (a preset moves with the clock; its entry is refreshed behind the page).
     const key = p.period === 'custom' ? `${site.key}:${p.from}:${p.to}` : `${site.key}:${p.period}`;
-    const { from, to, weekFrom, figures } = (await cache(key, () => computeOverview(db, site, p, now()))).value;
+    const { from, to, weekFrom, figures } = (
+      await cache(key, async () => {
+        // Events of the last second are folded into the rollups before they are read.
+        await catchUpRollups(mainDb);
+        return computeOverview(db, site, p, now());
+      })
+    ).value;
     const [funnel, trend, split, speed, followUp, week] = figures;
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
@@ -184,7 +194,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
           </div>
         </form>
         <p class="muted">
-          {formatTime(from)} to {formatTime(to)} UTC; figures are computed about once a minute.
+          {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC); figures are computed about once a minute.
         </p>
 
         <section aria-labelledby="funnel">
@@ -221,7 +231,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
                 ))}
               </tbody>
             </table>
-            <p class="muted">Each step counts the people who reached it within the period: visitors with a visit, new leads, leads handed to sales (MQL), leads that became SQL, deals won.</p>
+            <p class="muted">Each step counts the people who reached it within the period: visitors active in the period, new leads, leads handed to sales (MQL), leads that became SQL, deals won.</p>
           </div>
         </section>
 
@@ -313,7 +323,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
 
           <h3 id="weekly">Weekly evaluation</h3>
           <p class="muted">
-            MQLs handed to sales from {formatTime(weekFrom)} to {formatTime(to)} UTC, by where sales stand with them now.
+            MQLs handed to sales from {formatDate(weekFrom)} to {formatDate(to - 1)} (UTC), by where sales stand with them now.
           </p>
           <div class="panel">
             <table>

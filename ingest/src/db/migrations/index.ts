@@ -15,6 +15,7 @@ import { rulesetsAndFollowUp } from './013_rulesets_and_follow_up.js';
 import { appSessions } from './014_app_sessions.js';
 import { dashboardIndexes } from './015_dashboard_indexes.js';
 import { leadFirstTouch } from './016_lead_first_touch.js';
+import { dailyRollups } from './017_daily_rollups.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '014_app_sessions': appSessions,
   '015_dashboard_indexes': dashboardIndexes,
   '016_lead_first_touch': leadFirstTouch,
+  '017_daily_rollups': dailyRollups,
 };
