@@ -152,7 +152,8 @@ export async function saveLeads(trx: Kysely<Database>, leads: Lead[]) {
   for (const chunk of chunks(leads)) {
     await trx
       .insertInto('leads')
-      .values(chunk)
+      // The search text is the database's own (a generated column).
+      .values(chunk.map(({ search_text: _generated, ...lead }) => lead))
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({
           score_state: eb.ref('excluded.score_state'),
