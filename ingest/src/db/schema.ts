@@ -205,6 +205,16 @@ export interface StageChangesTable {
   engagement: number;
   fit: number;
   rule_version: string;
+  /** The lead's site (migration 018): reports read a site's stage changes by (site, …, time). */
+  site_id: string;
+  /** 1 for a handover to sales (`reachedBits` bit 1): scoring or a rescore taking the lead from below MQL to MQL or SQL. */
+  handover: number;
+  /** Handovers: when the lead's first feedback at or after the handover came (null: not answered yet). */
+  first_answer_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Handovers: the time of the lead's previous handover, by (at, id); null for its first. */
+  prev_handover_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Handovers: 1 while unanswered and the lead is MQL or SQL (sales owes an answer). */
+  awaiting: ColumnType<number, number | undefined, number>;
 }
 
 export interface SessionsTable {

@@ -100,7 +100,12 @@ export async function recycledSince(trx: Kysely<Database>, leadId: string): Prom
 
 /**
  * Records stage changes and, in the same transaction, hands them to the webhook outbox: a
- * change and its deliveries commit together, before anything is sent.
+ * change and its deliveries commit together, before anything is sent. Each change carries its
+ * lead's site, and a handover to sales is marked with the lead's first feedback at or after it
+ * (normally none yet; a replay can put a handover before feedback already given) and the
+ * time of the lead's previous handover; the leads' unanswered handovers are marked awaiting an
+ * answer while the lead is MQL or SQL. The reports read handovers, their answers, open MQLs and
+ * distinct MQLs by site and time alone (migration 018).
  *
  * @example
  * await recordStageChanges(trx, [{ leadId, from: 'lead', to: 'mql', at, cause: 'threshold:mql', engagement: 40, fit: 15, source: 'scoring', ruleVersion }], Date.now());
@@ -110,8 +115,71 @@ export async function recordStageChanges(trx: Kysely<Database>, changes: LeadSta
   for (const chunk of chunks(changes)) {
     await trx
       .insertInto('stage_changes')
-      .values(chunk.map((c) => ({ id: changeId(c.at), lead_id: c.leadId, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source: c.source, engagement: c.engagement, fit: c.fit, rule_version: c.ruleVersion })))
+      .values(
+        chunk.map((c) => {
+          const handover = reachedBits(c) & 1;
+          return {
+            id: changeId(c.at),
+            lead_id: c.leadId,
+            from_stage: c.from,
+            to_stage: c.to,
+            at: c.at,
+            cause: c.cause,
+            source: c.source,
+            engagement: c.engagement,
+            fit: c.fit,
+            rule_version: c.ruleVersion,
+            // Looked up inside the statement (by primary key and by the feedback_lead index):
+            // callers hold the leads' locks but not always their rows.
+            site_id: trx.selectFrom('leads').select('leads.site_id').where('leads.id', '=', c.leadId),
+            handover,
+            first_answer_at: handover
+              ? trx
+                  .selectFrom('feedback')
+                  .select((eb) => eb.fn.min('feedback.at').as('first'))
+                  .where('feedback.lead_id', '=', c.leadId)
+                  .where('feedback.at', '>=', c.at)
+              : null,
+          };
+        }),
+      )
       .execute();
+  }
+  // Each handover's previous one of its lead, recomputed for the leads handed over here (a
+  // replay can record a handover before one already stored): a period's distinct MQLs are
+  // then its handovers whose previous one is before it.
+  const handedOver = [...new Set(changes.filter((c) => reachedBits(c) & 1).map((c) => c.leadId))];
+  for (const chunk of chunks(handedOver)) {
+    await trx
+      .updateTable('stage_changes')
+      .set((eb) => ({
+        prev_handover_at: eb
+          .selectFrom('stage_changes as p')
+          .select((p) => p.fn.max('p.at').as('prev'))
+          .whereRef('p.lead_id', '=', 'stage_changes.lead_id')
+          .where('p.handover', '=', 1)
+          .where((p) => p.or([p('p.at', '<', p.ref('stage_changes.at')), p.and([p('p.at', '=', p.ref('stage_changes.at')), p('p.id', '<', p.ref('stage_changes.id'))])])),
+      }))
+      .where('stage_changes.lead_id', 'in', chunk)
+      .where('stage_changes.handover', '=', 1)
+      .execute();
+  }
+  // Whether sales owes the leads' unanswered handovers an answer: while the lead is MQL or SQL
+  // after these changes (each lead's last one here is its stage now).
+  const stageNow = new Map<string, Stage>();
+  for (const c of changes) stageNow.set(c.leadId, c.to);
+  for (const awaiting of [0, 1]) {
+    const ids = [...stageNow].filter(([, stage]) => Number(stage === 'mql' || stage === 'sql') === awaiting).map(([id]) => id);
+    for (const chunk of chunks(ids)) {
+      await trx
+        .updateTable('stage_changes')
+        .set({ awaiting })
+        .where('lead_id', 'in', chunk)
+        .where('handover', '=', 1)
+        .where('first_answer_at', 'is', null)
+        .where('awaiting', '<>', awaiting)
+        .execute();
+    }
   }
   // How far each lead has come, kept on the lead for the reports (`reached`): bits only ever added.
   const leadsByBits = new Map<number, string[]>();

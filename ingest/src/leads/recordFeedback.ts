@@ -20,7 +20,7 @@ export interface RecordedFeedback {
 /**
  * Stores sales feedback on a lead at `at`, in one transaction under the lead's lock: the
  * feedback row (with the response time when it is the first answer since the lead was handed
- * to sales), the stage change it causes (handed to the webhook outbox) and the lead's new
+ * to sales), the first answer of the handovers it answers, the stage change it causes (handed to the webhook outbox) and the lead's new
  * stage. Throws an `ApiError` (404, 409) when the lead is unknown or the feedback does not fit
  * its stage; nothing is stored then. The API route and the demo data both go through here.
  *
@@ -53,6 +53,17 @@ export async function recordFeedback(db: Kysely<Database>, scorers: Map<string, 
     await trx
       .insertInto('feedback')
       .values({ id: newId('fb'), lead_id: lead.id, type: feedback.type, reason, note: feedback.note ?? null, by_user: feedback.by ?? null, at, handover_at: responseMs !== null ? handover!.at : null, response_ms: responseMs })
+      .execute();
+    // The lead's handovers this feedback answers first (at or before it, unanswered or answered
+    // only later: feedback can be recorded with an earlier time), kept on the handover for the
+    // follow-up agreement, speed to lead and the breach checker (migration 018).
+    await trx
+      .updateTable('stage_changes')
+      .set({ first_answer_at: at, awaiting: 0 })
+      .where('lead_id', '=', lead.id)
+      .where('handover', '=', 1)
+      .where('at', '<=', at)
+      .where((eb) => eb.or([eb('first_answer_at', 'is', null), eb('first_answer_at', '>', at)]))
       .execute();
     const scorer = scorers.get(lead.site_id);
     const scores = scorer ? scorer.scoresAt(fromJson(lead.score_state), at) : { engagement: 0, fit: 0 };

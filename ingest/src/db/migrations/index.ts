@@ -16,6 +16,7 @@ import { appSessions } from './014_app_sessions.js';
 import { dashboardIndexes } from './015_dashboard_indexes.js';
 import { leadFirstTouch } from './016_lead_first_touch.js';
 import { dailyRollups } from './017_daily_rollups.js';
+import { handovers } from './018_handovers.js';
 import { leadSearch } from './020_lead_search.js';
 
 /**
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '015_dashboard_indexes': dashboardIndexes,
   '016_lead_first_touch': leadFirstTouch,
   '017_daily_rollups': dailyRollups,
+  '018_handovers': handovers,
   '020_lead_search': leadSearch,
 };
