@@ -33,17 +33,8 @@ export async function checkFollowUps(db: Kysely<Database>, config: LeadbeamConfi
         refine: (q) =>
           q
             .where(({ not, exists, selectFrom }) => not(exists(selectFrom('follow_up_breaches').select('handover_id').whereRef('follow_up_breaches.handover_id', '=', 'stage_changes.id'))))
-            .where(({ not, exists, selectFrom, eb }) =>
-              not(
-                exists(
-                  selectFrom('feedback')
-                    .select('feedback.id')
-                    .whereRef('feedback.lead_id', '=', 'stage_changes.lead_id')
-                    .whereRef('feedback.at', '>=', 'stage_changes.at')
-                    .where('feedback.at', '<=', eb('stage_changes.at', '+', ms)),
-                ),
-              ),
-            ),
+            // No feedback from the handover to its deadline: its first answer (kept on it) is later, or none yet.
+            .where((eb) => eb.or([eb('stage_changes.first_answer_at', 'is', null), eb('stage_changes.first_answer_at', '>', eb('stage_changes.at', '+', ms))])),
       })
     ).filter((h) => h.lead.stage === 'mql' || h.lead.stage === 'sql');
     for (const handover of due) {

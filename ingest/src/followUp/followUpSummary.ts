@@ -41,8 +41,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * How sales kept the follow-up agreement for MQLs handed over in [from, to): how many were
  * answered (any feedback after the handover) and how many within the site's response time,
  * and which are still open and overdue (a short list, for the overview's flags). Counted in
- * SQL, per handover its first answer by index (feedback by lead and time), so only the short
- * open list leaves the database.
+ * SQL from the period's handovers with their first answer and whether sales still owes one,
+ * kept on the stage change (migration 018: one index range by site and time, no lead read but
+ * the listed ones), so only the short open list leaves the database.
  *
  * @example
  * const summary = await followUpSummary(db, site, { from: Date.now() - 7 * 86_400_000, to: Date.now(), now: Date.now() });
@@ -55,35 +56,21 @@ export async function followUpSummary(
 ): Promise<FollowUpSummary> {
   const minutes = responseMinutesOf(site);
   const ms = minutes * 60_000;
-  const handovers = db
-    .selectFrom(
-      handoverChanges(db, site.key)
-        // The first answer since the handover, by index (feedback by lead and time; none before
-        // the period can answer a handover in it, which spares PostgreSQL hashing all feedback). Grouped, so
-        // it is computed once a handover: a scalar subquery would be pulled up and rerun for each
-        // use of it below.
-        .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at').on('feedback.at', '>=', from))
-        .select((eb) => ['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at', eb.fn.min('feedback.at').as('first')])
-        .where('stage_changes.at', '>=', from)
-        .where('stage_changes.at', '<', to)
-        .groupBy(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
-        .as('h'),
-    );
-  // Unanswered and still MQL or SQL (a rescore that took it back below MQL leaves sales nothing
-  // to answer); the lead's stage is read, by primary key, only for the unanswered ones.
-  const isOpen = sql<boolean>`h.first is null and exists (select 1 from leads where leads.id = h.lead_id and leads.stage in ('mql', 'sql'))`;
+  const handovers = handoverChanges(db, site.key).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
+  // Open: unanswered while the lead is MQL or SQL (`awaiting`, kept with every stage change and
+  // answer: a rescore that took it back below MQL leaves sales nothing to answer).
   const [totals, openRows] = await Promise.all([
     handovers
       .select([
         sql<number | string>`count(*)`.as('mqls'),
-        sql<number | string>`count(h.first)`.as('answered'),
-        sql<number | string>`coalesce(sum(case when h.first <= h.at + ${ms} then 1 else 0 end), 0)`.as('within'),
-        sql<number | string>`coalesce(sum(case when ${isOpen} then 1 else 0 end), 0)`.as('open'),
-        sql<number | string>`coalesce(sum(case when ${isOpen} and h.at + ${ms} < ${now} then 1 else 0 end), 0)`.as('overdue'),
+        sql<number | string>`count(stage_changes.first_answer_at)`.as('answered'),
+        sql<number | string>`coalesce(sum(case when stage_changes.first_answer_at <= stage_changes.at + ${ms} then 1 else 0 end), 0)`.as('within'),
+        sql<number | string>`coalesce(sum(stage_changes.awaiting), 0)`.as('open'),
+        sql<number | string>`coalesce(sum(case when stage_changes.awaiting = 1 and stage_changes.at + ${ms} < ${now} then 1 else 0 end), 0)`.as('overdue'),
       ])
       .executeTakeFirstOrThrow(),
     // Overdue first and oldest first is simply oldest first: the deadline grows with the handover time.
-    handovers.select(['h.lead_id', 'h.at']).where(isOpen).orderBy('h.at').orderBy('h.id').limit(listLimit).execute(),
+    handovers.select(['stage_changes.lead_id', 'stage_changes.at']).where('stage_changes.awaiting', '=', 1).orderBy('stage_changes.at').orderBy('stage_changes.id').limit(listLimit).execute(),
   ]);
   const leadIds = [...new Set(openRows.map((r) => r.lead_id))];
   const leads = new Map((leadIds.length ? await db.selectFrom('leads').select(['id', 'email', 'traits', 'stage']).where('id', 'in', leadIds).execute() : []).map((l) => [l.id, l]));

@@ -10,15 +10,15 @@ export interface Handover {
   lead: Pick<Selectable<LeadsTable>, 'id' | 'email' | 'traits' | 'stage'>;
 }
 
-const handoverChanges = (db: Kysely<Database>, from: number, to: number) =>
+// A site's handovers by (site, handover, time): marked when recorded (migration 018).
+const handoverChanges = (db: Kysely<Database>, site: string, from: number, to: number) =>
   db
     .selectFrom('stage_changes')
     .select(['stage_changes.id', 'stage_changes.lead_id', 'stage_changes.at'])
+    .where('stage_changes.site_id', '=', site)
+    .where('stage_changes.handover', '=', 1)
     .where('stage_changes.at', '>=', from)
-    .where('stage_changes.at', '<', to)
-    .where('stage_changes.to_stage', 'in', ['mql', 'sql'])
-    .where('stage_changes.from_stage', 'in', ['visitor', 'lead', 'recycled'])
-    .where('stage_changes.source', 'in', ['scoring', 'rescore']);
+    .where('stage_changes.at', '<', to);
 
 /**
  * The handovers to sales of a site in [from, to), oldest first: scoring (live or in a rescore)
@@ -27,9 +27,9 @@ const handoverChanges = (db: Kysely<Database>, from: number, to: number) =>
  * follow-up agreement runs. Merged leads' handovers are left out. `refine` narrows the stage
  * changes further (the breach checker's "not raised, not answered").
  *
- * Read in two steps, stage changes by time and then their leads by id, because the leads'
- * site says little (with one site, it is every lead) and a join would let SQLite's planner walk
- * them all.
+ * Read in two steps, stage changes by site and time and then their leads by id, because the
+ * leads' site says little (with one site, it is every lead) and a join would let SQLite's
+ * planner walk them all.
  *
  * @example
  * const week = await handoversOf(db, 'demo', { from: Date.now() - 7 * 86_400_000, to: Date.now() });
@@ -39,7 +39,7 @@ export async function handoversOf(
   site: string,
   { from, to, refine = (q) => q }: { from: number; to: number; refine?: (q: ReturnType<typeof handoverChanges>) => ReturnType<typeof handoverChanges> },
 ): Promise<Handover[]> {
-  const changes = await refine(handoverChanges(db, from, to)).orderBy('stage_changes.at').orderBy('stage_changes.id').execute();
+  const changes = await refine(handoverChanges(db, site, from, to)).orderBy('stage_changes.at').orderBy('stage_changes.id').execute();
   const leadIds = [...new Set(changes.map((c) => c.lead_id))];
   const leads = new Map<string, Handover['lead']>();
   for (let i = 0; i < leadIds.length; i += 500) {

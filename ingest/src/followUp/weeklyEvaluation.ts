@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, FeedbackType } from '../db/schema.js';
-import { storedFirstTouches } from '../firstTouch/storedFirstTouches.js';
-import { handoverChanges } from '../reports/handoverChanges.js';
-import { handoversOf } from './handovers.js';
+import { computeFirstTouches, type FirstTouch } from '../firstTouch/computeFirstTouches.js';
+import { touchOfRow } from '../firstTouch/storedFirstTouches.js';
+import { firstHandovers } from '../reports/handoverChanges.js';
 
 /** Where an MQL stands with sales. */
 export type MqlOutcome = 'accepted' | 'rejected' | 'won' | 'lost' | 'contacted' | 'noAnswer';
@@ -53,22 +53,41 @@ function count(into: OutcomeCounts, outcome: MqlOutcome, reason: string | null) 
  */
 export async function weeklyEvaluation(db: Kysely<Database>, site: string | { key: string }, { from, to }: { from: number; to: number }): Promise<WeeklyEvaluation> {
   const key = typeof site === 'string' ? site : site.key;
-  const handovers = await handoversOf(db, key, { from, to });
+  // In one statement: the period's handovers, each lead once at its first, from one index range
+  // by site and time (migration 018); the first touch kept on each lead (by primary key); and
+  // the feedback since the handover (by lead and time; none before the period can follow a
+  // handover in it, which spares PostgreSQL hashing all feedback), oldest first (groups with
+  // equal counts keep that order). A row a feedback, or one for a lead without any.
+  const rows = await firstHandovers(db, key, { from, to })
+    .innerJoin('leads', 'leads.id', 'stage_changes.lead_id')
+    .leftJoin('feedback', (join) => join.onRef('feedback.lead_id', '=', 'stage_changes.lead_id').onRef('feedback.at', '>=', 'stage_changes.at').on('feedback.at', '>=', from))
+    .select(['stage_changes.lead_id', 'stage_changes.at', 'leads.touch_seq', 'leads.touch_done', 'leads.touch_path', 'leads.touch_stage', 'leads.touch_category', 'leads.touch_source', 'leads.touch_medium', 'leads.touch_campaign', 'leads.touch_referred'])
+    .select(['feedback.type', 'feedback.reason'])
+    .orderBy('stage_changes.at')
+    .orderBy('stage_changes.id')
+    .orderBy('feedback.at')
+    .orderBy('feedback.id')
+    .execute();
   const firstHandover = new Map<string, number>();
-  for (const h of handovers) if (!firstHandover.has(h.leadId)) firstHandover.set(h.leadId, h.at);
+  const touches = new Map<string, FirstTouch>();
+  const pending: string[] = [];
+  const feedbackOf = new Map<string, Array<{ type: FeedbackType; reason: string | null }>>();
+  for (const r of rows) {
+    if (!firstHandover.has(r.lead_id)) {
+      firstHandover.set(r.lead_id, Number(r.at));
+      feedbackOf.set(r.lead_id, []);
+      // Stored first touches where the first-touch job has them current; found in the events for the few it has not reached yet.
+      if (Number(r.touch_seq) > Number(r.touch_done)) pending.push(r.lead_id);
+      else touches.set(r.lead_id, touchOfRow(r));
+    }
+    if (r.type) feedbackOf.get(r.lead_id)!.push({ type: r.type, reason: r.reason });
+  }
+  if (pending.length) for (const [id, touch] of await computeFirstTouches(db, key, pending)) touches.set(id, touch);
   const result: WeeklyEvaluation = { site: key, from: new Date(from).toISOString(), to: new Date(to).toISOString(), outcomes: empty(), byContent: [], byCampaign: [] };
   const content = new Map<string, WeeklyEvaluation['byContent'][number]>();
   const campaigns = new Map<string, WeeklyEvaluation['byCampaign'][number]>();
-  // All of the period's leads at once, picked by a subquery rather than id lists in batches.
-  const handedOver = () => handoverChanges(db, key).select('stage_changes.lead_id').where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
-  const [feedbackRows, touches] = await Promise.all([
-    db.selectFrom('feedback').select(['lead_id', 'type', 'reason', 'at']).where('lead_id', 'in', handedOver).orderBy('at').orderBy('id').execute(),
-    storedFirstTouches(db, key, handedOver()),
-  ]);
-  const feedbackOf = new Map<string, typeof feedbackRows>();
-  for (const f of feedbackRows) feedbackOf.set(f.lead_id, [...(feedbackOf.get(f.lead_id) ?? []), f]);
-  for (const [leadId, at] of firstHandover) {
-    const since = (feedbackOf.get(leadId) ?? []).filter((f) => Number(f.at) >= at);
+  for (const leadId of firstHandover.keys()) {
+    const since = feedbackOf.get(leadId)!;
     const decision = [...since].reverse().find((f) => DECISIONS[f.type]);
     const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : since.length ? 'contacted' : 'noAnswer';
     const reason = decision?.type === 'rejected' ? decision.reason : null;

@@ -35,10 +35,12 @@ export async function dailyTrend(db: Kysely<Database>, { site, from, to }: { sit
       .where('created_at', '<', to)
       .groupBy(dayOf('created_at'))
       .execute(),
+    // Each lead once a day: its first handover that day is the one whose previous handover came before the day.
     handoverChanges(db, site)
-      .select([dayOf('stage_changes.at').as('day'), sql<number | string>`count(distinct stage_changes.lead_id)`.as('n')])
+      .select([dayOf('stage_changes.at').as('day'), (eb) => eb.fn.countAll<number | string>().as('n')])
       .where('stage_changes.at', '>=', from)
       .where('stage_changes.at', '<', to)
+      .where((eb) => eb.or([eb('stage_changes.prev_handover_at', 'is', null), eb('stage_changes.prev_handover_at', '<', sql<number>`${dayOf('stage_changes.at')} * ${sql.lit(DAY_MS)}`)]))
       .groupBy(dayOf('stage_changes.at'))
       .execute(),
   ]);

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { rollupVisitors, wholeDays } from '../rollups/rollupFigures.js';
-import { handoverChanges } from './handoverChanges.js';
+import { firstHandovers, stageReached } from './handoverChanges.js';
 
 export interface FunnelFigures {
   /** Distinct browsers active (any event) in the period. */
@@ -20,7 +20,8 @@ export interface FunnelFigures {
  * A site's funnel for `[from, to)`: visitors, new leads, MQLs, SQLs and customers, each the
  * number of distinct people who reached that step within the period. GROUP-free counts over
  * indexed time ranges: visitors from the daily rollups (see `periodVisitors`), leads by (site, creation), stage changes by
- * time (each checked against its lead for the site).
+ * (site, handover or stage, time), merged leads left out, each lead once a period by its
+ * first handover there (`reports/handoverChanges.ts`).
  *
  * @example
  * const f = await funnelFigures(db, { site: 'demo', from: Date.now() - 30 * 86_400_000, to: Date.now() });
@@ -28,11 +29,8 @@ export interface FunnelFigures {
  */
 export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<FunnelFigures> {
   const reached = (stage: 'sql' | 'customer') =>
-    db
-      .selectFrom('stage_changes')
+    stageReached(db, site, stage)
       .select(sql<number | string>`count(distinct stage_changes.lead_id)`.as('n'))
-      .where(({ exists, selectFrom }) => exists(selectFrom('leads').select('leads.id').whereRef('leads.id', '=', 'stage_changes.lead_id').where('leads.site_id', '=', site).where('leads.merged_into', 'is', null)))
-      .where('stage_changes.to_stage', '=', stage)
       .where('stage_changes.at', '>=', from)
       .where('stage_changes.at', '<', to)
       .executeTakeFirstOrThrow();
@@ -46,10 +44,8 @@ export async function funnelFigures(db: Kysely<Database>, { site, from, to }: { 
       .where('created_at', '>=', from)
       .where('created_at', '<', to)
       .executeTakeFirstOrThrow(),
-    handoverChanges(db, site)
-      .select(sql<number | string>`count(distinct stage_changes.lead_id)`.as('n'))
-      .where('stage_changes.at', '>=', from)
-      .where('stage_changes.at', '<', to)
+    firstHandovers(db, site, { from, to })
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirstOrThrow(),
     reached('sql'),
     reached('customer'),
