@@ -166,8 +166,10 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
     const change = (n: number, from: string, to: string, at: string, cause: string, source: string, where: string) =>
       run(
         'stage_changes',
-        `INSERT INTO stage_changes (id, lead_id, from_stage, to_stage, at, cause, source, engagement, fit, rule_version)
-         SELECT 'sc_b' || i || '_${n}', id, ${from}, ${to}, ${at}, ${cause}, '${source}', engagement, fit, '${ruleVersion}' FROM ${L} WHERE ${where}`,
+        `INSERT INTO stage_changes (id, lead_id, from_stage, to_stage, at, cause, source, engagement, fit, rule_version, site_id, handover)
+         SELECT 'sc_b' || i || '_${n}', id, ${from}, ${to}, ${at}, ${cause}, '${source}', engagement, fit, '${ruleVersion}', '${SITE}',
+           CASE WHEN ${to} IN ('mql', 'sql') AND ${from} IN ('visitor', 'lead', 'recycled') AND '${source}' IN ('scoring', 'rescore') THEN 1 ELSE 0 END
+         FROM ${L} WHERE ${where}`,
       );
     await change(1, `'visitor'`, `'lead'`, 'created_at', `CASE WHEN i % 3 = 0 THEN 'form:demo-request' ELSE 'form:newsletter-signup' END`, 'scoring', '1 = 1');
     await change(2, `'lead'`, `'mql'`, mqlAt, `CASE WHEN i % 3 = 0 THEN 'rule:demo-request' ELSE 'threshold:mql' END`, 'scoring', `stage <> 'lead'`);
@@ -189,6 +191,20 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
     await feedback(4, 'won', 'NULL', capped(`${answer} + 12 * ${DAY}`, now), false, `stage = 'customer'`);
     await feedback(5, 'rejected', `CASE i % 4 WHEN 0 THEN 'not_ready' WHEN 1 THEN 'no_budget' WHEN 2 THEN 'bad_fit' ELSE 'other' END`, answer, true, `stage = 'recycled'`);
     await feedback(6, 'rejected', `'bad_fit'`, answer, true, `stage = 'disqualified'`);
+    // What recordStageChanges and recordFeedback keep on each handover (migration 018): its first
+    // answer, the lead's previous handover, and whether sales still owes an answer.
+    await sql
+      .raw(
+        `UPDATE stage_changes SET
+          first_answer_at = (SELECT min(feedback.at) FROM feedback WHERE feedback.lead_id = stage_changes.lead_id AND feedback.at >= stage_changes.at),
+          prev_handover_at = (SELECT max(p.at) FROM stage_changes p
+            WHERE p.lead_id = stage_changes.lead_id AND p.handover = 1 AND (p.at < stage_changes.at OR (p.at = stage_changes.at AND p.id < stage_changes.id)))
+        WHERE handover = 1 AND id LIKE 'sc_b%'`,
+      )
+      .execute(trx);
+    await sql
+      .raw(`UPDATE stage_changes SET awaiting = 1 WHERE handover = 1 AND id LIKE 'sc_b%' AND first_answer_at IS NULL AND lead_id IN (SELECT id FROM leads WHERE stage IN ('mql', 'sql'))`)
+      .execute(trx);
     // Unanswered MQLs past their hour were raised as breaches (so the checker finds none to raise at start).
     await run(
       'follow_up_breaches',
