@@ -244,8 +244,9 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
   // As autovacuum leaves a table in steady use: statistics, and a visibility map for index-only scans.
   if (pg) await sql`VACUUM ANALYZE`.execute(db);
   // What a running server's first-touch job (firstTouch/) keeps on every lead, done as it does it
-  // (after the statistics: without them PostgreSQL plans its look-ups badly, as it would not in use).
+  // (after the statistics: without them PostgreSQL plans its look-ups badly, as it would not in use):
+  // the first touch, and the lead's pages (leadPages/) rebuilt from its browsers' page views.
   while ((await refreshFirstTouches(db, 2000)) === 2000);
-  if (pg) await sql`VACUUM ANALYZE leads`.execute(db);
+  if (pg) await sql`VACUUM ANALYZE leads, lead_pages`.execute(db);
   return { rows, seconds: (performance.now() - started) / 1000 };
 }

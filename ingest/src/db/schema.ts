@@ -40,6 +40,7 @@ export interface Database {
   ruleset_versions: RulesetVersionsTable;
   rulesets_in_effect: RulesetsInEffectTable;
   follow_up_breaches: FollowUpBreachesTable;
+  lead_pages: LeadPagesTable;
   rollup_queue: RollupQueueTable;
   rollup_members: RollupMembersTable;
   rollup_counts: RollupCountsTable;
@@ -162,6 +163,21 @@ export interface LeadVisitorsTable {
   lead_id: string;
   linked_at: number;
   from_ts: ColumnType<number, number | undefined, number>;
+}
+
+/**
+ * Each lead's pages (migration 019): the first time any of its browsers viewed a page, counting
+ * each browser's events from its link on (earlier links' within their range). Kept by the write
+ * path and the first-touch job (`leadPages/`); current for leads not pending (`touch_seq` not
+ * ahead of `touch_done`).
+ */
+export interface LeadPagesTable {
+  site_id: string;
+  lead_id: string;
+  path: string;
+  /** The funnel stage the page view was stored with; '' for an untagged page. */
+  stage: FunnelStage | '';
+  first_at: number;
 }
 
 /** A visitor's earlier link: its events in [from_ts, until_ts) stay with that lead. */

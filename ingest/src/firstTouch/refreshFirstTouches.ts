@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { rebuildLeadPages } from '../leadPages/leadPages.js';
 import { computeFirstTouches } from './computeFirstTouches.js';
 
 /** Leads a pass recomputes: a few queries and one update. */
@@ -8,10 +9,10 @@ const BATCH = 500;
 
 /**
  * One pass of the first-touch job: takes up to `limit` leads whose events or links changed since
- * their first touch was stored (`touch_seq` ahead of `touch_done`), finds their first touches and
- * stores them with the count they were computed for. The count only grows, so a change that
- * lands during the pass (or after another process's pass) leaves the lead pending for the next
- * one, and an older computation never overwrites a newer one. Safe in every process at once: on
+ * their first touch was stored (`touch_seq` ahead of `touch_done`), finds their first touches,
+ * rebuilds their pages (`leadPages/`) and stores both with the count they were computed for.
+ * The count only grows, so a change that lands during the pass (or after another process's
+ * pass) leaves the lead pending for the next one, and an older computation never overwrites a newer one. Safe in every process at once: on
  * PostgreSQL the rows are locked in id order, as writers lock them, skipping those a writer
  * holds (they stay pending). Returns how many leads were due; fewer than `limit` means none are
  * left.
@@ -45,6 +46,12 @@ export async function refreshFirstTouches(db: Kysely<Database>, limit = BATCH): 
       computed = computed.filter((c) => ids.has(c.lead.id));
     }
     if (!computed.length) return;
+    // The leads' pages (leadPages/) change with the same marks: rebuilt from their events here,
+    // under the rows' locks (a writer adding a page view waits), after `due` was read, so they
+    // hold every change the stored count covers.
+    const locked = new Map<string, string[]>();
+    for (const { lead } of computed) locked.set(lead.site_id, [...(locked.get(lead.site_id) ?? []), lead.id]);
+    for (const [site, ids] of locked) await rebuildLeadPages(trx, site, ids);
     const rows = computed.map(
       ({ lead, touch: t }) =>
         sql`(cast(${lead.id} as varchar(40)), cast(${lead.touch_seq} as integer), cast(${t.path} as text), cast(${t.stage} as varchar(10)), cast(${t.category} as varchar(100)), cast(${t.source} as varchar(200)), cast(${t.medium} as varchar(200)), cast(${t.campaign} as varchar(200)), cast(${t.referred ? 1 : 0} as integer))`,

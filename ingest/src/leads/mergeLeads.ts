@@ -36,7 +36,9 @@ export async function mergeLeads(db: Kysely<Database>, scorers: Map<string, Scor
     await trx.updateTable('lead_visitors').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
     await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
     await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
-    // The survivor gains the merged lead's browsers: its first touch may now be theirs.
+    // Its pages are the survivor's now: the first-touch job rebuilds the survivor's (marked below).
+    await trx.deleteFrom('lead_pages').where('site_id', '=', merged.site_id).where('lead_id', '=', merged.id).execute();
+    // The survivor gains the merged lead's browsers: its first touch and pages may now be theirs.
     await trx
       .updateTable('leads')
       .set((eb) => ({ traits: toJson({ ...fromJson(merged.traits), ...fromJson(survivor.traits) }), touch_seq: eb('touch_seq', '+', 1) }))

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventsTable } from '../db/schema.js';
 import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.js';
+import { recordLeadPages } from '../leadPages/leadPages.js';
 import { insertHits, recordStageChanges, saveLeads } from '../leads/leadStore.js';
 import { markForReplay } from '../replay/replayQueue.js';
 import { queueForRollups } from '../rollups/processRollupQueue.js';
@@ -123,7 +124,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   // The dashboard's daily rollups fold these in off the request path.
   await queueForRollups(trx, inserted, now);
 
-  const work: ScoringWork = { hits: [], leads: [], changes: [], replays: [], recorded: 0, touched: new Set() };
+  const work: ScoringWork = { hits: [], leads: [], changes: [], replays: [], recorded: 0, touched: new Set(), pages: [] };
   const bySite = new Map<string, EventsTable[]>();
   for (const e of inserted) {
     if (!bySite.has(e.site_id)) bySite.set(e.site_id, []);
@@ -138,6 +139,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   await insertHits(trx, work.hits);
   await saveLeads(trx, work.leads);
   await markFirstTouchesChanged(trx, work.touched);
+  await recordLeadPages(trx, work.pages);
   await recordStageChanges(trx, work.changes, now);
   await markForReplay(trx, work.replays, now);
   return { outcomes, stageChanges: work.recorded + work.changes.length > 0, queuedReplays: work.replays.length > 0 };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { fromJson, toJson } from '../db/json.js';
-import type { Database, EventsTable } from '../db/schema.js';
+import type { Database, EventsTable, LeadPagesTable } from '../db/schema.js';
 import { findOrCreateLeads, identityEvents, linkVisitorsToLeads, type Link, type VisitorScoring } from '../identity/linkVisitorsToLeads.js';
 import {
   eventsOfLead,
@@ -38,6 +38,8 @@ export interface ScoringWork {
   recorded: number;
   /** Leads whose events or links changed so that their first touch may move (`firstTouch/`). */
   touched: Set<string>;
+  /** The page views of linked browsers, for their leads' pages (`leadPages/`). */
+  pages: LeadPagesTable[];
 }
 
 /**
@@ -123,6 +125,9 @@ export async function scoreSiteEvents(
     const lead = survivorOf(leads, leadId);
     if (!lead || lead.id !== leadId) continue;
     const mine = events.filter((e) => leadOfEvent(e) === leadId);
+    // Pages only ever join a lead through new page views (an earlier one lowers first_at), so
+    // these are exact without a rebuild; what can take pages away marks the lead (touched).
+    for (const e of mine) if (e.type === 'pageview') work.pages.push({ site_id: site, lead_id: leadId, path: e.path, stage: (e.stage ?? '') as LeadPagesTable['stage'], first_at: e.ts });
     const state: ScoreState = fromJson(lead.score_state);
     const outOfOrder = !mine.every((e) => comesAfter(state, e));
     // A browser linked or switched, or an event older than the lead's last: its first touch may move.

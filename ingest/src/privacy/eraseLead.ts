@@ -38,7 +38,7 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     if (!scope) return undefined;
     const { leadIds, siteId, currentVisitors, pastWindows } = scope;
     // Earlier people on the person's browsers (a shared computer) lose the events of their
-    // windows with the browser: their first touch may move.
+    // windows with the browser: their first touch and pages may move.
     const neighbours = currentVisitors.length
       ? (await trx.selectFrom('past_links').select('lead_id').distinct().where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).where('lead_id', 'not in', leadIds).execute()).map((r) => r.lead_id)
       : [];
@@ -71,6 +71,8 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     }
     if (pastWindows.length) await markForReplay(trx, pastWindows.map((w) => ({ kind: 'visitor' as const, site_id: siteId, subject_id: w.visitorId })), now);
     await trx.deleteFrom('past_links').where('lead_id', 'in', leadIds).execute();
+    // The pages the person viewed (the neighbours' are rebuilt by the first-touch job: marked above).
+    await trx.deleteFrom('lead_pages').where('site_id', '=', siteId).where('lead_id', 'in', leadIds).execute();
     await trx.deleteFrom('score_hits').where('subject', 'in', leadIds.map((id) => `lead:${id}`)).execute();
     await trx.deleteFrom('stage_changes').where('lead_id', 'in', leadIds).execute();
     await trx.deleteFrom('feedback').where('lead_id', 'in', leadIds).execute();

@@ -17,6 +17,7 @@ import { dashboardIndexes } from './015_dashboard_indexes.js';
 import { leadFirstTouch } from './016_lead_first_touch.js';
 import { dailyRollups } from './017_daily_rollups.js';
 import { handovers } from './018_handovers.js';
+import { leadPages } from './019_lead_pages.js';
 import { leadSearch } from './020_lead_search.js';
 
 /**
@@ -42,5 +43,6 @@ export const migrations: Record<string, Migration> = {
   '016_lead_first_touch': leadFirstTouch,
   '017_daily_rollups': dailyRollups,
   '018_handovers': handovers,
+  '019_lead_pages': leadPages,
   '020_lead_search': leadSearch,
 };
