@@ -86,7 +86,7 @@ async function addMemberDays(trx: Kysely<Database>, site: string, events: Rollup
     await trx
       .insertInto('rollup_members')
       .values(rows.slice(i, i + CHUNK))
-      .onConflict((oc) => oc.columns(['site_id', 'kind', 'dim', 'member', 'day']).doUpdateSet({ prev_day: sql`excluded.prev_day` }))
+      .onConflict((oc) => oc.columns(['site_id', 'member', 'kind', 'dim', 'day']).doUpdateSet({ prev_day: sql`excluded.prev_day` }))
       .execute();
   }
   await addCounts(trx, site, [...deltas.values()].filter((d) => d.members !== 0));

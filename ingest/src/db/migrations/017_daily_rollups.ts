@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 import { isPostgres } from '../dialect.js';
 
 /** Separates a funnel stage from a category in a content group's key (never in either). */
@@ -39,10 +39,11 @@ export const dailyRollups: Migration = {
       .addColumn('member', 'varchar(200)', (c) => c.notNull())
       .addColumn('day', 'integer', (c) => c.notNull())
       .addColumn('prev_day', 'integer', (c) => c.notNull())
-      .addPrimaryKeyConstraint('rollup_members_pk', ['site_id', 'kind', 'dim', 'member', 'day'])
+      // By browser first: the job reads a browser's days in every dimension at once, and
+      // erasure drops them; on SQLite the rows are stored in this order (no rowid), so that read is one range.
+      .addPrimaryKeyConstraint('rollup_members_pk', ['site_id', 'member', 'kind', 'dim', 'day'])
+      .$call(withoutRowid(db))
       .execute();
-    // Erasure and retention find a browser's rows by member.
-    await db.schema.createIndex('rollup_members_member').on('rollup_members').columns(['site_id', 'member']).execute();
     await db.schema
       .createTable('rollup_counts')
       .addColumn('site_id', 'varchar(100)', (c) => c.notNull())
@@ -52,6 +53,7 @@ export const dailyRollups: Migration = {
       .addColumn('prev_day', 'integer', (c) => c.notNull())
       .addColumn('members', 'integer', (c) => c.notNull())
       .addPrimaryKeyConstraint('rollup_counts_pk', ['site_id', 'kind', 'day', 'dim', 'prev_day'])
+      .$call(withoutRowid(db))
       .execute();
     await db.schema
       .createTable('rollup_page_views')
@@ -63,6 +65,7 @@ export const dailyRollups: Migration = {
       .addColumn('category', 'varchar(100)', (c) => c.notNull())
       .addColumn('views', 'integer', (c) => c.notNull())
       .addPrimaryKeyConstraint('rollup_page_views_pk', ['site_id', 'day', 'path', 'stage', 'category'])
+      .$call(withoutRowid(db))
       .execute();
     await fillRollups(db);
   },
@@ -70,6 +73,12 @@ export const dailyRollups: Migration = {
     for (const t of ['rollup_page_views', 'rollup_counts', 'rollup_members', 'rollup_queue']) await db.schema.dropTable(t).execute();
   },
 };
+
+/** On SQLite, a table stored in its primary key's order: a period's rows are one range, read without look-ups. */
+const withoutRowid =
+  (db: Kysely<any>) =>
+  <T extends CreateTableBuilder<any, any>>(table: T): T =>
+    isPostgres(db) ? table : (table.modifyEnd(sql`without rowid`) as T);
 
 /**
  * Rebuilds every rollup from the stored events, set-based (window functions): the upgrade's
