@@ -28,8 +28,10 @@ export function campaignOf(url: string, referrer?: string | null): Campaign | un
   } catch {
     return undefined;
   }
+  // `;` separates parameters as `&` does, as the secret filter reads them (`?gclid=G;utm_campaign=x`).
+  const params = new URLSearchParams(page.search.slice(1).replace(/;/g, '&'));
   for (const [param, key] of PARAMS) {
-    const value = page.searchParams.get(param)?.trim();
+    const value = params.get(param)?.trim();
     if (value) found[key] = value.slice(0, key === 'gclid' || key === 'fbclid' || key === 'msclkid' || key === 'li_fat_id' ? 500 : 200);
   }
   if (referrer && URL.canParse(referrer) && new URL(referrer).host !== page.host) found.referrer = referrer;
