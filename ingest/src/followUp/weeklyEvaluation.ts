@@ -68,28 +68,29 @@ export async function weeklyEvaluation(db: Kysely<Database>, site: string | { ke
     .orderBy('feedback.at')
     .orderBy('feedback.id')
     .execute();
-  const firstHandover = new Map<string, number>();
+  // Per lead, in handover order: its latest decision since the handover (rows come in feedback
+  // order) and whether sales answered at all.
+  const answers = new Map<string, { answered: boolean; decision: { type: FeedbackType; reason: string | null } | null }>();
   const touches = new Map<string, FirstTouch>();
   const pending: string[] = [];
-  const feedbackOf = new Map<string, Array<{ type: FeedbackType; reason: string | null }>>();
   for (const r of rows) {
-    if (!firstHandover.has(r.lead_id)) {
-      firstHandover.set(r.lead_id, Number(r.at));
-      feedbackOf.set(r.lead_id, []);
+    let answer = answers.get(r.lead_id);
+    if (!answer) {
+      answers.set(r.lead_id, (answer = { answered: false, decision: null }));
       // Stored first touches where the first-touch job has them current; found in the events for the few it has not reached yet.
       if (Number(r.touch_seq) > Number(r.touch_done)) pending.push(r.lead_id);
       else touches.set(r.lead_id, touchOfRow(r));
     }
-    if (r.type) feedbackOf.get(r.lead_id)!.push({ type: r.type, reason: r.reason });
+    if (!r.type) continue;
+    answer.answered = true;
+    if (DECISIONS[r.type]) answer.decision = { type: r.type, reason: r.reason };
   }
   if (pending.length) for (const [id, touch] of await computeFirstTouches(db, key, pending)) touches.set(id, touch);
   const result: WeeklyEvaluation = { site: key, from: new Date(from).toISOString(), to: new Date(to).toISOString(), outcomes: empty(), byContent: [], byCampaign: [] };
   const content = new Map<string, WeeklyEvaluation['byContent'][number]>();
   const campaigns = new Map<string, WeeklyEvaluation['byCampaign'][number]>();
-  for (const leadId of firstHandover.keys()) {
-    const since = feedbackOf.get(leadId)!;
-    const decision = [...since].reverse().find((f) => DECISIONS[f.type]);
-    const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : since.length ? 'contacted' : 'noAnswer';
+  for (const [leadId, { answered, decision }] of answers) {
+    const outcome: MqlOutcome = decision ? DECISIONS[decision.type]! : answered ? 'contacted' : 'noAnswer';
     const reason = decision?.type === 'rejected' ? decision.reason : null;
     count(result.outcomes, outcome, reason);
     const first = touches.get(leadId);
