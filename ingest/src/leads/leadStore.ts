@@ -165,11 +165,17 @@ export async function recordStageChanges(trx: Kysely<Database>, changes: LeadSta
       .execute();
   }
   // Whether sales owes the leads' unanswered handovers an answer: while the lead is MQL or SQL
-  // after these changes (each lead's last one here is its stage now).
+  // after these changes (each lead's last one here is its stage now). A lead created here and
+  // not MQL or SQL has no handover awaiting (the new rows' default): no statement for it, so a
+  // commit creating leads pays nothing.
   const stageNow = new Map<string, Stage>();
-  for (const c of changes) stageNow.set(c.leadId, c.to);
+  const created = new Set<string>();
+  for (const c of changes) {
+    stageNow.set(c.leadId, c.to);
+    if (c.from === 'visitor') created.add(c.leadId);
+  }
   for (const awaiting of [0, 1]) {
-    const ids = [...stageNow].filter(([, stage]) => Number(stage === 'mql' || stage === 'sql') === awaiting).map(([id]) => id);
+    const ids = [...stageNow].filter(([id, stage]) => Number(stage === 'mql' || stage === 'sql') === awaiting && !(awaiting === 0 && created.has(id))).map(([id]) => id);
     for (const chunk of chunks(ids)) {
       await trx
         .updateTable('stage_changes')
