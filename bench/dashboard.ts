@@ -147,7 +147,9 @@ export async function timeDashboard(databaseUrl: string, leads: number): Promise
       // The content page keeps each of its three periods' figures for a minute: its first load of each, then the kept ones.
       ['content (first load of a period)', (i) => `/app/content?days=${[7, 30, 90][i]}`, { warmUp: 0, loads: 3 }],
       ['content (figures kept)', () => '/app/content'],
-      ['scoring', () => '/app/scoring'],
+      // The scoring page keeps each rule's hits over 30 days for a minute: its first load counts them.
+      ['scoring (first load)', () => '/app/scoring', { warmUp: 0, loads: 1 }],
+      ['scoring (hits kept)', () => '/app/scoring'],
       ['webhooks', () => '/app/webhooks'],
     ];
     let ok = true;

@@ -48,9 +48,10 @@ function rescoreText(r: NonNullable<RulesetVersion['rescore']>): string {
  * @example
  * dashboard.route('/', createScoringPage(deps));
  */
-export function createScoringPage({ db, scorers, now = Date.now, onCommitted }: DashboardDeps) {
+export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now, onCommitted }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
-  // Hits over 30 days count every rule hit of the period: kept a minute per version.
+  // Hits over 30 days count every rule hit of the period: kept a minute per version, and read
+  // through the report reader (on SQLite a worker thread: the server goes on answering).
   const hitsCache = createReportCache<RuleHits[]>({ ttlMs: 60_000, now });
 
   const render = async (c: Context<DashboardEnv>, draft: { text?: string; problem?: { message: string; field?: string }; notice?: string; result?: Backtest }) => {
@@ -59,7 +60,7 @@ export function createScoringPage({ db, scorers, now = Date.now, onCommitted }: 
     if (!scorer) throw new ApiError(404, 'not_found', `site: no scorer for "${site.key}"`, { field: 'site' });
     const [versions, hits] = await Promise.all([
       listRulesets(db, site.key, { limit: SHOWN_VERSIONS }),
-      hitsCache(`${site.key}:${scorer.version}`, () => ruleHits(db, site.key, { days: HIT_DAYS, now: now(), rules: scorer.rules })),
+      hitsCache(`${site.key}:${scorer.version}`, () => ruleHits(reportsDb, site.key, { days: HIT_DAYS, now: now(), rules: scorer.rules })),
     ]);
     const inEffect = versions.find((v) => v.inEffect);
     const latestRescore = versions.find((v) => v.rescore);
