@@ -14,6 +14,16 @@ const safeDecode = (s: string) => {
 };
 
 /**
+ * The most characters of a path kept: a path is part of index keys (the daily rollups, each
+ * lead's pages), and PostgreSQL refuses a key over 2,704 bytes; 500 characters are at most
+ * 2,000 bytes in UTF-8. Real paths are far shorter; the URL keeps the whole one.
+ */
+export const MAX_STORED_PATH = 500;
+
+/** The path cut to `MAX_STORED_PATH` characters (code points, as the databases count them). */
+const capPath = (path: string) => (path.length <= MAX_STORED_PATH ? path : Array.from(path).slice(0, MAX_STORED_PATH).join(''));
+
+/**
  * A validated event as an `events` row: the one place that decides what is stored, for the
  * browser's `/v1/collect` and for server-side senders alike. Secrets never reach storage,
  * whoever sends them (older scripts send `location.href` whole); UTM parameters and click ids
@@ -31,7 +41,7 @@ export function toEventRow(
 ): EventsTable {
   const url = stripSecretParams(e.url);
   const referrer = e.referrer ? stripSecretParams(e.referrer) : null;
-  const path = stripSecretParams(e.path ?? (new URL(e.url).pathname || '/'));
+  const path = capPath(stripSecretParams(e.path ?? (new URL(e.url).pathname || '/')));
   // The event's own campaign; events without one get their visit's when stored.
   const campaign = { ...e.campaign, ...campaignOf(url, referrer) };
   if (campaign.referrer) campaign.referrer = stripSecretParams(campaign.referrer);

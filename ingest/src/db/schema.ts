@@ -412,7 +412,8 @@ export interface FollowUpBreachesTable {
 
 /** The keys of events a commit stored, waiting to be folded into the daily rollups (one row a commit and site). */
 export interface RollupQueueTable {
-  seq: Generated<number>;
+  /** A bigint on PostgreSQL, which the driver returns as a string. */
+  seq: Generated<number | string>;
   site_id: string;
   /** JSON array of event ids. */
   event_ids: string;

@@ -79,6 +79,22 @@ export async function lockVisitors(trx: Kysely<Database>, rows: EventsTable[], n
   return found;
 }
 
+/**
+ * Locks stored visitor rows of one site, in the order `lockVisitors` takes them, for a change
+ * that is not a commit of events (an erasure): commits for these browsers wait until it ends.
+ * SQLite has one writer already.
+ *
+ * @example
+ * await lockVisitorRows(trx, 'demo', ['v_1', 'v_2']);
+ */
+export async function lockVisitorRows(trx: Kysely<Database>, site: string, visitorIds: string[]): Promise<void> {
+  if (!isPostgres(trx)) return;
+  // One at a time, in the key order commits use (the database's collation may sort otherwise).
+  for (const id of [...new Set(visitorIds)].sort((a, b) => (visitorKey(site, a) < visitorKey(site, b) ? -1 : 1))) {
+    await trx.selectFrom('visitors').select('visitor_id').where('site_id', '=', site).where('visitor_id', '=', id).forUpdate().execute();
+  }
+}
+
 const STAGE_COLUMNS = { top: 'pageviews_top', middle: 'pageviews_middle', bottom: 'pageviews_bottom' } as const;
 
 /**

@@ -9,6 +9,7 @@ import { markFirstTouchesChanged } from '../firstTouch/markFirstTouchesChanged.j
 import { logger } from '../ops/logger.js';
 import { personOf } from './personOf.js';
 import { retractVisitors } from '../rollups/retractVisitors.js';
+import { lockVisitorRows } from '../pipeline/visitorRows.js';
 
 export interface ErasureReport extends Record<string, number> {
   leads: number;
@@ -42,7 +43,10 @@ export async function eraseLead(db: Kysely<Database>, leadId: string, { actor, n
     const neighbours = currentVisitors.length
       ? (await trx.selectFrom('past_links').select('lead_id').distinct().where('site_id', '=', siteId).where('visitor_id', 'in', currentVisitors).where('lead_id', 'not in', leadIds).execute()).map((r) => r.lead_id)
       : [];
-    // Every lead changed here, locked at once in id order, as writers lock them.
+    // The person's browsers first, then every lead changed here in id order, as writers lock them:
+    // a commit for one of these browsers waits for the erasure, so the browser's events are read,
+    // deleted and taken out of the rollups all on one side of it.
+    await lockVisitorRows(trx, siteId, [...currentVisitors, ...pastWindows.map((w) => w.visitorId)]);
     await lockLeads(trx, [...leadIds, ...neighbours]);
     await markFirstTouchesChanged(trx, neighbours);
     let events = 0;

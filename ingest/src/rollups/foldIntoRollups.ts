@@ -7,8 +7,8 @@ const DAY_MS = 86_400_000;
 /** Rows a statement: well under SQLite's bound-parameter limit. */
 const CHUNK = 500;
 
-/** The columns of an event the rollups read. */
-export type RollupEvent = Pick<EventsTable, 'visitor_id' | 'ts' | 'type' | 'path' | 'stage' | 'category'>;
+/** The columns of an event the rollups read; `n` stands for that many alike events (1 when absent). */
+export type RollupEvent = Pick<EventsTable, 'visitor_id' | 'ts' | 'type' | 'path' | 'stage' | 'category'> & { n?: number };
 
 const dayOf = (ts: number) => Math.floor(Number(ts) / DAY_MS);
 const groupOf = (e: RollupEvent) => `${e.stage ?? ''}${GROUP_SEPARATOR}${e.category ?? ''}`;
@@ -45,8 +45,8 @@ async function addPageViews(trx: Kysely<Database>, site: string, events: RollupE
     const row = { day: dayOf(e.ts), path: e.path, stage: e.stage ?? '', category: e.category ?? '' };
     const k = JSON.stringify(row);
     const v = views.get(k);
-    if (v) v.views += sign;
-    else views.set(k, { ...row, views: sign });
+    if (v) v.views += sign * (e.n ?? 1);
+    else views.set(k, { ...row, views: sign * (e.n ?? 1) });
   }
   const rows = [...views.values()].map((v) => ({ site_id: site, ...v }));
   for (let i = 0; i < rows.length; i += CHUNK) {

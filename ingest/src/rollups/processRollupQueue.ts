@@ -85,14 +85,15 @@ export async function processRollupQueue(db: Kysely<Database>, { limit = 50, wai
 }
 
 /**
- * Folds everything queued so far, so a report that reads the rollups next sees every event
- * committed before it was asked for. Cheap when the background job keeps up: the queue holds
- * about a second of commits.
+ * Folds what is queued, so a report that reads the rollups next sees every event committed
+ * before it was asked for. Cheap when the background job keeps up: the queue holds about a
+ * second of commits. A backlog (the job stopped for a while) is not the report's to clear: after
+ * `maxPasses` passes it reads what is folded and leaves the rest to the job.
  *
  * @example
  * await catchUpRollups(db);
  * const figures = await periodVisitors(db, { site, fromDay, toDay });
  */
-export async function catchUpRollups(db: Kysely<Database>, limit = 50): Promise<void> {
-  while ((await processRollupQueue(db, { limit, wait: true })) === limit);
+export async function catchUpRollups(db: Kysely<Database>, limit = 50, maxPasses = 20): Promise<void> {
+  for (let pass = 0; pass < maxPasses && (await processRollupQueue(db, { limit, wait: true })) === limit; pass++);
 }

@@ -1,14 +1,24 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { addCounts, foldIntoRollups } from './foldIntoRollups.js';
+import { addCounts, foldIntoRollups, type RollupEvent } from './foldIntoRollups.js';
 import { foldQueued, lockRollups } from './processRollupQueue.js';
 
 const CHUNK = 500;
+const DAY_MS = 86_400_000;
 
-const eventsOf = async (trx: Kysely<Database>, site: string, visitorIds: string[]) => {
-  const events = [];
+/** The browsers' events, one row for alike events of a day (what the rollups read, counted): bounded by days and pages, not events. */
+const eventsOf = async (trx: Kysely<Database>, site: string, visitorIds: string[]): Promise<RollupEvent[]> => {
+  const events: RollupEvent[] = [];
+  const day = sql<number | string>`(ts / ${sql.lit(DAY_MS)})`;
   for (let i = 0; i < visitorIds.length; i += CHUNK) {
-    events.push(...(await trx.selectFrom('events').select(['visitor_id', 'ts', 'type', 'path', 'stage', 'category']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds.slice(i, i + CHUNK)).execute()));
+    const rows = await trx
+      .selectFrom('events')
+      .select(['visitor_id', 'type', 'path', 'stage', 'category', day.as('day'), sql<number | string>`count(*)`.as('n')])
+      .where('site_id', '=', site)
+      .where('visitor_id', 'in', visitorIds.slice(i, i + CHUNK))
+      .groupBy(['visitor_id', 'type', 'path', 'stage', 'category', day])
+      .execute();
+    for (const r of rows) events.push({ visitor_id: r.visitor_id, type: r.type, path: r.path, stage: r.stage, category: r.category, ts: Number(r.day) * DAY_MS, n: Number(r.n) });
   }
   return events;
 };

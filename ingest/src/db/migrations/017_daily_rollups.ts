@@ -24,7 +24,8 @@ export const dailyRollups: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .createTable('rollup_queue')
-      .addColumn('seq', sql`integer`, (c) => (isPostgres(db) ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
+      // 64-bit on PostgreSQL: a row a commit would run a 32-bit sequence out within a year at 100 commits a second.
+      .addColumn('seq', isPostgres(db) ? 'bigint' : sql`integer`, (c) => (isPostgres(db) ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
       .addColumn('site_id', 'varchar(100)', (c) => c.notNull())
       // The event ids of one commit, as a JSON array: one row a commit and site, not one an event.
       .addColumn('event_ids', 'text', (c) => c.notNull())
@@ -67,6 +68,9 @@ export const dailyRollups: Migration = {
       .addPrimaryKeyConstraint('rollup_page_views_pk', ['site_id', 'day', 'path', 'stage', 'category'])
       .$call(withoutRowid(db))
       .execute();
+    // Paths are index keys from here on (here and in lead_pages), which PostgreSQL caps at 2,704
+    // bytes: stored paths are kept to 500 characters (collect/toEventRow.ts), older ones cut alike.
+    await sql`UPDATE events SET path = substr(path, 1, 500) WHERE length(path) > 500`.execute(db);
     await fillRollups(db);
   },
   async down(db: Kysely<any>) {
