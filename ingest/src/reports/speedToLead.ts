@@ -26,7 +26,16 @@ const rankOf = (n: number, q: number) => Math.min(n - 1, Math.ceil(n * q) - 1) +
  * @example
  * const { medianMs, p90Ms } = await speedToLead(db, { site: 'demo', from, to });
  */
-export async function speedToLead(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<SpeedToLead> {
+export async function speedToLead(db: Kysely<Database>, range: { site: string; from: number; to: number }): Promise<SpeedToLead> {
+  // The two reads see the database at two moments: an erasure or a merge between them can take
+  // a ranked answer away. Read again then (it cannot keep happening).
+  for (let attempt = 1; ; attempt++) {
+    const figures = await readSpeedToLead(db, range);
+    if (figures || attempt === 3) return figures ?? { handovers: 0, answered: 0, medianMs: null, p90Ms: null };
+  }
+}
+
+async function readSpeedToLead(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<SpeedToLead | undefined> {
   const period = handoverChanges(db, site).where('stage_changes.at', '>=', from).where('stage_changes.at', '<', to);
   const counts = await period
     .select((eb) => [eb.fn.countAll<number | string>().as('handovers'), eb.fn.count<number | string>('stage_changes.first_answer_at').as('answered')])
@@ -48,6 +57,8 @@ export async function speedToLead(db: Kysely<Database>, { site, from, to }: { si
     .select(['a.ms', 'a.rank'])
     .where('a.rank', 'in', [median, p90])
     .execute();
-  const at = (rank: number) => Number(ranked.find((r) => Number(r.rank) === rank)!.ms);
-  return { ...result, medianMs: at(median), p90Ms: at(p90) };
+  const at = (rank: number) => ranked.find((r) => Number(r.rank) === rank)?.ms;
+  const [medianMs, p90Ms] = [at(median), at(p90)];
+  if (medianMs === undefined || p90Ms === undefined) return undefined;
+  return { ...result, medianMs: Number(medianMs), p90Ms: Number(p90Ms) };
 }
