@@ -105,7 +105,7 @@ export async function listLeads(db: Kysely<Database>, scorer: Scorer | undefined
   if (query.minScore !== undefined) q = q.where(sql<SqlBool>`${total} >= ${query.minScore - 0.005}`);
   if (query.maxScore !== undefined) q = q.where(sql<SqlBool>`${total} < ${query.maxScore + 0.005}`);
   if (query.activeDays !== undefined) q = q.where(sql<SqlBool>`${activity} >= ${now - query.activeDays * DAY_MS}`);
-  const search = query.search?.trim().replace(/\s+/g, ' ').toLowerCase();
+  const search = query.search?.trim().replace(/[\r\n]+/g, ' ').toLowerCase();
   if (search) {
     const pattern = likeContains(search);
     // The email and company, lower-cased by the database (migration 020), with a line break
