@@ -39,7 +39,7 @@ const byViews = (a: PageTrafficRow, b: PageTrafficRow) => b.views - a.views || (
 /**
  * Page views of one site in `[from, to)`: by page (the most viewed `limit`) and by funnel
  * stage and category, each with its distinct visitors. A period of whole UTC days (the
- * dashboard's) is read from the daily rollups, a few thousand rows whatever the traffic (call
+ * dashboard's) is read from the daily rollups, rows by day and page however many events (call
  * `catchUpRollups` first to include the last second's events); any other period is counted
  * from its page views (index: events by site, type and time), with the same result.
  *

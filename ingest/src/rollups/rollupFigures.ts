@@ -39,7 +39,7 @@ export async function distinctMembers(db: Kysely<Database>, kind: RollupKind, { 
 
 /**
  * Distinct browsers active on the site over whole days, in all and day by day, from the daily
- * rollups (a sum over a few thousand rows, whatever the traffic).
+ * rollups (a sum over one row a day and earlier active day, however many events).
  *
  * @example
  * const { total, byDay } = await rollupVisitors(db, { site: 'demo', fromDay: 20_000, toDay: 20_030 });

@@ -15,7 +15,7 @@ const DAY_MS = 86_400_000;
  * (`rollup_members.prev_day`, -1 for none). A browser active in days `D1..D2` is then counted
  * exactly once, on its first active day of the period: the day whose `prev_day` lies before
  * `D1`. `rollup_counts` holds how many members each (day, prev_day) pair has, so a period's
- * distinct visitors are a sum over at most a few thousand rows.
+ * distinct visitors are a sum over rows that grow with days and pages, not with events.
  *
  * The write path queues the keys of the events each commit stored (`rollup_queue`); a
  * background job folds them in off the request path, one process at a time.
