@@ -48,7 +48,7 @@ const byViews = (a: PageTrafficRow, b: PageTrafficRow) => b.views - a.views || (
  */
 export async function pageTraffic(db: Kysely<Database>, { site, from, to, limit = 500 }: { site: string; from: number; to: number; limit?: number }): Promise<PageTraffic> {
   const days = wholeDays(from, to);
-  const { pages, groups } = days ? await rollupPageTraffic(db, { site, ...days }, limit) : await scannedPageTraffic(db, { site, from, to });
+  const { pages, groups } = days ? await rollupPageTraffic(db, { site, ...days }, limit) : await scannedPageTraffic(db, { site, from, to, limit });
   pages.sort(byViews);
   return {
     pages: pages.slice(0, limit),
@@ -59,7 +59,7 @@ export async function pageTraffic(db: Kysely<Database>, { site, from, to, limit 
 }
 
 /** The same figures counted from the period's page views. */
-async function scannedPageTraffic(db: Kysely<Database>, { site, from, to }: { site: string; from: number; to: number }): Promise<{ pages: PageTrafficRow[]; groups: ContentGroupRow[] }> {
+async function scannedPageTraffic(db: Kysely<Database>, { site, from, to, limit }: { site: string; from: number; to: number; limit: number }): Promise<{ pages: PageTrafficRow[]; groups: ContentGroupRow[] }> {
   const views = () => db.selectFrom('events').where('site_id', '=', site).where('type', '=', 'pageview').where('ts', '>=', from).where('ts', '<', to);
   const [pages, groups] = await Promise.all([
     views()
@@ -72,6 +72,9 @@ async function scannedPageTraffic(db: Kysely<Database>, { site, from, to }: { si
         eb.fn.count<number | string>('visitor_id').distinct().as('visitors'),
       ])
       .groupBy('path')
+      .orderBy('views', 'desc')
+      .orderBy('path')
+      .limit(limit + 1)
       .execute(),
     views()
       .select((eb) => [

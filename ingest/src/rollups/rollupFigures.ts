@@ -73,6 +73,10 @@ export async function rollupPageTraffic(db: Kysely<Database>, range: DayRange, l
     views()
       .select(['path', sql<string>`max(stage)`.as('stage'), sql<string>`max(category)`.as('category'), sql<number | string>`sum(views)`.as('views')])
       .groupBy('path')
+      // The most viewed `limit` and one more (to say there are more): a site with countless paths ships no more.
+      .orderBy(sql`sum(views)`, 'desc')
+      .orderBy('path')
+      .limit(limit + 1)
       .execute(),
     views()
       .select(['stage', 'category', sql<number | string>`count(distinct path)`.as('pages'), sql<number | string>`sum(views)`.as('views')])

@@ -171,7 +171,7 @@ describeEachDialect('daily rollups', (getDb) => {
     let later: Promise<Response> | undefined;
     await db.transaction().execute(async (trx) => {
       await lockVisitorRows(trx, 'demo', [v.visitorId]);
-      later = send([makeEvent({ ...v, ts: T - 2 * DAY, path: '/blog/a', url: `${DEMO_ORIGIN}/blog/a` })]).then((r) => ((committed = true), r));
+      later = Promise.resolve(send([makeEvent({ ...v, ts: T - 2 * DAY, path: '/blog/a', url: `${DEMO_ORIGIN}/blog/a` })])).then((r) => ((committed = true), r));
       await new Promise((r) => setTimeout(r, 300));
       // SQLite's one writer serialises them anyway; on PostgreSQL the row lock does.
       if (dialect === 'postgres') expect(committed).toBe(false);
