@@ -136,7 +136,9 @@ describeEachDialect('identity guardrails behind a proxy on this host, with the d
         body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),
         headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, ...headers },
       });
-      expect(res.status).toBe(200);
+      const answer = await res.text();
+      expect(res.status, answer).toBe(200);
+      expect(JSON.parse(answer).rejected, answer).toEqual([]);
     };
   };
   const madeUp = (tag: string, n: number) =>

@@ -27,7 +27,7 @@ async function pricingLead(app: ReturnType<typeof createApp>, site: string) {
   const sessionId = 's_' + newId();
   const email = `rs-${newId()}@fernhill.example`;
   const t = Date.now() - 10_000;
-  await postBatch(app, {
+  const res = await postBatch(app, {
     site,
     events: [
       makeEvent({ visitorId, sessionId, ts: t, type: 'form', name: 'contact', traits: { email }, path: '/contact', url: `${DEMO_ORIGIN}/contact` }),
@@ -35,6 +35,8 @@ async function pricingLead(app: ReturnType<typeof createApp>, site: string) {
       makeEvent({ visitorId, sessionId, ts: t + 2000, type: 'download', name: 'sheet.pdf' }),
     ],
   });
+  const answer = await res.text();
+  if (res.status !== 200 || !answer.includes('"accepted":3')) throw new Error(`collect answered ${res.status}: ${answer}`);
   return email;
 }
 
