@@ -16,6 +16,7 @@ import type { Database } from '../ingest/src/db/schema.js';
 import { createScorer, emptyState, type ScoredEvent } from '../ingest/src/scoring/engine.js';
 import { scoringSchema } from '../ingest/src/scoring/rulesSchema.js';
 import { leadSubject, runLead } from '../ingest/src/scoring/scoreEvents.js';
+import { reachedBits } from '../ingest/src/leads/leadStore.js';
 import { createTestDatabase } from '../test/support/databases.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -130,7 +131,17 @@ async function populate(db: Kysely<Database>, { visitors, leads, events }: { vis
           leadRows.push({ id, site_id: 'demo', email: `lead${i}@company${i % 500}.example`, traits: JSON.stringify(run.state.traits), stage: run.stage, score_state: JSON.stringify(run.state), rule_version: scorer.version, engagement: run.state.engagement, engagement_at: run.state.at, fit: 0, created_at: evs[0]!.ts, updated_at: evs.at(-1)!.ts });
           linkRows.push({ site_id: 'demo', visitor_id: visitorId, lead_id: id, linked_at: evs.at(-1)!.ts });
           hitRows.push(...run.hits.map((h) => ({ subject: leadSubject(id), event_id: h.eventId, rule_id: h.ruleId, points: h.points, ts: h.ts })));
-          changeRows.push(...run.changes.map((c, k) => ({ id: `sc_${id}_${k}`, lead_id: id, from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source: 'scoring', engagement: c.engagement, fit: c.fit, rule_version: scorer.version })));
+          // Handovers as the write path keeps them (migration 018): marked, chained to the lead's
+          // previous one, and awaiting an answer while the lead is still MQL or SQL (no feedback here).
+          let previousHandover: number | null = null;
+          changeRows.push(
+            ...run.changes.map((c, k) => {
+              const handover = reachedBits({ from: c.from, to: c.to, source: 'scoring' }) & 1;
+              const row = { id: `sc_${id}_${k}`, lead_id: id, site_id: 'demo', from_stage: c.from, to_stage: c.to, at: c.at, cause: c.cause, source: 'scoring', engagement: c.engagement, fit: c.fit, rule_version: scorer.version, handover, prev_handover_at: handover ? previousHandover : null, awaiting: handover && (run.stage === 'mql' || run.stage === 'sql') ? 1 : 0 };
+              if (handover) previousHandover = c.at;
+              return row;
+            }),
+          );
         }
       }
       const tx = trx as Kysely<Database>;
