@@ -50,8 +50,8 @@ describeEachDialect('sales feedback', (getDb) => {
     expect(deliveries.map((d) => JSON.parse(d.payload).change).map((c: any) => `${c.from}>${c.to}`)).toEqual(['mql>sql']);
     await at(t0).request(`/v1/webhooks/${(await hook.json()).id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
     const report = await json(getWithKey(at(t0 + DAY / 2), `/v1/reports/speed-to-lead?site=scored&since=${new Date(t0 - 10_000).toISOString()}`));
-    expect(report.answered).toBeGreaterThanOrEqual(1);
-    expect(report.responseSeconds.median).toBeGreaterThan(0);
+    // The one handover so far, answered after 45 min 1 s (exact figures: reports/speedToLeadRoute.test.ts).
+    expect(report).toEqual({ since: new Date(t0 - 10_000).toISOString(), handovers: 1, answered: 1, unanswered: 0, responseSeconds: { median: 2701, p90: 2701 }, answeredWithinHour: 1 });
     const badSince = await getWithKey(at(t0), '/v1/reports/speed-to-lead?since=yesterday');
     expect(badSince.status).toBe(400);
     expect((await badSince.json()).error).toMatchObject({ code: 'invalid_request', field: 'since', message: 'since: an ISO 8601 time' });

@@ -7,13 +7,17 @@ import type { Database } from '../db/schema.js';
  * marked when the change is recorded), merged leads left out. The same handovers the follow-up
  * agreement runs on (`followUp/handovers.ts`), for the overview's MQL counts. Add a time range
  * on `stage_changes.at`: it reads the `stage_changes_site_handover_at` index, which holds the
- * lead and the first answer too.
+ * lead and the first answer too. Without a site, every site's (the API's all-sites report):
+ * read by the `stage_changes_at` index's range of the period instead; stage changes whose lead
+ * was already gone when migration 018 ran (no site) stay out, as they do per site.
  *
  * @example
  * const { n } = await handoverChanges(db, 'demo').select((eb) => eb.fn.countAll().as('n')).where('stage_changes.at', '>=', from).executeTakeFirstOrThrow();
  */
-export function handoverChanges(db: Kysely<Database>, site: string) {
-  return notMerged(db, db.selectFrom('stage_changes').where('stage_changes.site_id', '=', site).where('stage_changes.handover', '=', 1));
+export function handoverChanges(db: Kysely<Database>, site: string | undefined) {
+  const changes = db.selectFrom('stage_changes');
+  const ofSite = site === undefined ? changes.where('stage_changes.site_id', 'is not', null) : changes.where('stage_changes.site_id', '=', site);
+  return notMerged(db, ofSite.where('stage_changes.handover', '=', 1));
 }
 
 /**

@@ -8,6 +8,7 @@ import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
 import { queryParameters } from '../openapi/queryParameters.js';
 import { requiresKey } from '../openapi/requiresKey.js';
+import { speedToLead } from './speedToLead.js';
 
 const querySchema = z.object({
   site: z.string().optional(),
@@ -18,11 +19,20 @@ const querySchema = z.object({
     .optional(),
 });
 
-const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]! : null);
+const HOUR = 3_600_000;
+
+/** How the route counts, for its doc comment and its OpenAPI description alike. */
+const definition =
+  'A handover is scoring (live or in a rescore) taking a lead from below MQL to MQL or SQL in the period [since, now); a later MQL → SQL step by scoring continues the same handover, and merged leads are left out. ' +
+  'Its answer is the lead\'s first sales feedback (`POST /v1/leads/{id}/feedback`) at or after the handover. ' +
+  'Response times are from handover to answer, median and 90th percentile by nearest rank; answeredWithinHour counts answers at most 60 minutes after their handover. ' +
+  'The same figures as the dashboard overview\'s speed to lead, and the same answers the follow-up agreement counts.';
 
 /**
- * Reports (secret key). `GET /v1/reports/speed-to-lead`: how fast sales answered handovers
- * (a lead qualifying, to the first feedback after it), and how many are still unanswered.
+ * Reports (secret key). `GET /v1/reports/speed-to-lead`: how fast sales answered the handovers
+ * of `[since, now)` (one site's, or all sites' without `site`), and how many are still
+ * unanswered. Read from the handovers kept on the stage changes, counted and ranked in the
+ * database by `speedToLead` (the overview's figures; see `definition`).
  *
  * @example
  * app.route('/v1/reports', createReportsRoute({ db }));
@@ -31,19 +41,24 @@ export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database
   const app = new Hono();
   app.get('/speed-to-lead', describeRoute({
     tags: ['Reports'],
-    summary: 'How fast sales answered handovers (a lead qualifying, to the first feedback after it)',
+    summary: 'How fast sales answered handovers (a lead qualifying, to the first feedback at or after it)',
+    description: definition,
     ...requiresKey('read'),
-    parameters: queryParameters(querySchema, { site: 'Only this site', since: 'Handovers since this ISO 8601 time (default: 30 days ago)' }),
+    parameters: queryParameters(querySchema, { site: 'Only this site (default: all sites)', since: 'Handovers since this ISO 8601 time, up to now (default: 30 days ago)' }),
     responses: {
       200: jsonAnswer('Handovers, answered and not, and the response times', {
         type: 'object',
         properties: {
           since: { type: 'string', format: 'date-time' },
-          handovers: { type: 'integer' },
-          answered: { type: 'integer' },
-          unanswered: { type: 'integer' },
-          responseSeconds: { type: 'object', properties: { median: { type: ['number', 'null'] }, p90: { type: ['number', 'null'] } } },
-          answeredWithinHour: { type: 'integer' },
+          handovers: { type: 'integer', description: 'Handovers in the period' },
+          answered: { type: 'integer', description: 'Of them, answered by sales' },
+          unanswered: { type: 'integer', description: 'Of them, not answered yet' },
+          responseSeconds: {
+            type: 'object',
+            description: 'Seconds from handover to answer, nearest rank; null without answers',
+            properties: { median: { type: ['number', 'null'] }, p90: { type: ['number', 'null'] } },
+          },
+          answeredWithinHour: { type: 'integer', description: 'Answered at most 60 minutes after the handover' },
         },
       }),
       ...errorResponses(400, 401, 403),
@@ -51,29 +66,18 @@ export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database
   }), async (c) => {
     const query = querySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
-    const since = query.data.since ?? now() - 30 * 86_400_000;
-    let answered = db.selectFrom('feedback').innerJoin('leads', 'leads.id', 'feedback.lead_id').select(['feedback.response_ms']).where('feedback.response_ms', 'is not', null).where('feedback.handover_at', '>=', since);
-    let handovers = db
-      .selectFrom('stage_changes')
-      .innerJoin('leads', 'leads.id', 'stage_changes.lead_id')
-      .select(['stage_changes.lead_id', 'stage_changes.at'])
-      .where('stage_changes.source', '=', 'scoring')
-      .where('stage_changes.to_stage', 'in', ['mql', 'sql'])
-      .where('stage_changes.at', '>=', since);
-    if (query.data.site) {
-      answered = answered.where('leads.site_id', '=', query.data.site);
-      handovers = handovers.where('leads.site_id', '=', query.data.site);
-    }
-    const times = (await answered.execute()).map((r) => Number(r.response_ms) / 1000);
-    const all = await handovers.execute();
-    const withinHour = times.filter((s) => s <= 3600).length;
+    const to = now();
+    const since = query.data.since ?? to - 30 * 86_400_000;
+    // An empty `site=` is no site, as before: all sites.
+    const figures = await speedToLead(db, { site: query.data.site || undefined, from: since, to }, { withinMs: HOUR });
+    const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
     return c.json({
       since: new Date(since).toISOString(),
-      handovers: all.length,
-      answered: times.length,
-      unanswered: Math.max(0, all.length - times.length),
-      responseSeconds: { median: quantile(times, 0.5), p90: quantile(times, 0.9) },
-      answeredWithinHour: withinHour,
+      handovers: figures.handovers,
+      answered: figures.answered,
+      unanswered: figures.handovers - figures.answered,
+      responseSeconds: { median: seconds(figures.medianMs), p90: seconds(figures.p90Ms) },
+      answeredWithinHour: figures.answeredWithin,
     });
   });
   return app;
