@@ -123,6 +123,10 @@ describe('looksSensitive and looksSensitiveValue', () => {
       '+44 20 7946 0000',
       '+1 (555) 123-4567',
       'order 123456789',
+      // An email address is never a card, whatever digits it holds (a generated id, a phone number).
+      'rs-a1bfcd3af936109660334671@fernhill.example',
+      'ana.4111111111111111@fernhill.example',
+      ' Ana+123-45-6789@Fernhill.Example ',
     ])
       expect(looksSensitiveValue(value), value).toBe(false);
     expect(looksSensitiveValue(1234567890123456)).toBe(false);

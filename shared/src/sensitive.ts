@@ -4,6 +4,7 @@
  * site sends such a value itself, and strips secrets from URLs and properties (older scripts
  * send `location.href` whole). Pure functions: the script imports the form rules.
  */
+import { isEmailAddress } from './emailAddress.js';
 
 /**
  * Field names, ids and autocomplete tokens that hold secrets or payment data: PostHog's
@@ -76,7 +77,8 @@ function runHoldsSensitive(run: string): boolean {
  * dots, dashes, underscores or slashes (`card 4111_1111_1111_1111 `), or a social security
  * number grouped 3-2-4 (`SSN 123 45 6789`); an integer by its digits (4111111111111111), and a
  * text or integer of exactly nine digits (123456789). Long ids that fail the Luhn check stay,
- * and so does a 13-digit integer starting 1 to 3: that is a time in milliseconds (`Date.now()`).
+ * and so does a 13-digit integer starting 1 to 3: that is a time in milliseconds (`Date.now()`),
+ * and so does a text that is, as a whole, an email address (`isEmailAddress`).
  *
  * @example
  * looksSensitiveValue('card 4111 1111 1111 1111') // true
@@ -84,9 +86,13 @@ function runHoldsSensitive(run: string): boolean {
  * looksSensitiveValue(4111111111111111) // true
  * looksSensitiveValue('1234567890123456') // false: fails Luhn
  * looksSensitiveValue(1718000000000)    // false
+ * looksSensitiveValue('ana.4111111111111111@fernhill.example') // false: an email address
  */
 export function looksSensitiveValue(value: unknown): boolean {
   if (typeof value == 'string') {
+    // An email address is never a card: a digit run in one (a phone or customer number, or a
+    // generated id) is part of the address, and dropping it would silently lose the lead.
+    if (isEmailAddress(value)) return false;
     // Any run of white space (tabs, two spaces, a no-break space) separates groups as one space does.
     const text = value.replace(/\s+/g, ' ');
     return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);

@@ -1,3 +1,5 @@
+import { isEmailAddress } from '../../../shared/src/emailAddress.js';
+
 /** Addresses people type into forms to get past them: never a lead. */
 const JUNK = /^(test|example|none|null|undefined|asdf|noreply|no-reply)@|@(test|example)\.(com|org|net)$|@localhost$/i;
 
@@ -13,6 +15,6 @@ const JUNK = /^(test|example|none|null|undefined|asdf|noreply|no-reply)@|@(test|
 export function normaliseEmail(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
   const email = raw.trim().toLowerCase();
-  if (email.length > 254 || !/^[^\s@"(),:;<>[\]\\]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/.test(email) || JUNK.test(email)) return undefined;
+  if (!isEmailAddress(email) || JUNK.test(email)) return undefined;
   return email;
 }
