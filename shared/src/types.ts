@@ -33,7 +33,7 @@ export interface Campaign {
 
 /**
  * What a form or `identify` says about the person. Forms map common field names onto these
- * (see the README); markup (`data-leadbeam-field`) can map any other field.
+ * (see docs/tracking.md); markup (`data-leadbeam-field`) can map any other field.
  */
 export interface LeadTraits {
   email?: string;
