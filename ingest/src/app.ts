@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
+import { collectCors } from './collect/collectCors.js';
 import type { Kysely } from 'kysely';
 import { apiScope } from './auth/apiScope.js';
 import { createRequireKey } from './auth/requireKey.js';
@@ -90,15 +90,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.route('/', createOpsRoute({ db }));
   app.route('/', createSdkAssetsRoute({ dir: sdkDir }));
 
-  app.use(
-    '/v1/collect',
-    cors({
-      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-      allowMethods: ['POST', 'OPTIONS'],
-      allowHeaders: ['Content-Type'],
-      maxAge: 86400,
-    }),
-  );
+  app.use('/v1/collect', collectCors(allowedOrigins));
   // Identity guardrails count per client: a keyed hash of its address, never the address.
   // Without limits given, a proxy on this host is trusted as readLimits does by default.
   const addressOf = createClientAddress(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);

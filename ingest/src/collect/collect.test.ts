@@ -140,6 +140,16 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
     const post = await postBatch(app(), { events: [makeEvent()] });
     expect(post.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
+    expect(post.headers.get('vary')).toBe('Origin');
+    // An error answer is readable by the page too, so the script can see why.
+    const bad = await postBatch(app(), { events: 'none' as never });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
+    // Another origin's beacon gets no CORS header (and is refused).
+    const foreign = await postBatch(app(), { events: [makeEvent()] }, { Origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(foreign.headers.get('vary')).toBe('Origin');
   });
 
   it('ignores crawlers and headless browsers without storing them', async () => {
