@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dropSensitiveProps, dropSensitiveValues } from './sensitive.js';
+import { dropSensitiveProps, dropSensitiveTraits } from './sensitive.js';
 import { mapTraits } from './traits.js';
 import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
 
@@ -74,7 +74,7 @@ export const trackedEventSchema = z
     category: text(100).transform((s) => s || undefined).optional(),
     campaign: campaignSchema.optional(),
     props: z.record(z.string(), z.unknown()).transform(flattenProps).optional(),
-    traits: z.record(z.string(), z.unknown()).transform((t) => dropSensitiveValues(mapTraits(t))).optional(),
+    traits: z.record(z.string(), z.unknown()).transform((t) => dropSensitiveTraits(mapTraits(t))).optional(),
   })
   .strict();
 

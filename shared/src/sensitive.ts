@@ -77,8 +77,7 @@ function runHoldsSensitive(run: string): boolean {
  * dots, dashes, underscores or slashes (`card 4111_1111_1111_1111 `), or a social security
  * number grouped 3-2-4 (`SSN 123 45 6789`); an integer by its digits (4111111111111111), and a
  * text or integer of exactly nine digits (123456789). Long ids that fail the Luhn check stay,
- * and so does a 13-digit integer starting 1 to 3: that is a time in milliseconds (`Date.now()`),
- * and so does a text that is, as a whole, an email address (`isEmailAddress`).
+ * and so does a 13-digit integer starting 1 to 3: that is a time in milliseconds (`Date.now()`).
  *
  * @example
  * looksSensitiveValue('card 4111 1111 1111 1111') // true
@@ -86,18 +85,50 @@ function runHoldsSensitive(run: string): boolean {
  * looksSensitiveValue(4111111111111111) // true
  * looksSensitiveValue('1234567890123456') // false: fails Luhn
  * looksSensitiveValue(1718000000000)    // false
- * looksSensitiveValue('ana.4111111111111111@fernhill.example') // false: an email address
  */
 export function looksSensitiveValue(value: unknown): boolean {
   if (typeof value == 'string') {
-    // An email address is never a card: a digit run in one (a phone or customer number, or a
-    // generated id) is part of the address, and dropping it would silently lose the lead.
-    if (isEmailAddress(value)) return false;
     // Any run of white space (tabs, two spaces, a no-break space) separates groups as one space does.
     const text = value.replace(/\s+/g, ' ');
     return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);
   }
   return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitiveValue(String(value));
+}
+
+/** Digit runs standing on their own: not glued to a letter or digit on either side. */
+const FREE_DIGIT_RUN = /(?<![a-z\d])\d(?:[ ._/-]?\d)*(?![a-z\d])/gi;
+
+/**
+ * `looksSensitiveValue` for the email a form or `identify` gives. An address names the person,
+ * and dropping it silently loses the lead, so a digit run glued to letters (a generated id such
+ * as `rs-a1bf…af936109660334671@…`, where a Luhn-valid run hides by chance) is part of a name,
+ * not a card. A card or social security number standing on its own in the address
+ * (`4111111111111111@x.co`, `card-4111_1111_1111_1111@pay.example`) still drops it, as does any
+ * value that is not an address at all.
+ *
+ * @example
+ * emailLooksSensitive('rs-a1bfcd3af936109660334671@fernhill.example') // false
+ * emailLooksSensitive('4111-1111-1111-1111@x.co')                     // true
+ */
+export function emailLooksSensitive(value: unknown): boolean {
+  if (typeof value != 'string' || !isEmailAddress(value)) return looksSensitiveValue(value);
+  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}@/.test(value) || (value.match(FREE_DIGIT_RUN) ?? []).some(runHoldsSensitive);
+}
+
+/**
+ * Traits without the values that look sensitive (`looksSensitiveValue`); the email by
+ * `emailLooksSensitive`, so an address is kept unless it carries a card or social security
+ * number of its own.
+ *
+ * @example
+ * dropSensitiveTraits({ email: 'rs-a1bfcd3af936109660334671@fernhill.example', phone: '4111 1111 1111 1111' })
+ * // { email: 'rs-a1bfcd3af936109660334671@fernhill.example' }
+ */
+export function dropSensitiveTraits<T extends { email?: unknown }>(traits: T): T {
+  const { email, ...rest } = traits;
+  const kept = dropSensitiveValues(rest) as T;
+  if (email !== undefined && !emailLooksSensitive(email)) kept.email = email;
+  return kept;
 }
 
 /**

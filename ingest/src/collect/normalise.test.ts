@@ -52,6 +52,20 @@ describeEachDialect('what the ingest makes of events', (getDb) => {
     expect(leads.map((l: { email: string }) => l.email)).toEqual([email]);
   });
 
+  it('stores no card number in an email-shaped value: not as the email (no lead), not as another trait, not as a property', async () => {
+    const visitorId = 'v_' + newId();
+    const card = '4111111111111111@x.co';
+    const res = await postBatch(app(), {
+      site: 'scored',
+      events: [makeEvent({ visitorId, type: 'form', name: 'contact', traits: { email: card, phone: '4111-1111-1111-1111@x.co', company: 'Fernhill' }, props: { note: '5555555555554444@pay.example' } })],
+    });
+    expect(await res.json()).toMatchObject({ accepted: 1, rejected: [] });
+    const [event] = await stored(visitorId);
+    expect(event.traits).toEqual({ company: 'Fernhill' });
+    expect(JSON.stringify(event)).not.toMatch(/4111|5555/);
+    expect((await (await getWithKey(app(), `/v1/leads?email=${encodeURIComponent(card)}`)).json()).leads).toEqual([]);
+  });
+
   it('flattens properties, cuts long text instead of refusing the event, and takes the path from the URL', async () => {
     const visitorId = 'v_' + newId();
     const event = makeEvent({ visitorId, type: 'track', name: 'calc', title: 't'.repeat(900), props: { seats: 3, plan: { id: 'growth' }, list: [1, 2], note: 'n'.repeat(3000) } });
