@@ -245,6 +245,40 @@ describe('starting up', () => {
     }
   });
 
+  it('npm run ingest stops when npm itself gets SIGTERM (as a service manager sends it), leaving no server behind', async () => {
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as { port: number }).port;
+    await new Promise((resolve) => free.close(resolve));
+    // Its own process group, so that whatever npm leaves behind can be cleaned up below.
+    const npm = spawn('npm', ['run', 'ingest'], {
+      cwd: root,
+      detached: true,
+      env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dataDir, 'npm.db')}`, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY, LEADBEAM_CONFIG: '' },
+      stdio: 'ignore',
+    });
+    const health = () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 'closed');
+    const until = async (wanted: number | string, timeoutMs: number) => {
+      let seen: number | string = '';
+      for (const deadline = Date.now() + timeoutMs; (seen = await health()) !== wanted; ) {
+        if (Date.now() > deadline) return seen;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return seen;
+    };
+    try {
+      expect(await until(200, 30_000)).toBe(200);
+      npm.kill('SIGTERM');
+      expect(await until('closed', 10_000)).toBe('closed');
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // Nothing left in the group: the expected case.
+      }
+    }
+  });
+
   it('npm start names the config file, each rule version and the key source, never the key', async () => {
     const key = 'sk_env_0123456789abcdefghijklmnopqrstuvwxyz';
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
