@@ -41,6 +41,15 @@ describeInBrowser('the marketer’s dashboard in a browser', () => {
     const lead = await makeLead();
     expect(lead.stage).toBe('mql');
     const context = await e2e.browser.newContext({ viewport: { width: 1366, height: 768 } });
+    // uPlot draws its axes on a canvas: keep the text it draws, to read the axis labels.
+    await context.addInitScript(() => {
+      const drawn: string[] = ((window as any).__drawnText = []);
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number, maxWidth?: number) {
+        drawn.push(String(text));
+        return maxWidth === undefined ? fillText.call(this, text, x, y) : fillText.call(this, text, x, y, maxWidth);
+      };
+    });
     const page = await context.newPage();
     await signIn(page);
 
@@ -59,6 +68,20 @@ describeInBrowser('the marketer’s dashboard in a browser', () => {
     expect(await timeline.innerText()).toContain(`Hand-raiser rule demo-request: ${demo.description}`);
     // The chart is drawn by uPlot in the browser.
     await page.locator('.chart-canvas canvas').first().waitFor();
+    // A new lead's score (one point, today) is drawn on a week around today: the x axis is
+    // labelled with today's date and year, not with the years uPlot gives a lone point.
+    const today = await page.evaluate(() => {
+      const d = new Date();
+      return { year: d.getFullYear(), day: `${d.getMonth() + 1}/${d.getDate()}` };
+    });
+    const labels = await eventually(async () => {
+      const drawn = await page.evaluate(() => (window as any).__drawnText as string[]);
+      return drawn.length ? drawn : undefined;
+    });
+    expect(labels).toContain(today.day);
+    expect(labels).toContain(String(today.year));
+    const years = labels.filter((l) => /^\d{4}$/.test(l)).map(Number);
+    expect(years.every((y) => y === today.year || y === today.year + 1)).toBe(true);
 
     // Sales accepts: the page says so and the lead is SQL.
     await page.getByLabel('Note for the record (optional)').fill('Booked a call');

@@ -10,8 +10,22 @@ function drawChart(el) {
   const opts = {
     width: width(),
     height: 220,
-    scales: { x: { time: spec.xKind === 'time' } },
-    axes: [{ label: spec.xKind === 'time' ? undefined : spec.xLabel }, {}],
+    scales: {
+      x: {
+        time: spec.xKind === 'time',
+        // The page's range while every point is in view (uPlot ranges a lone time point to
+        // [t, t + 1000 days]); a zoom into part of the data keeps its own.
+        range: spec.xRange ? (u, min, max) => (min <= u.data[0][0] && max >= u.data[0][u.data[0].length - 1] ? spec.xRange.slice() : [min, max]) : undefined,
+      },
+    },
+    axes: [
+      {
+        label: spec.xKind === 'time' ? undefined : spec.xLabel,
+        // Ticks no closer than the data's step (a day for daily figures), and at least 50 px apart.
+        space: spec.xStep ? (u, i, min, max, dim) => Math.max(50, (dim * spec.xStep) / Math.max(max - min, spec.xStep)) : undefined,
+      },
+      {},
+    ],
     series: [
       {},
       ...spec.series.map((s, i) => ({

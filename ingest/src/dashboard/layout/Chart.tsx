@@ -15,6 +15,10 @@ export interface ChartProps {
   /** Label of the x axis when it is not time (for example "score"). */
   xLabel?: string;
   bars?: boolean;
+  /** The x range to show when all the data is in view, [min, max] in x's unit; uPlot's own when absent. */
+  xRange?: [number, number];
+  /** The least spacing of x ticks, in x's unit (86400 for daily figures on a time axis). */
+  xStep?: number;
 }
 
 const formatX = (x: number, kind: ChartProps['xKind']) => (kind === 'time' ? new Date(x * 1000).toISOString().slice(0, 10) : String(x));
@@ -27,8 +31,8 @@ const formatX = (x: number, kind: ChartProps['xKind']) => (kind === 'time' ? new
  * @example
  * <Chart title="Visitors a day" xKind="time" x={days} series={[{ label: 'Visitors', values }]} />
  */
-export function Chart({ title, x, series, xKind = 'time', xLabel, bars }: ChartProps) {
-  const spec = JSON.stringify({ x, series, xKind, xLabel, bars: !!bars });
+export function Chart({ title, x, series, xKind = 'time', xLabel, bars, xRange, xStep }: ChartProps) {
+  const spec = JSON.stringify({ x, series, xKind, xLabel, bars: !!bars, xRange, xStep });
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

@@ -17,6 +17,7 @@ import { Chart } from '../layout/Chart.js';
 import { formatDuration, formatScore, formatTime, stageLabel } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 import { describeCause } from './describeCause.js';
+import { scoreChartRange } from './scoreChartRange.js';
 
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -159,6 +160,7 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
     const csrf = <input type="hidden" name="_csrf" value={session.csrf} />;
     const action = (what: string) => pageHref(c, `${leadPath(lead.id)}/${what}`);
     const { done, merged } = query.data;
+    const historyX = history ? history.at.map((t) => Math.round(t / 1000)) : [];
     const quick = (['accepted', 'contacted', 'won'] as const).filter((t) => fits(lead.stage, t));
     return c.render(
       <>
@@ -305,7 +307,9 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
             <h2 id="score-history">Score over time</h2>
             <Chart
               title="Score (end of each day, UTC)"
-              x={history.at.map((t) => Math.round(t / 1000))}
+              x={historyX}
+              xRange={scoreChartRange(historyX)}
+              xStep={86_400}
               series={[
                 { label: 'Total', values: history.total },
                 { label: 'Fit', values: history.fit },

@@ -132,6 +132,14 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     // The stage change with its cause.
     expect(text).toMatch(/Stage Lead → MQL Score passed the MQL threshold \(engagement ≥ 15, fit ≥ 10\)/);
     expect(html).toContain('data-chart=');
+    // Ana's history is a minute old: her score chart shows a week around it, in Unix seconds
+    // (uPlot's unit), not uPlot's own range for a lone time point (its start and 1000 days on).
+    const spec = JSON.parse(/data-chart="([^"]+)"/.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { x: number[]; xRange?: [number, number] };
+    expect(spec.x.at(-1)).toBe(T / 1000);
+    const [min, max] = spec.xRange!;
+    expect(min).toBeLessThanOrEqual(Math.min(...spec.x) - 3 * 86_400);
+    expect(max).toBeGreaterThanOrEqual(T / 1000 + 3 * 86_400);
+    expect(max - min).toBeLessThanOrEqual(8 * 86_400);
     expect(html).toContain('<h2 id="browsers">Linked browsers</h2>');
   });
 
