@@ -4,7 +4,7 @@
  * LEADBEAM_DATA_DIR, LEADBEAM_CONFIG. SIGTERM or SIGINT stops accepting, finishes the requests in flight, commits
  * what is queued and exits 0; a second signal exits at once.
  */
-import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
+import { describeSecretKey, describeUnsafeSettings, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
 import { stopOnSignals } from '../ingest/src/cli/stopOnSignals.js';
 
@@ -18,7 +18,7 @@ async function main() {
   // than the key is).
   const sites = ingest.sites.map((s) => `${s.key} rules ${s.ruleVersion}`).join(', ');
   console.log(
-    `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}`,
+    `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}${describeUnsafeSettings(settings)}`,
   );
 }
 

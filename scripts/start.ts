@@ -3,7 +3,7 @@
  * SQLite at ./data/leadbeam.db unless DATABASE_URL says otherwise.
  */
 import { startDemoSite } from '../demo-site/startDemoSite.js';
-import { describeSecretKey, readSettings } from '../ingest/src/settings.js';
+import { describeSecretKey, describeUnsafeSettings, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
 import type { DemoDataReport } from '../ingest/src/demo/seedDemoData.js';
 
@@ -21,7 +21,7 @@ leadbeam is running
   storage    ${ingest.location}
   config     ${ingest.configPath}
 ${ingest.sites.map((s) => `  site       ${s.key}   rules ${s.ruleVersion}`).join('\n')}
-  secret key ${describeSecretKey(settings)}${ingest.demoData ? `\n  demo data  ${describeDemoData(ingest.demoData)}` : ''}
+  secret key ${describeSecretKey(settings)}${describeUnsafeSettings(settings).replace(', ', '\n  warning    ')}${ingest.demoData ? `\n  demo data  ${describeDemoData(ingest.demoData)}` : ''}
 
 Try: open ${demo.url}, browse, then
   curl -H "Authorization: Bearer ${keyForShell(settings)}" ${ingest.url}/v1/visitors/<visitorId>

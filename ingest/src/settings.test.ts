@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, existsSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeSecretKey, readSettings } from './settings.js';
+import { describeSecretKey, describeUnsafeSettings, readSettings } from './settings.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -19,6 +19,18 @@ describe('settings', () => {
     const dir = tempDir();
     const settings = readSettings({ LEADBEAM_DATA_DIR: dir });
     expect(settings).toMatchObject({ port: 8787, databaseUrl: 'sqlite:./data/leadbeam.db', configPath: undefined, dataDir: dir });
+  });
+
+  it('reads every on/off switch the same way (true/1, false/0, any case) and refuses anything else, naming the setting', () => {
+    const read = (env: Record<string, string>) => readSettings({ LEADBEAM_DATA_DIR: tempDir(), LEADBEAM_SECRET_KEY: 'sk_test_0123456789abcdef', ...env });
+    expect(read({})).toMatchObject({ allowPrivateWebhooks: false, demoData: true });
+    for (const on of ['true', '1', 'TRUE', ' 1 ']) expect(read({ LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: on, LEADBEAM_DEMO_DATA: on })).toMatchObject({ allowPrivateWebhooks: true, demoData: true });
+    for (const off of ['false', '0', 'False']) expect(read({ LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: off, LEADBEAM_DEMO_DATA: off })).toMatchObject({ allowPrivateWebhooks: false, demoData: false });
+    expect(() => read({ LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: 'yes please' })).toThrow('LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: "yes please" is neither true nor false (1 or 0)');
+    expect(() => read({ LEADBEAM_DEMO_DATA: 'off' })).toThrow('LEADBEAM_DEMO_DATA: "off" is neither true nor false (1 or 0)');
+    // The start lines say when a safeguard is off.
+    expect(describeUnsafeSettings(read({ LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: '1' }))).toContain('LEADBEAM_ALLOW_PRIVATE_WEBHOOKS');
+    expect(describeUnsafeSettings(read({}))).toBe('');
   });
 
   it('has no well-known key: without LEADBEAM_SECRET_KEY it makes a random one, whatever NODE_ENV says', () => {

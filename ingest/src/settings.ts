@@ -38,11 +38,9 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
   const sqlitePath = sqlitePathOf(databaseUrl);
   const dataDir = resolve(env.LEADBEAM_DATA_DIR?.trim() || (sqlitePath && sqlitePath !== ':memory:' ? dirname(sqlitePath) : './data'));
   // Off unless said exactly: a typo must not open the SSRF check.
-  const allowPrivate = env.LEADBEAM_ALLOW_PRIVATE_WEBHOOKS?.trim() ?? '';
-  if (!['', 'true', 'false'].includes(allowPrivate)) throw new Error(`LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: "${allowPrivate}" is neither true nor false`);
-  const demoData = env.LEADBEAM_DEMO_DATA?.trim().toLowerCase() ?? '';
-  if (!['', '1', '0', 'true', 'false'].includes(demoData)) throw new Error(`LEADBEAM_DEMO_DATA: "${env.LEADBEAM_DEMO_DATA}" is neither 1 nor 0`);
-  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks: allowPrivate === 'true', demoData: demoData !== '0' && demoData !== 'false' };
+  const allowPrivateWebhooks = readSwitch(env, 'LEADBEAM_ALLOW_PRIVATE_WEBHOOKS') ?? false;
+  const demoData = readSwitch(env, 'LEADBEAM_DEMO_DATA') ?? true;
+  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks, demoData };
   if (envKey) return { ...settings, secretKey: envKey, secretKeySource: { from: 'environment' } };
   const file = loadOrCreateKeyFile(dataDir);
   return { ...settings, secretKey: file.key, secretKeySource: { from: 'file', path: file.path, created: file.created } };
@@ -59,4 +57,30 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
 export function describeSecretKey({ secretKey, secretKeySource }: Pick<Settings, 'secretKey' | 'secretKeySource'>): string {
   if (secretKeySource.from === 'environment') return secretKey.length >= 32 ? `LEADBEAM_SECRET_KEY (${secretKey.slice(0, 5)}…)` : 'LEADBEAM_SECRET_KEY';
   return `${secretKeySource.created ? 'made and kept' : 'kept'} in ${secretKeySource.path}`;
+}
+
+/**
+ * An on/off setting, the same way for every switch: `true`/`1` or `false`/`0` (any case), or
+ * unset (empty). Anything else refuses to start, so a typo never turns a switch on or off.
+ *
+ * @example
+ * readSwitch({ LEADBEAM_DEMO_DATA: '0' }, 'LEADBEAM_DEMO_DATA') // false
+ */
+export function readSwitch(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase() ?? '';
+  if (value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`${name}: "${env[name]!.trim()}" is neither true nor false (1 or 0)`);
+}
+
+/**
+ * The start line's warning for a setting that weakens a safeguard, or '' when none is on:
+ * whoever reads the log should see that webhooks may reach private addresses.
+ *
+ * @example
+ * describeUnsafeSettings({ allowPrivateWebhooks: true }) // ', webhooks may target private and loopback addresses (LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: for development only)'
+ */
+export function describeUnsafeSettings({ allowPrivateWebhooks }: Pick<Settings, 'allowPrivateWebhooks'>): string {
+  return allowPrivateWebhooks ? ', webhooks may target private and loopback addresses (LEADBEAM_ALLOW_PRIVATE_WEBHOOKS: for development only)' : '';
 }

@@ -1,4 +1,4 @@
-import { describeSecretKey, readSettings } from '../settings.js';
+import { describeSecretKey, describeUnsafeSettings, readSettings } from '../settings.js';
 import { startIngest, type RunningIngest } from '../startIngest.js';
 import { stopOnSignals } from './stopOnSignals.js';
 
@@ -17,7 +17,7 @@ export async function serveIngest(env: Record<string, string | undefined> = proc
   stopOnSignals(ingest, 'leadbeam ingest');
   const sites = ingest.sites.map((s) => `${s.key} rules ${s.ruleVersion}`).join(', ');
   console.log(
-    `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}`,
+    `leadbeam ingest listening on ${ingest.url}, storing in ${ingest.location}, config ${ingest.configPath} (${sites}), secret key ${describeSecretKey(settings)}${describeUnsafeSettings(settings)}`,
   );
   return ingest;
 }

@@ -94,6 +94,12 @@ describeEachDialect('webhooks to private targets', (getDb) => {
       expect(error.message, url).toMatch(refusalAfter('url: ', why));
     }
     expect(await getDb().db.selectFrom('webhooks').select('url').execute()).toEqual([]);
+    // A developer's local receiver: the refusal says which setting allows it; a bad URL does not.
+    const register = async (url: string) => (await (await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url, events: ['lead.sql'] }) })).json()).error.message;
+    expect(await register('http://127.0.0.1:8799/hook')).toBe(
+      'url: 127.0.0.1 is a loopback address: webhooks only go to public addresses (for a receiver on your own machine in development, start the ingest with LEADBEAM_ALLOW_PRIVATE_WEBHOOKS=true)',
+    );
+    expect(await register('ftp://crm.example/hook')).toBe('url: must be an http(s) URL');
     // A public name registers; private ones only when the ingest allows them (local development).
     expect((await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url: 'https://crm.example/hook', events: ['lead.sql'] }) })).status).toBe(201);
     const allowing = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, allowPrivateWebhooks: true });

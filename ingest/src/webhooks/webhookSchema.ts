@@ -13,7 +13,7 @@ import { webhookUrlSchema } from './webhookUrl.js';
 export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean } = {}) =>
   z
     .object({
-      url: webhookUrlSchema({ allowPrivate }),
+      url: webhookUrlSchema({ allowPrivate, privateHint: 'for a receiver on your own machine in development, start the ingest with LEADBEAM_ALLOW_PRIVATE_WEBHOOKS=true' }),
       /**
        * The signing secret; made up (`whsec_` + base64 of 32 random bytes) and returned once
        * when not given. A given `whsec_` secret must be base64 of 24–64 bytes; other secrets of

@@ -60,8 +60,10 @@ export function webhookUrlProblem(url: string, { allowPrivate = false }: Webhook
  * @example
  * const schema = z.object({ url: webhookUrlSchema({ allowPrivate: false }) });
  */
-export const webhookUrlSchema = (options: WebhookUrlOptions = {}) =>
+export const webhookUrlSchema = (options: WebhookUrlOptions & { privateHint?: string } = {}) =>
   z.string().superRefine((url, ctx) => {
     const problem = webhookUrlProblem(url, options);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    // A non-public host (not a malformed URL) is what a developer's local receiver looks like.
+    const hint = options.privateHint && !webhookUrlProblem(url, { allowPrivate: true }) ? ` (${options.privateHint})` : '';
+    if (problem) ctx.addIssue({ code: 'custom', message: problem + hint });
   });
