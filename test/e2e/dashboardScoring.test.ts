@@ -76,11 +76,13 @@ describeInBrowser('the dashboard: a scoring draft backtested and published, and 
     // Publish, confirming the question.
     page.once('dialog', (dialog) => void dialog.accept());
     await Promise.all([page.waitForURL('**/app/scoring?site=demo&published=*'), page.click('#publish-form button[type=submit]')]);
-    await expect(page.locator('[role=status]').first().textContent()).resolves.toMatch(/is in effect\. Every lead is being rescored\./);
+    await expect(page.locator('[role=status]').first().textContent()).resolves.toMatch(/is in effect\. Every lead (is being rescored\.|has been rescored: the outcome is below\.)/);
     await eventually(async () => {
       await page.reload();
       return /Rescore done at/.test((await page.locator('#rescore').textContent()) ?? '') ? true : undefined;
     }, 20_000);
+    // Once done, the notice no longer says the rescore is running.
+    expect(await page.locator('[role=status]').first().textContent()).toMatch(/Every lead has been rescored: the outcome is below\./);
     expect(await page.locator('#version-in-effect').textContent()).toMatch(/published by bootstrap on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(from the dashboard\)/);
     expect(await page.locator('#rules-in-effect tr[data-rule="pricing-page"] td.num').first().textContent()).toBe('45');
 

@@ -74,7 +74,8 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
       <>
         {notice.success && notice.data.published ? (
           <p class="notice" role="status">
-            Version {notice.data.published} is in effect. Every lead is being rescored.
+            Version {notice.data.published} is in effect.{' '}
+            {latestRescore?.rescore && (latestRescore.rescore.state === 'pending' || latestRescore.rescore.state === 'running') ? 'Every lead is being rescored.' : 'Every lead has been rescored: the outcome is below.'}
           </p>
         ) : null}
         {notice.success && notice.data.unchanged ? (
