@@ -113,7 +113,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.use('/v1/webhooks', requireKey('admin'));
   app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/reports/*', requireKey(apiScope));
-  app.route('/v1/reports', createReportsRoute({ db: reportsDb, now }));
+  app.route('/v1/reports', createReportsRoute({ db: reportsDb, siteKeys: new Set(config.sites.map((s) => s.key)), now }));
   app.route('/v1/reports', createFollowUpRoute({ db: reportsDb, config, now }));
   app.use('/v1/scoring/*', requireKey(scoringScope));
   app.route('/v1/scoring', createScoringRoute({ db, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick() }));

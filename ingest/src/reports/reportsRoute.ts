@@ -37,7 +37,7 @@ const definition =
  * @example
  * app.route('/v1/reports', createReportsRoute({ db }));
  */
-export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database>; now?: () => number }) {
+export function createReportsRoute({ db, siteKeys, now = Date.now }: { db: Kysely<Database>; /** The config's sites: another `site` is a 404, as on the other reports. */ siteKeys?: ReadonlySet<string>; now?: () => number }) {
   const app = new Hono();
   app.get('/speed-to-lead', describeRoute({
     tags: ['Reports'],
@@ -61,11 +61,12 @@ export function createReportsRoute({ db, now = Date.now }: { db: Kysely<Database
           answeredWithinHour: { type: 'integer', description: 'Answered at most 60 minutes after the handover' },
         },
       }),
-      ...errorResponses(400, 401, 403),
+      ...errorResponses(400, 401, 403, 404),
     },
   }), async (c) => {
     const query = querySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
+    if (query.data.site && siteKeys && !siteKeys.has(query.data.site)) throw new ApiError(404, 'not_found', `site: no site "${query.data.site}" in the config file`, { field: 'site' });
     const to = now();
     const since = query.data.since ?? to - 30 * 86_400_000;
     // An empty `site=` is no site, as before: all sites.

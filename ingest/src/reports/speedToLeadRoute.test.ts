@@ -11,7 +11,7 @@ const DAY = 24 * HOUR;
 /** Two sites under the test rules (a CFO who sees pricing and downloads is an MQL at the download). */
 const config = parseConfig(
   {
-    sites: ['scored', 'scored2'].map((key) => ({ key, allowedOrigins: [DEMO_ORIGIN], pages: [{ match: '/pricing', stage: 'bottom', category: 'pricing' }], scoring: TEST_SCORING })),
+    sites: ['scored', 'scored2', 'quiet'].map((key) => ({ key, allowedOrigins: [DEMO_ORIGIN], pages: [{ match: '/pricing', stage: 'bottom', category: 'pricing' }], scoring: TEST_SCORING })),
   },
   'speed to lead route test',
 );
@@ -95,7 +95,13 @@ describeEachDialect('GET /v1/reports/speed-to-lead', (getDb) => {
     expect(await report('')).toEqual({ since: new Date(now - 30 * DAY).toISOString(), handovers: 8, answered: 6, unanswered: 2, responseSeconds: { median: 3600, p90: 7200 }, answeredWithinHour: 3 });
     // A period with no handovers, and a site without any.
     expect(await report(`?site=scored&since=${new Date(now - MIN).toISOString()}`)).toMatchObject({ handovers: 0, answered: 0, unanswered: 0, responseSeconds: { median: null, p90: null }, answeredWithinHour: 0 });
-    expect(await report('?site=nowhere')).toMatchObject({ handovers: 0, answered: 0, responseSeconds: { median: null, p90: null } });
+    expect(await report('?site=quiet')).toMatchObject({ handovers: 0, answered: 0, responseSeconds: { median: null, p90: null } });
+  });
+
+  it('answers 404 naming the site for a site that is not in the config file', async () => {
+    const res = await getWithKey(at(now), '/v1/reports/speed-to-lead?site=nowhere');
+    expect(res.status).toBe(404);
+    expect((await res.json()).error).toMatchObject({ code: 'not_found', field: 'site', message: 'site: no site "nowhere" in the config file' });
   });
 
   it('answers 400 for a since that is not a time', async () => {
