@@ -102,7 +102,20 @@
       clearTimeout(late);
       var id = api.visitorId();
       if (id) lookUp(id);
-      else show(section('Not tracked', el('p', null, 'leadbeam records nothing in this browser (Do Not Track, Global Privacy Control or an opt-out), so it knows nothing about you.')));
+      else
+        show(
+          section(
+            'Not tracked',
+            el(
+              'p',
+              null,
+              // The script skips browsers driven by automation (tests, crawlers) unless the tag says otherwise: name that too.
+              'leadbeam records nothing in this browser (Do Not Track, Global Privacy Control or an opt-out' +
+                (navigator.webdriver ? ', or, as here, a browser driven by automation such as a test or a crawler' : '') +
+                '), so it knows nothing about you.',
+            ),
+          ),
+        );
     });
   }
 })();
