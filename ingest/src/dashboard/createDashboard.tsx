@@ -5,6 +5,7 @@ import { createKeyVerifier } from '../auth/createKeyVerifier.js';
 import { createAssetsRoute } from './assets/createAssetsRoute.js';
 import type { DashboardDeps, DashboardEnv } from './dashboardEnv.js';
 import { createLayout } from './layout/createLayout.js';
+import { ApiError } from '../http/apiError.js';
 import { renderErrorPage } from './layout/renderErrorPage.js';
 import { createRequireSession } from './sessions/createRequireSession.js';
 import { createSessionStore } from './sessions/createSessionStore.js';
@@ -71,6 +72,10 @@ export function createDashboard(deps: DashboardDeps) {
   app.route('/', createContentPage(deps));
   app.route('/', createScoringPage(deps));
   app.route('/', createWebhooksPage(deps));
+  // Any other path under /app is a page a person mistyped or followed: answer with a page, not JSON.
+  app.all('*', (c) => {
+    throw new ApiError(404, 'not_found', `there is no dashboard page at ${c.req.path}`);
+  });
 
   return app;
 }

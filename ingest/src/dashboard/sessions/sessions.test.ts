@@ -95,6 +95,19 @@ describeEachDialect('dashboard sessions', (getDb) => {
     expect((await client.get('/app?site=nope')).status).toBe(404);
     expect(await (await client.get('/app?site=other')).text()).toContain('<option value="other" selected="">');
   });
+
+  it('a path under /app that is no page answers 404 with a page that says so, and without a session sends the browser to sign in', async () => {
+    const client = await signIn(app());
+    const res = await client.get('/app/nowhere');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await res.text();
+    expect(page).toContain('<h1>Not found</h1>');
+    expect(page).toContain('there is no dashboard page at /app/nowhere');
+    const anonymous = await app().request('/app/nowhere');
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toMatch(/^\/app\/sign-in/);
+  });
 });
 
 describeEachDialect('dashboard entrances', (getDb) => {
