@@ -15,6 +15,7 @@ const FILES: Record<string, { path: () => string; type: string }> = {
   'app.js': { path: () => join(OWN, 'app.js'), type: 'application/javascript; charset=utf-8' },
   'uplot.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'application/javascript; charset=utf-8' },
   'uplot.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'favicon.svg': { path: () => join(OWN, 'favicon.svg'), type: 'image/svg+xml' },
 };
 
 /**

@@ -16,6 +16,7 @@ export function BarePage({ title, children }: { title: string; children?: Child 
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{`${title} · leadbeam`}</title>
+          <link rel="icon" href="/app/assets/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/app/assets/app.css" />
         </head>
         <body>

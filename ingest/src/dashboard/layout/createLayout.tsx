@@ -89,6 +89,7 @@ export function createLayout() {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{`${title} · leadbeam`}</title>
+          <link rel="icon" href="/app/assets/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/app/assets/app.css" />
           {charts ? <link rel="stylesheet" href="/app/assets/uplot.css" /> : null}
           {charts ? <script src="/app/assets/uplot.js" defer></script> : null}
