@@ -29,6 +29,8 @@ COPY --from=builder /app/node_modules ./node_modules
 COPY --from=builder /app/dist ./dist
 COPY --from=builder /app/ingest/config ./ingest/config
 COPY --from=builder /app/sdk/dist ./sdk/dist
+# The dashboard's stylesheet, script and icon, served as they are (createAssetsRoute.ts).
+COPY --from=builder /app/ingest/src/dashboard/assets ./ingest/src/dashboard/assets
 # The database and the key file live in /data, owned by the user the server runs as.
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data

@@ -7,7 +7,9 @@ import { ApiError } from '../../http/apiError.js';
 import { packageRoot } from '../../packageRoot.js';
 
 const require = createRequire(import.meta.url);
-const OWN = join(packageRoot(), 'ingest/src/dashboard/assets');
+/** Where the dashboard's own assets are read from at run time (the image copies this folder). */
+export const DASHBOARD_ASSETS_DIR = join(packageRoot(), 'ingest/src/dashboard/assets');
+const OWN = DASHBOARD_ASSETS_DIR;
 
 /** The files the pages load, by the name they use. uPlot comes from its package, unchanged. */
 const FILES: Record<string, { path: () => string; type: string }> = {
