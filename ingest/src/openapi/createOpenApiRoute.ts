@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 import { describeRoute, openAPIRouteHandler } from 'hono-openapi';
 import { packageRoot } from '../packageRoot.js';
 import { apiDocumentation } from './apiDocumentation.js';
+import { createDocsRoute } from './createDocsRoute.js';
 import { jsonAnswer } from './jsonAnswer.js';
 
 /**
@@ -14,9 +14,7 @@ import { jsonAnswer } from './jsonAnswer.js';
  * schemas that validate) and `apiDocumentation` (security schemes, the error body, answers);
  * it is made on the first request, once every route is registered, and kept.
  *
- * Scalar's page loads its JavaScript from the jsDelivr CDN: no bundle of `@scalar/api-reference`
- * is installed to serve from here, so `/docs` needs the reader's browser online (the document
- * itself does not).
+ * The page and its script both come from this server (`createDocsRoute`): it works offline.
  *
  * @example
  * app.route('/', createOpenApiRoute(app));
@@ -36,6 +34,6 @@ export function createOpenApiRoute(api: Hono) {
     // `/openapi.json` and `/sdk.js` look like static files to hono-openapi: list every route.
     openAPIRouteHandler(api, { documentation: apiDocumentation(version), excludeStaticFile: false }),
   );
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'leadbeam API reference' }));
+  app.route('/', createDocsRoute());
   return app;
 }
