@@ -58,7 +58,7 @@ describe('the demo history', () => {
     expect(readSettings({ ...base, LEADBEAM_DEMO_DATA: '1' }).demoData).toBe(true);
     expect(readSettings({ ...base, LEADBEAM_DEMO_DATA: '0' }).demoData).toBe(false);
     expect(readSettings({ ...base, LEADBEAM_DEMO_DATA: 'false' }).demoData).toBe(false);
-    expect(() => readSettings({ ...base, LEADBEAM_DEMO_DATA: 'off' })).toThrow(/LEADBEAM_DEMO_DATA: "off" is neither 1 nor 0/);
+    expect(() => readSettings({ ...base, LEADBEAM_DEMO_DATA: 'off' })).toThrow(/LEADBEAM_DEMO_DATA: "off" is neither true nor false \(1 or 0\)/);
   });
 });
 
