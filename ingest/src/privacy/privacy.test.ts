@@ -26,7 +26,9 @@ describeEachDialect('export and erase one person', (getDb) => {
     const other = `someone-${tag}@fernhill.example`;
     // A trait value only this person has: it must leave the trait history and the files too.
     const phoneNumber = `+4420${String(parseInt(tag.slice(0, 8), 16)).padStart(10, '0').slice(0, 8)}`;
-    const company = `Fernhill ${tag}`;
+    // Hex digits as letters: the random hex can hold a Luhn-valid run of 13 to 19 digits (about
+    // 1 in 1,000), which the ingest rightly drops from a trait as a card number.
+    const company = `Fernhill ${tag.replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
     const t = Date.now() - 60_000;
     // A webhook, so stage changes leave deliveries whose payloads name the person (never sent: no dispatcher here).
     await db.insertInto('webhooks').values({ id: `wh_${tag}`, site_id: 'scored', url: 'https://hooks.example.com/leadbeam', secret: 'whsec_test_0123456789abcdef', events: toJson(['lead.stage_changed']), created_at: t }).execute();

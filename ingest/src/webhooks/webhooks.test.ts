@@ -68,7 +68,10 @@ describeEachDialect('webhooks', (getDb) => {
     await until(() => receiver.received.filter((r) => r.body.includes(email)).length >= 2);
     const mine = receiver.received.filter((r) => r.body.includes(email));
     const sql = mine.find((r) => r.headers['leadbeam-event'] === 'lead.sql')!;
-    expect(sql.at - sentAt).toBeLessThan(1000);
+    // This dispatcher is never started, so it never polls: the delivery arriving at all shows it
+    // was sent on the commit's kick. The bound is loose because a busy CI machine (many test
+    // files at once) can take over a second to score, commit and send.
+    expect(sql.at - sentAt).toBeLessThan(5000);
     const payload = JSON.parse(sql.body);
     expect(payload).toMatchObject({ type: 'lead.sql', lead: { email, stage: 'sql', traits: { email, jobTitle: 'CFO' } }, change: { from: 'lead', to: 'sql', cause: 'rule:demo-request' } });
     expect(payload.lead.score).toMatchObject({ fit: 15 });
