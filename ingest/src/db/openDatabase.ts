@@ -15,6 +15,9 @@ export interface OpenDatabase {
   location: string;
 }
 
+/** The size a SQLite WAL file is cut back to once checkpointed. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** The default store when `DATABASE_URL` is unset. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/leadbeam.db';
 
@@ -58,6 +61,9 @@ export function openDatabase(url: string): OpenDatabase {
   // commit crosses 1,000 pages (a request's p99); on a timer they happen between commits, and
   // pages written many times are copied once. Measured: commits 2.2 ms → 1.1 ms.
   sqlite.pragma('wal_autocheckpoint = 0');
+  // After a burst (a demo seed, a rescore) the WAL would keep its high-water size until shutdown:
+  // the first write after a complete checkpoint cuts it back to this.
+  sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   let retry: ReturnType<typeof setTimeout> | undefined;
   const checkpoint = () => {
     retry = undefined;
