@@ -2,18 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 import { NONCE, secureHeaders, type SecureHeadersVariables } from 'hono/secure-headers';
 import { ApiError } from '../http/apiError.js';
 import { etagMatches } from '../sdk-assets/etagMatches.js';
 import { bundleFileName, findApiReference, type ApiReferenceBundle } from './apiReferenceBundle.js';
+import { renderDocsPage } from './renderDocsPage.js';
 
 /** Where the page finds the document it shows. */
 const DOCUMENT_URL = '/openapi.json';
-
-/** Said where scripts do not run, so the document is reachable without them. */
-const NO_SCRIPT = `<noscript><p>This reference needs JavaScript. The OpenAPI document it shows is at <a href="${DOCUMENT_URL}">${DOCUMENT_URL}</a>.</p></noscript>`;
 
 /**
  * The page's Content-Security-Policy. Scripts: this server's files and the page's one inline
@@ -42,13 +39,14 @@ const CONTENT_SECURITY_POLICY = {
 };
 
 /**
- * `GET /docs`, Scalar's API reference page, and `GET /docs/assets/<file>.js`, the script it runs,
- * both from this server: the script is `@scalar/api-reference`'s standalone bundle, the version
- * the lock file pins (from node_modules, or the build's copy: `apiReferenceBundle.ts`), so the
- * page works offline and runs no code that a CDN chose. The asset's name carries that version, so
- * browsers keep it for a year; the page forbids every other script origin by its
- * Content-Security-Policy. It sets no cookie and needs none: the dashboard's session cookie is
- * limited to `/app` (and HttpOnly), so neither the page's requests nor its scripts see it.
+ * `GET /docs`, Scalar's API reference page (`renderDocsPage.ts`), and `GET /docs/assets/<file>.js`,
+ * the script it runs, both from this server: the script is `@scalar/api-reference`'s standalone
+ * bundle, the version the lock file pins (from node_modules, or the build's copy:
+ * `apiReferenceBundle.ts`), so the page works offline and runs no code that a CDN chose. The
+ * asset's name carries that version, so browsers keep it for a year; the page forbids every other
+ * script origin by its Content-Security-Policy. It sets no cookie and needs none: the dashboard's
+ * session cookie is limited to `/app` (and HttpOnly), so neither the page's requests nor its
+ * scripts see it.
  * `apiReference: null` is an install with no bundle: both answer 404 saying what to do.
  *
  * @example
@@ -93,41 +91,11 @@ export function createDocsRoute({ pageTitle = 'leadbeam API reference', apiRefer
     return c.body(new Uint8Array(body), 200, headers);
   });
 
-  // Scalar's HTML, made once with a stand-in for the nonce that each answer replaces.
-  const STAND_IN = 'docs-page-nonce';
-  let template: Promise<string> | undefined;
-  const renderTemplate = () =>
-    (template ??= Promise.resolve(
-      new Hono().get(
-        '/',
-        Scalar({
-          url: DOCUMENT_URL,
-          pageTitle,
-          // The standalone bundle from this server (a `cdn` URL selects it over the ESM build).
-          cdn: assetUrl,
-          nonce: STAND_IN,
-          // Scalar's fonts, telemetry, AI agent, MCP generator and developer toolbar are services of
-          // Scalar's own servers: none of them.
-          withDefaultFonts: false,
-          telemetry: false,
-          agent: { disabled: true },
-          mcp: { disabled: true },
-          showDeveloperTools: 'never',
-        }),
-      ).request('/'),
-    )
-      .then((res) => res.text())
-      .then((html) => {
-        const mount = '<div id="app"></div>';
-        if (!html.includes(mount) || !html.includes(`src="${assetUrl}"`)) throw new Error('@scalar/hono-api-reference rendered an unexpected page: check createDocsRoute against its new version');
-        return html.replace(mount, `${mount}\n    ${NO_SCRIPT}`);
-      }));
-
   app.get(
     '/docs',
     secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, referrerPolicy: 'same-origin', crossOriginEmbedderPolicy: false }),
-    async (c) => {
-      const html = (await renderTemplate()).replaceAll(STAND_IN, c.get('secureHeadersNonce')!);
+    (c) => {
+      const html = renderDocsPage({ title: pageTitle, scriptUrl: assetUrl, documentUrl: DOCUMENT_URL, nonce: c.get('secureHeadersNonce')! });
       // A new nonce every time: no cache may hand one answer to another reader.
       return c.html(html, 200, { 'Cache-Control': 'no-store' });
     },

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { handleError, handleNotFound } from '../http/apiError.js';
 import { builtApiReference, copyApiReference, installedApiReference } from './apiReferenceBundle.js';
 import { createDocsRoute } from './createDocsRoute.js';
+import { renderDocsPage, scalarConfiguration } from './renderDocsPage.js';
 
 /** The route as the app mounts it, with the app's error answers. */
 const mounted = (options?: Parameters<typeof createDocsRoute>[0]) => new Hono().onError(handleError).notFound(handleNotFound).route('/', createDocsRoute(options));
@@ -30,6 +31,12 @@ const policyOf = (res: Response) => {
   );
 };
 const scriptSrcs = (html: string) => [...html.matchAll(/<script\b[^>]*\bsrc="([^"]*)"/g)].map((m) => m[1]!);
+/** The configuration the page's inline bootstrap passes to `Scalar.createApiReference('#app', …)`. */
+const bootstrapConfiguration = (html: string) => {
+  const literal = /Scalar\.createApiReference\('#app', (\{[^]*?\})\)\s*<\/script>/.exec(html)?.[1];
+  expect(literal, 'the inline bootstrap').toBeDefined();
+  return JSON.parse(literal!) as unknown;
+};
 
 describe('the API reference page (/docs)', () => {
   it('loads its script from this server, and nothing from any other origin', async () => {
@@ -45,6 +52,40 @@ describe('the API reference page (/docs)', () => {
     expect(html).toMatch(/"withDefaultFonts": false/);
     expect(html).toMatch(/"telemetry": false/);
     expect(html).toContain('"url": "/openapi.json"');
+  });
+
+  it("passes Scalar the document's URL and turns off everything that calls Scalar's servers", async () => {
+    const { html } = await page();
+    // What @scalar/hono-api-reference, which made this page before, passed: nothing more, nothing less.
+    expect(bootstrapConfiguration(html)).toEqual({
+      _integration: 'hono',
+      url: '/openapi.json',
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: 'never',
+    });
+    expect(html).toContain('<title>leadbeam API reference</title>');
+    // The bundle (1.71 and later) takes the nonce for the styles it adds from this meta element.
+    expect(html).toMatch(/<meta property="csp-nonce" content="[A-Za-z0-9+/=]{16,}" \/>/);
+  });
+
+  it('escapes what it writes into the page', async () => {
+    const title = '<script>alert(1)</script> & "co"';
+    const html = await (await mounted({ pageTitle: title }).request('/docs')).text();
+    expect(html).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;</title>');
+    expect(html).not.toContain('<script>alert(1)');
+
+    // A value in the bootstrap cannot end its script element; it still reads back the same.
+    const documentUrl = '/openapi.json?</script><script>alert(1)</script><!--';
+    const hostile = String(await renderDocsPage({ title: 't', scriptUrl: '/docs/assets/x.js" onload="alert(1)', documentUrl, nonce: 'n" onload="alert(1)' }));
+    expect(hostile).not.toContain('</script><script>alert');
+    const bootstrap = /nonce="[^"]*">\s*(Scalar\.createApiReference[^]*?)<\/script>/.exec(hostile)?.[1];
+    expect(bootstrap, 'no < in the inline script').toMatch(/^[^<]+$/);
+    expect(hostile).not.toMatch(/" onload="/);
+    expect(bootstrapConfiguration(hostile)).toEqual(scalarConfiguration(documentUrl));
+    expect(hostile).toContain(`<a href="/openapi.json?&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--">`);
   });
 
   it('links to the document where scripts do not run', async () => {
