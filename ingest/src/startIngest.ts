@@ -84,14 +84,8 @@ export async function startIngest(
   const reportsDb = openReportReader(settings.databaseUrl);
   const app = createApp({ db, reportsDb, config, secretKey: settings.secretKey, dispatcher, allowPrivateWebhooks: settings.allowPrivateWebhooks, replayer, writer, limits, scorers });
   const stopRetention = scheduleRetention(db, config);
-  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
-    // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
-    const s = serve({ fetch: app.fetch, port: settings.port, serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
-    (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
-    s.once('error', reject);
-    s.once('listening', () => s.off('error', reject));
-  }).catch(async (err: NodeJS.ErrnoException) => {
-    // A busy port is a setting to change, not a crash: one line, and nothing left running.
+  /** Commits what is queued, stops the background jobs, then closes the store: in that order. */
+  const stopWork = async () => {
     await writer.close();
     stopRetention();
     await followUps.stop();
@@ -102,6 +96,16 @@ export async function startIngest(
     await dispatcher.stop();
     await reportsDb?.destroy();
     await db.destroy();
+  };
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
+    // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
+    const s = serve({ fetch: app.fetch, port: settings.port, serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
+    (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
+    s.once('error', reject);
+    s.once('listening', () => s.off('error', reject));
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    // A busy port is a setting to change, not a crash: one line, and nothing left running.
+    await stopWork();
     throw err.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: set PORT to another`) : err;
   });
   const address = server.address();
@@ -122,16 +126,7 @@ export async function startIngest(
       http.closeIdleConnections?.();
       const sweep = setInterval(() => http.closeIdleConnections?.(), 25);
       await closed.finally(() => clearInterval(sweep));
-      await writer.close();
-      stopRetention();
-      await followUps.stop();
-      await rulesets.stop();
-      await replayer.stop();
-      await touches.stop();
-      await rollups.stop();
-      await dispatcher.stop();
-      await reportsDb?.destroy();
-      await db.destroy();
+      await stopWork();
     },
   };
 }

@@ -112,6 +112,8 @@ async function stopsWithoutLosingAcknowledgedEvents(databaseUrl: string) {
     for (const s of statuses) expect([200, 503, 'error']).toContain(s);
     const code = await Promise.race([ingest.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
     expect(code, ingest.output()).toBe(0);
+    // An operator's log says the stop ended cleanly, not only that it began.
+    expect(ingest.output()).toContain('leadbeam ingest: stopped; everything acknowledged is stored');
   } finally {
     agent.destroy();
   }

@@ -18,7 +18,10 @@ export function stopOnSignals(running: { close(): Promise<void> }, name: string)
     stopping = true;
     console.log(`${name}: ${signal}, finishing requests in flight and committing queued events`);
     running.close().then(
-      () => process.exit(0),
+      () => {
+        console.log(`${name}: stopped; everything acknowledged is stored`);
+        process.exit(0);
+      },
       (err) => {
         console.error(`${name}: stopping failed: ${errorText(err)}`);
         process.exit(1);
