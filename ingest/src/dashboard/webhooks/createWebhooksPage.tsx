@@ -267,7 +267,8 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
                     </th>
                     <td>{d.type}</td>
                     <td>
-                      <a href={pageHref(c, `/app/leads/${d.leadId}`)}>{d.leadId}</a>
+                      {/* The email the payload carried (what the receiver got), else the lead's id. */}
+                      <a href={pageHref(c, `/app/leads/${d.leadId}`)}>{(d.payload as { lead?: { email?: string | null } }).lead?.email ?? d.leadId}</a>
                     </td>
                     <td>
                       <span class={d.status === 'failed' ? 'badge warn' : 'badge'}>{d.status}</span>

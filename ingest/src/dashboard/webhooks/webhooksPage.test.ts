@@ -86,6 +86,9 @@ describeEachDialect('webhooks page', (getDb) => {
     });
     const row = new RegExp(`<tr data-delivery="${deliveryId}">([\\s\\S]*?)</tr>`).exec(log)![1]!;
     expect(text(row)).toMatch(/lead\.created .* delivered .*: 200 \(\d+ ms\)/);
+    // The lead is named by the email the receiver got, linking to its page.
+    const leadId = JSON.parse(got.body).lead.id;
+    expect(row).toContain(`<a href="/app/leads/${leadId}?site=scored">${email}</a>`);
   });
 
   it('refuses a bad webhook naming the field, and keeps what was typed', async () => {
