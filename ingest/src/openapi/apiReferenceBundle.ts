@@ -11,7 +11,7 @@ export interface ApiReferenceBundle {
 
 /**
  * Where `npm run build` puts its copy of the bundle. `@scalar/api-reference` is a dev dependency
- * (a production install of it brings some 250 packages, 300 MB, for one file), so an install
+ * (a production install of it brings some 300 packages, 250 MB, for one file), so an install
  * without dev dependencies, such as the Docker image, serves this copy.
  */
 export const BUILT_BUNDLE_DIR = join(packageRoot(), 'dist/docs-assets');
@@ -58,7 +58,7 @@ export function builtApiReference(dir = BUILT_BUNDLE_DIR): ApiReferenceBundle | 
  * copy (an install without dev dependencies).
  *
  * @example
- * findApiReference() // { version: '1.71.0', path: '…/node_modules/@scalar/api-reference/dist/browser/standalone.js' }
+ * findApiReference() // { version: '1.46.4', path: '…/node_modules/@scalar/api-reference/dist/browser/standalone.js' }
  */
 export function findApiReference(): ApiReferenceBundle | undefined {
   return installedApiReference() ?? builtApiReference();
@@ -69,7 +69,7 @@ export function findApiReference(): ApiReferenceBundle | undefined {
  * its version. Run by `npm run build`, while dev dependencies are installed.
  *
  * @example
- * copyApiReference() // dist/docs-assets/scalar-api-reference-1.71.0.js
+ * copyApiReference() // dist/docs-assets/scalar-api-reference-1.46.4.js
  */
 export function copyApiReference(dir = BUILT_BUNDLE_DIR): ApiReferenceBundle {
   const installed = installedApiReference();

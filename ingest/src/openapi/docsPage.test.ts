@@ -67,7 +67,7 @@ describe('the API reference page (/docs)', () => {
       showDeveloperTools: 'never',
     });
     expect(html).toContain('<title>leadbeam API reference</title>');
-    // The bundle (1.71 and later) takes the nonce for the styles it adds from this meta element.
+    // Newer bundles (1.71) take the nonce for the styles they add from this meta element.
     expect(html).toMatch(/<meta property="csp-nonce" content="[A-Za-z0-9+/=]{16,}" \/>/);
   });
 

@@ -85,9 +85,10 @@ const indent = (text: string, spaces: number) => text.replaceAll('\n', `\n${' '.
  * The HTML of the API reference page: `scriptUrl` (Scalar's standalone bundle, which defines
  * `window.Scalar`) and an inline bootstrap that draws the reference of `documentUrl` into
  * `#app`; where scripts do not run, a link to the document. The nonce is on the page's one
- * `<style>` and both scripts, and in `meta[property=csp-nonce]`, where the bundle looks for the
- * nonce of the styles it adds. Every value is escaped by `html`; the CSS and the configuration,
- * made here, are written as they are (the configuration as a script literal).
+ * `<style>` and both scripts, and in `meta[property=csp-nonce]`, where newer bundles (1.71) look
+ * for the nonce of the styles they add (`mcp`, too, is read only by those; older ones ignore
+ * both). Every value is escaped by `html`; the CSS and the configuration, made here, are written
+ * as they are (the configuration as a script literal).
  *
  * @example
  * c.html(renderDocsPage({ title: 'leadbeam API reference', scriptUrl: '/docs/assets/scalar-api-reference-1.46.4.js', documentUrl: '/openapi.json', nonce }))
