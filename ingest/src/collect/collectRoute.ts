@@ -18,7 +18,7 @@ import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
-import { eventsRejected } from '../ops/metrics.js';
+import { countRejectedEvent } from '../ops/metrics.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
 import { toEventRow } from './toEventRow.js';
@@ -137,7 +137,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
 
       const rejected: CollectResult['rejected'] = [];
       const reject = (index: number, id: string | undefined, error: string, field = fieldOf(error)) => {
-        eventsRejected.inc({ field: field ?? 'event' });
+        countRejectedEvent(field);
         rejected.push({ index, id, field, error });
       };
       let ignored = 0;

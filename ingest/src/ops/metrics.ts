@@ -17,7 +17,26 @@ export const requestSeconds = new Histogram({
 });
 export const eventsAccepted = new Counter({ name: 'leadbeam_events_accepted_total', help: 'Events stored', registers: [registry] });
 export const eventsDuplicate = new Counter({ name: 'leadbeam_events_duplicate_total', help: 'Events already stored (retries)', registers: [registry] });
-export const eventsRejected = new Counter({ name: 'leadbeam_events_rejected_total', help: 'Events refused, by the field at fault', labelNames: ['field'], registers: [registry] });
+export const eventsRejected = new Counter({ name: 'leadbeam_events_rejected_total', help: 'Events refused, by the top-level field at fault', labelNames: ['field'], registers: [registry] });
+
+/** The fields of an event (`/v1/collect`) and of a Segment message that a refusal may name. */
+const EVENT_FIELDS = new Set([
+  ...['id', 'type', 'name', 'ts', 'visitorId', 'sessionId', 'visit', 'firstVisit', 'url', 'path', 'referrer', 'title', 'stage', 'category', 'campaign', 'props', 'traits'],
+  ...['messageId', 'anonymousId', 'userId', 'event', 'properties', 'context', 'timestamp', 'sentAt', 'groupId', 'previousId', 'integrations', 'batch'],
+]);
+
+/**
+ * Counts a refused event under the top-level field at fault (`props`, not `props.<key>`), or
+ * `other`: a label value is a time series kept for the life of the process, so it never holds
+ * text a sender chose (a property's name would let anyone grow the server's memory without end).
+ *
+ * @example
+ * countRejectedEvent('props.a_key_the_sender_made_up') // counted as field="props"
+ */
+export function countRejectedEvent(field: string | undefined): void {
+  const top = field?.split(/[.[]/, 1)[0];
+  eventsRejected.inc({ field: top === undefined ? 'event' : EVENT_FIELDS.has(top) ? top : 'other' });
+}
 export const commitSeconds = new Histogram({
   name: 'leadbeam_commit_duration_seconds',
   help: 'Group commit duration (one transaction for the events of many requests)',

@@ -33,6 +33,18 @@ describeEachDialect('operations', (getDb) => {
     expect(text).toMatch(/leadbeam_http_requests_total\{method="POST",route="\/v1\/collect",status="200"\}/);
   });
 
+  it("counts refused events by top-level field only: a sender's property names never become metric series", async () => {
+    const app = testApp(getDb().db);
+    const keys = Array.from({ length: 5 }, (_, i) => `made_up_key_${i}_${Math.random().toString(36).slice(2)}`);
+    // A NUL is refused per event, naming the property: props.<key>.
+    const res = await postBatch(app, { events: keys.map((k) => ({ ...makeEvent(), props: { [k]: 'a\u0000b' } })) });
+    const body = await res.json();
+    expect(body.rejected.map((r: { field: string }) => r.field)).toEqual(keys.map((k) => `props.${k}`));
+    const text = await (await app.request('/metrics', { headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } })).text();
+    expect(text).toMatch(/^leadbeam_events_rejected_total\{field="props"\} \d+/m);
+    for (const k of keys) expect(text).not.toContain(k);
+  });
+
   it('logs one JSON line a request with its id, route pattern, status and duration, and never the key or the path', async () => {
     const lines: unknown[] = [];
     const spy = vi.spyOn(logger, 'info').mockImplementation(((obj: unknown) => void lines.push(obj)) as never);

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { LeadbeamConfig } from '../config/schema.js';
 import type { Database, EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
-import { eventsRejected } from '../ops/metrics.js';
+import { countRejectedEvent } from '../ops/metrics.js';
 import type { SegmentLimits } from '../limits/createSegmentLimits.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import { createSegmentAuth } from './segmentAuth.js';
@@ -155,7 +155,7 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
 
       const result: SegmentResult = { success: true, accepted: 0, duplicates: 0, ignored: [], rejected: [] };
       const reject = (index: number, messageId: string | undefined, error: string, field?: string) => {
-        eventsRejected.inc({ field: field ?? 'event' });
+        countRejectedEvent(field);
         result.rejected.push({ index, ...(messageId !== undefined && { messageId }), ...(field !== undefined && { field: prefix(index) + field }), error: field ? prefix(index) + error : error });
       };
       const rows: EventsTable[] = [];
