@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { describeRoute } from 'hono-openapi';
 import { isbot } from 'isbot';
 import { z } from 'zod';
@@ -19,6 +18,7 @@ import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
 import { countRejectedEvent } from '../ops/metrics.js';
+import { limitBodySize } from '../http/limitBodySize.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
 import { toEventRow } from './toEventRow.js';
@@ -57,22 +57,10 @@ function createDownloadFilter(types: string[]) {
   };
 }
 
-const tooLarge = () => {
+const tooLarge = (): never => {
   throw new ApiError(413, 'payload_too_large', `body is larger than ${MAX_BATCH_BYTES} bytes; send smaller batches`);
 };
-const limitChunked = bodyLimit({ maxSize: MAX_BATCH_BYTES, onError: tooLarge });
-
-/**
- * Refuses bodies over MAX_BATCH_BYTES. A declared Content-Length (what browsers send) is enough
- * to decide, and leaves the body to be read straight from the socket: hono's `bodyLimit` touches
- * `c.req.raw.body`, which makes @hono/node-server build a web Request and stream for every
- * beacon (measured: most of a request's cost). Chunked bodies still go through `bodyLimit`.
- */
-const limitBody: MiddlewareHandler = (c, next) => {
-  const length = c.req.header('content-length');
-  if (length === undefined || c.req.header('transfer-encoding')) return limitChunked(c, next);
-  return Number(length) > MAX_BATCH_BYTES ? tooLarge() : next();
-};
+const limitBody = limitBodySize(MAX_BATCH_BYTES, tooLarge);
 
 /** The batch as documented: the envelope, each event as `trackedEventSchema` checks it (one by one, so a bad one costs only itself). */
 const documentedBatch = eventBatchEnvelopeSchema.extend({ events: z.array(trackedEventSchema).min(1).max(MAX_BATCH_EVENTS) });

@@ -6,6 +6,7 @@ import { createAssetsRoute } from './assets/createAssetsRoute.js';
 import type { DashboardDeps, DashboardEnv } from './dashboardEnv.js';
 import { createLayout } from './layout/createLayout.js';
 import { ApiError } from '../http/apiError.js';
+import { limitBodySize } from '../http/limitBodySize.js';
 import { renderErrorPage } from './layout/renderErrorPage.js';
 import { createRequireSession } from './sessions/createRequireSession.js';
 import { createSessionStore } from './sessions/createSessionStore.js';
@@ -17,6 +18,14 @@ import { createLeadPage } from './leads/createLeadPage.js';
 import { createContentPage } from './content/createContentPage.js';
 import { createWebhooksPage } from './webhooks/createWebhooksPage.js';
 import { createScoringPage } from './scoring/createScoringPage.js';
+
+/** The largest form the dashboard reads (a rule set in the draft editor is the largest there is). */
+export const DASHBOARD_MAX_BODY_BYTES = 1024 * 1024;
+/** The sign-in form holds a key and where to go next. */
+export const SIGN_IN_MAX_BODY_BYTES = 16 * 1024;
+const tooLarge = (max: number) => (): never => {
+  throw new ApiError(413, 'payload_too_large', `body: larger than the ${max} bytes this form may send`, { field: 'body' });
+};
 
 /**
  * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
@@ -43,6 +52,8 @@ export function createDashboard(deps: DashboardDeps) {
         imgSrc: ["'self'", 'data:'],
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
       },
       referrerPolicy: 'same-origin',
     }),
@@ -55,6 +66,10 @@ export function createDashboard(deps: DashboardDeps) {
   });
   // Forms posted from another origin are refused before anything else runs.
   app.use('*', csrf());
+  // No form of the dashboard comes near this (a rule set in the draft editor is the largest):
+  // a bigger body is refused before anyone reads it, signed in or not.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', limitBodySize(DASHBOARD_MAX_BODY_BYTES, tooLarge(DASHBOARD_MAX_BODY_BYTES)));
+  app.post('/sign-in', limitBodySize(SIGN_IN_MAX_BODY_BYTES, tooLarge(SIGN_IN_MAX_BODY_BYTES)));
   app.route('/', createSignInRoute({ sessions, verifyKey: createKeyVerifier({ db, secretKey, now }) }));
   app.use('*', createRequireSession({ sessions, config }));
   app.post('/sign-out', async (c) => {

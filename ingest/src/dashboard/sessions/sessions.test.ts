@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../../test/support/databases.js';
 import { APP_ORIGIN, signIn } from '../../../../test/support/dashboard.js';
 import { TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp } from '../../../../test/support/ingest.js';
+import { DASHBOARD_MAX_BODY_BYTES, SIGN_IN_MAX_BODY_BYTES } from '../createDashboard.js';
 
 const form = (body: Record<string, string>, headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -57,6 +58,28 @@ describeEachDialect('dashboard sessions', (getDb) => {
     const reader = await app().request('/app/sign-in', form({ key: await createKey('marketing', ['read']), next: '//evil.example/app' }));
     expect(reader.status).toBe(303);
     expect(reader.headers.get('location')).toBe('/app');
+  });
+
+  it('refuses a body larger than its form could send before reading it, signed in or not (declared or chunked)', async () => {
+    const big = form({ key: TEST_SECRET_KEY, pad: 'x'.repeat(SIGN_IN_MAX_BODY_BYTES) });
+    const declared = await app().request('/app/sign-in', { ...big, headers: { ...big.headers, 'Content-Length': String(big.body.length) } });
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get('set-cookie')).toBeNull();
+    expect(await declared.text()).toContain(`larger than the ${SIGN_IN_MAX_BODY_BYTES} bytes`);
+    // No length declared: counted as it is read, and cut at the limit.
+    const chunked = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode('pad=' + 'x'.repeat(1024) + '&'));
+        controller.close();
+      },
+    });
+    const streamed = await app().request('/app/sign-in', { method: 'POST', headers: { Origin: APP_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded' }, body: chunked, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    // A session does not lift the dashboard's own limit.
+    const client = await signIn(app());
+    const huge = await app().request('/app/sign-out', form({ _csrf: client.csrf, pad: 'x'.repeat(DASHBOARD_MAX_BODY_BYTES) }, { Cookie: client.cookie }));
+    expect(huge.status).toBe(413);
+    expect((await client.get('/app')).status).toBe(200);
   });
 
   it('refuses changes without the form token or from another origin', async () => {
