@@ -60,6 +60,19 @@ describe('the about-you page’s lookup', () => {
     expect(score.items[0]).toEqual({ kind: expect.any(String), ruleId: expect.any(String), ts: expect.any(String), points: expect.any(Number), remaining: expect.any(Number) });
   });
 
+  it('shows a browser that only gave a known lead’s email nothing of that lead', async () => {
+    const email = `ana-${newId()}@fernhill.example`;
+    const owner = 'v_' + newId();
+    const stranger = 'v_' + newId();
+    const formOf = (visitorId: string) => makeEvent({ visitorId, sessionId: `s-${visitorId}`, type: 'form', name: 'demo-request', traits: { email, jobTitle: 'CFO', company: 'Fernhill' }, url: `${DEMO_ORIGIN}/demo` });
+    await postBatch(ingestApp, { site: 'scored', events: [formOf(owner)] });
+    await postBatch(ingestApp, { site: 'scored', events: [formOf(stranger)] });
+    const claimed = await lookUp(stranger);
+    expect(claimed.body).toMatchObject({ known: true, visitorId: stranger, claimedLead: true, lead: null });
+    expect(JSON.stringify(claimed.body)).not.toMatch(new RegExp(`${email}|Fernhill|CFO`));
+    expect((await lookUp(owner)).body).toMatchObject({ claimedLead: false, lead: { email, traits: { company: 'Fernhill' } } });
+  });
+
   it('looks up only visitor ids, and never puts the secret key in a page, script or stylesheet', async () => {
     expect((await lookUp('../v1/leads')).status).toBe(400);
     expect((await lookUp('')).status).toBe(400);

@@ -39,6 +39,11 @@ export type VisitorRecord =
       pageviewsByStage: { top: number; middle: number; bottom: number };
       engagement: number;
       recentEvents: Array<{ type: string; name: string | null; path: string; title: string | null; stage: string | null; ts: string }>;
+      /**
+       * This browser gave the email of a lead another browser made: it is linked, but the page
+       * shows it nothing of that person (anyone may type anyone's email into a form).
+       */
+      claimedLead: boolean;
       lead: null | {
         stage: string;
         email: string;
@@ -56,7 +61,8 @@ export class IngestUnavailable extends Error {}
 
 /**
  * Reads one browser's record from the ingest with the secret key: the visitor, its recent
- * events and, if a form made it a lead, the lead and its explained score. Only the fields the
+ * events and, if a form of this browser made it a lead, the lead and its explained score (a
+ * browser that only gave a known lead's email sees nothing of that lead). Only the fields the
  * page shows are kept.
  *
  * @example
@@ -78,7 +84,9 @@ export async function readVisitorRecord(reader: IngestReader, visitorId: string)
   const site = encodeURIComponent(reader.siteKey);
   const [visitor, history] = await Promise.all([get(`/v1/visitors/${id}?site=${site}`), get(`/v1/visitors/${id}/events?site=${site}&limit=${RECENT_EVENTS}`)]);
   if (!visitor) return { known: false, visitorId };
-  const [lead, score] = visitor.leadId ? await Promise.all([get(`/v1/leads/${visitor.leadId}`), get(`/v1/leads/${visitor.leadId}/score`)]) : [];
+  // Only a browser that made its lead (or that a trusted source linked) sees the lead.
+  const mine = visitor.leadId && visitor.ownsLeadTraits;
+  const [lead, score] = mine ? await Promise.all([get(`/v1/leads/${visitor.leadId}`), get(`/v1/leads/${visitor.leadId}/score`)]) : [];
   return {
     known: true,
     visitorId: visitor.visitorId,
@@ -90,6 +98,7 @@ export async function readVisitorRecord(reader: IngestReader, visitorId: string)
     pageviewsByStage: visitor.pageviewsByStage,
     engagement: visitor.score.engagement,
     recentEvents: (history?.events ?? []).map((e: any) => ({ type: e.type, name: e.name, path: e.path, title: e.title, stage: e.stage, ts: e.ts })),
+    claimedLead: Boolean(visitor.leadId) && !mine,
     lead:
       lead && score
         ? {

@@ -55,7 +55,8 @@
       ),
     ];
     var lead = you.lead;
-    if (!lead) parts.push(section('Not a lead', el('p', null, 'No form has told leadbeam who you are. Subscribe to ', el('a', { href: '/newsletter' }, 'the newsletter'), ' or ', el('a', { href: '/demo' }, 'book a demo'), ' and this page shows you as a lead, with your score explained.')));
+    if (you.claimedLead) parts.push(section('A known email', el('p', null, 'A form in this browser gave the email of someone leadbeam already knows from another browser. This browser now counts for that lead, but to protect the person, their details show only in the browser that first gave the email.')));
+    else if (!lead) parts.push(section('Not a lead', el('p', null, 'No form has told leadbeam who you are. Subscribe to ', el('a', { href: '/newsletter' }, 'the newsletter'), ' or ', el('a', { href: '/demo' }, 'book a demo'), ' and this page shows you as a lead, with your score explained.')));
     else {
       parts.push(
         section(

@@ -77,6 +77,24 @@ describeEachDialect('identity guardrails against one client', (getDb) => {
     expect((await leadOf(email)).traits.jobTitle).toBe('Controller');
   });
 
+  it('a browser linked by claiming a known email stays a claimant: its later requests cannot change known traits either', async () => {
+    const email = `ana-${newId()}@fernhill.example`;
+    await post('203.0.113.11', [form('v_' + newId(), { email, name: 'Ana Kovac', jobTitle: 'CFO', company: 'Fernhill' })]);
+    const before = await leadOf(email);
+    const attacker = 'v_' + newId();
+    await post('198.51.100.67', [form(attacker, { email, jobTitle: 'Intern' })]);
+    expect((await leadOf(email)).visitorIds).toContain(attacker);
+    // The same browser again, now linked: a form, then an identify call.
+    await post('198.51.100.67', [form(attacker, { email, jobTitle: 'Intern', company: 'Evil Corp', name: 'Pwned' })]);
+    await post('198.51.100.67', [form(attacker, { email, jobTitle: 'Intern', company: 'Evil Corp', name: 'Pwned', industry: 'Gambling' }, 'identify')]);
+    const after = await leadOf(email);
+    expect(after.traits).toMatchObject({ name: 'Ana Kovac', jobTitle: 'CFO', company: 'Fernhill', industry: 'Gambling' });
+    expect(after.score.fit).toBe(before.score.fit);
+    // The browser that made the lead still may.
+    await post('203.0.113.11', [form(before.visitorIds[0], { email, jobTitle: 'Controller' })]);
+    expect((await leadOf(email)).traits.jobTitle).toBe('Controller');
+  });
+
   it(`a burst of made-up browsers from one client links at most ${MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR}, and the person’s real next device still links`, async () => {
     const email = `bo-${newId()}@fernhill.example`;
     await post('203.0.113.20', [form('v_' + newId(), { email })]);

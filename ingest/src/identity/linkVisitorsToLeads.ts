@@ -26,7 +26,7 @@ export interface IdentityEvent {
   trusted?: boolean;
 }
 
-export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts'>;
+export type Link = Pick<Selectable<LeadVisitorsTable>, 'visitor_id' | 'lead_id' | 'from_ts' | 'owns_traits'>;
 
 /**
  * The events of a batch that name a person (normalised email in their traits, whatever their
@@ -215,7 +215,9 @@ export async function linkVisitorsToLeads(
     if (!lead) continue;
     const link = links.get(visitorId);
     if (link?.lead_id === lead.id) {
-      applyTraits(lead, event, visitorId, true, trusted);
+      // Linked already: it changes known traits only if it made the lead (or a trusted source
+      // linked it). A browser linked by claiming the email stays a claimant on later requests.
+      applyTraits(lead, event, visitorId, link.owns_traits === 1, trusted);
       continue;
     }
     const creator = createdBy.get(lead.id) === event.id;
@@ -236,12 +238,12 @@ export async function linkVisitorsToLeads(
     if (link) {
       // A shared computer: the earlier lead keeps its past, the new one gets what follows.
       pastLinks.push({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: event.ts });
-      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now };
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now, owns_traits: creator || trusted ? 1 : 0 };
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: link.lead_id, kind: 'switched', detail: `this browser was linked to ${link.lead_id}; from this event on it counts for ${lead.id}`, at: event.ts });
       counts.set(link.lead_id, (counts.get(link.lead_id) ?? 1) - 1);
       relinked.add(link.lead_id);
     } else {
-      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: 0, linked_at: now };
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: 0, linked_at: now, owns_traits: creator || trusted ? 1 : 0 };
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'linked', detail: `linked by ${event.type} ${event.name ?? ''}`.trim(), at: event.ts });
     }
     counts.set(lead.id, count + 1);
@@ -254,7 +256,7 @@ export async function linkVisitorsToLeads(
     await trx
       .insertInto('lead_visitors')
       .values([...changedLinks.values()])
-      .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ lead_id: eb.ref('excluded.lead_id'), from_ts: eb.ref('excluded.from_ts'), linked_at: eb.ref('excluded.linked_at') })))
+      .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ lead_id: eb.ref('excluded.lead_id'), from_ts: eb.ref('excluded.from_ts'), linked_at: eb.ref('excluded.linked_at'), owns_traits: eb.ref('excluded.owns_traits') })))
       .execute();
   }
   if (pastLinks.length) await trx.insertInto('past_links').values(pastLinks).execute();

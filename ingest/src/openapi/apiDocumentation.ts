@@ -125,6 +125,10 @@ export function apiDocumentation(version: string): Documentation {
             pageviewsByStage: { type: 'object', properties: { top: { type: 'integer' }, middle: { type: 'integer' }, bottom: { type: 'integer' } } },
             score: { type: 'object', properties: { engagement: { type: 'number' } } },
             leadId: { type: ['string', 'null'] },
+            ownsLeadTraits: {
+              type: 'boolean',
+              description: 'Whether this browser may change its lead’s known traits: it made the lead, or a trusted source (an API key) linked it. False for a browser linked only by giving a known lead’s email, and when there is no lead: show such a browser nothing of the lead it claimed.',
+            },
           },
         },
         Event: {

@@ -87,7 +87,7 @@ export async function scoreSiteEvents(
 
   // Who the visitors are: links, leads by email (created on first sight), and events from before a link.
   const links = new Map<string, Link>(
-    (await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute()).map((l) => [l.visitor_id, l]),
+    (await trx.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts', 'owns_traits']).where('site_id', '=', site).where('visitor_id', 'in', visitorIds).execute()).map((l) => [l.visitor_id, l]),
   );
   const earlier = events.filter((e) => e.ts < (links.get(visitorOf(e))?.from_ts ?? 0));
   const pastLeads = new Set<string>();

@@ -50,6 +50,7 @@ describeEachDialect('visitor lookups', (getDb) => {
       pageviewsByStage: { top: 2, middle: 1, bottom: 1 },
       score: { engagement: 0 },
       leadId: null,
+      ownsLeadTraits: false,
     });
   });
 

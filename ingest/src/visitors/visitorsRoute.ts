@@ -18,7 +18,7 @@ import { schemaRef } from '../openapi/schemaRef.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A visitor as other systems see it, with its own (anonymous) engagement score and its lead. */
-export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | undefined, leadId: string | null, now: number) {
+export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | undefined, link: { lead_id: string; owns_traits: 0 | 1 } | undefined, now: number) {
   const state = v.score_state ? fromJson(v.score_state) : emptyState();
   return {
     visitorId: v.visitor_id,
@@ -31,7 +31,8 @@ export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | un
     pageviews: v.pageviews,
     pageviewsByStage: { top: v.pageviews_top, middle: v.pageviews_middle, bottom: v.pageviews_bottom },
     score: { engagement: scorer ? scorer.scoresAt({ ...state, traits: {} }, now).engagement : 0 },
-    leadId,
+    leadId: link?.lead_id ?? null,
+    ownsLeadTraits: link?.owns_traits === 1,
   };
 }
 
@@ -81,8 +82,8 @@ export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysel
   }), async (c) => {
     const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
     if (!visitor) throw noVisitor(c.req.param('visitorId'));
-    const link = await db.selectFrom('lead_visitors').select('lead_id').where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
-    return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link?.lead_id ?? null, now()));
+    const link = await db.selectFrom('lead_visitors').select(['lead_id', 'owns_traits']).where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
+    return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link, now()));
   });
 
   app.get('/:visitorId/events', describeRoute({

@@ -19,6 +19,7 @@ import { dailyRollups } from './017_daily_rollups.js';
 import { handovers } from './018_handovers.js';
 import { leadPages } from './019_lead_pages.js';
 import { leadSearch } from './020_lead_search.js';
+import { linkOwners } from './021_link_owners.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '018_handovers': handovers,
   '019_lead_pages': leadPages,
   '020_lead_search': leadSearch,
+  '021_link_owners': linkOwners,
 };
