@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dropSensitiveProps, dropSensitiveTraits, dropSensitiveValues, emailLooksSensitive, isSecretName, isSensitivePropName, looksSensitive, looksSensitiveValue, stripSecretParams } from './sensitive.js';
+import { dropSensitiveProps, dropSensitiveText, dropSensitiveTraits, dropSensitiveUrlText, dropSensitiveValues, emailLooksSensitive, idLooksSensitive, isSecretName, isSensitivePropName, looksSensitive, looksSensitiveValue, stripSecretParams } from './sensitive.js';
 
 describe('stripSecretParams', () => {
   it.each([
@@ -223,5 +224,145 @@ describe('emailLooksSensitive and dropSensitiveTraits', () => {
     expect(dropSensitiveTraits({ email: '5555555555554444@pay.example', jobTitle: 'CFO' })).toEqual({ jobTitle: 'CFO' });
     // Properties follow the general rule: an id glued to letters in an address-shaped prop still goes.
     expect(dropSensitiveProps({ memo: '378282246310005@amex.example', ok: 'a@b.example' })).toEqual({ ok: 'a@b.example' });
+  });
+});
+
+/** Uniformly random bytes (no bias towards zeros: a random id is not "0000…"). */
+const randomBytes = (n: number) => fc.noBias(fc.uint8Array({ minLength: n, maxLength: n }));
+// What Math.random() gives: a multiple of 2^-53 in [0, 1), uniformly (fc.double spreads over bit patterns, mostly tiny numbers).
+const unitDouble = fc.integer({ min: 0, max: 2 ** 53 - 1 }).map((n) => n / 2 ** 53);
+const randomIds = {
+  // The script's makeId: two Math.random() values in base 36.
+  script: fc.noBias(fc.tuple(unitDouble, unitDouble)).map(([a, b]) => a.toString(36).slice(2) + b.toString(36).slice(2)).filter((id) => id.length >= 8),
+  base64url: randomBytes(24).map((b) => Buffer.from(b).toString('base64url')),
+  hex32: randomBytes(16).map((b) => Buffer.from(b).toString('hex')),
+  uuid: fc.noBias(fc.uuid()),
+};
+
+describe('stripSecretParams: sensitive values, payment names, nested URLs and hash routes', () => {
+  it('removes a parameter whose value holds a card or social security number, whatever its name, as it removes a secret name', () => {
+    expect(stripSecretParams('https://a.example/p?note=4111111111111111&plan=pro')).toBe('https://a.example/p?plan=pro');
+    expect(stripSecretParams('https://a.example/search?q=4111111111111111')).toBe('https://a.example/search');
+    // Percent-encoded, "+" for spaces, inside text, a social security number, ";"-separated, in a fragment and a path parameter.
+    expect(stripSecretParams('https://a.example/?a=1&q=card%204111%201111%201111%201111&b=2')).toBe('https://a.example/?a=1&b=2');
+    expect(stripSecretParams('https://a.example/?q=4111+1111+1111+1111&b=2')).toBe('https://a.example/?b=2');
+    expect(stripSecretParams('https://a.example/?who=123-45-6789;b=2')).toBe('https://a.example/?b=2');
+    expect(stripSecretParams('https://a.example/cb#note=5555555555554444&state=1')).toBe('https://a.example/cb#state=1');
+    expect(stripSecretParams('https://a.example/p;n=4111111111111111;v=2')).toBe('https://a.example/p;v=2');
+    // UTM parameters are kept for their name, never for a card number in their value.
+    expect(stripSecretParams('https://a.example/?utm_term=4111111111111111&utm_source=news')).toBe('https://a.example/?utm_source=news');
+  });
+
+  it('removes card, cc and social security names, as properties lose them', () => {
+    expect(stripSecretParams('https://a.example/pay?ccnum=x1&cardnumber=x2&card_number=x3&cardNo=x4&creditCard=x5&credit-card-number=x6&cc=x7&cc_exp=x8&ccv=x9&card=x10&ssn=x11&social_security_number=x12&plan=pro')).toBe(
+      'https://a.example/pay?plan=pro',
+    );
+    for (const name of ['ccnum', 'cardnumber', 'card_number', 'cardNumber', 'creditcard', 'debit_card', 'cc', 'cc-exp', 'ccv', 'card', 'cardholder', 'ssn', 'socialSecurityNumber', 'soc_sec'])
+      expect(isSecretName(name), name).toBe(true);
+    for (const name of ['scorecard', 'cards', 'discard', 'postcard', 'account', 'success', 'accept', 'occupation', 'cardinal'])
+      expect(isSecretName(name), name).toBe(false);
+  });
+
+  it('strips a parameter whose value is itself a URL, recursively, changing nothing when it holds no secret', () => {
+    expect(stripSecretParams('https://a.example/login?redirect=https%3A%2F%2Fa.example%2F%3Ftoken%3DSECRET18&x=1')).toBe('https://a.example/login?redirect=https%3A%2F%2Fa.example%2F&x=1');
+    expect(stripSecretParams('https://a.example/login?next=/account?token=T')).toBe('https://a.example/login?next=/account');
+    expect(stripSecretParams('https://a.example/login?next=%2Faccount%3Fstep%3D2%26token%3DT')).toBe('https://a.example/login?next=%2Faccount%3Fstep%3D2');
+    // A card number anywhere in a URL-valued parameter drops the parameter, as it drops any other.
+    expect(stripSecretParams('https://a.example/?r=https%3A%2F%2Fb.example%2F%3Fnote%3D4111111111111111&x=1')).toBe('https://a.example/?x=1');
+    // Two levels: a URL in a parameter of a URL in a parameter.
+    const inner = `https://c.example/?token=T&k=1`;
+    const middle = `https://b.example/?next=${encodeURIComponent(inner)}`;
+    expect(stripSecretParams(`https://a.example/?r=${encodeURIComponent(middle)}`)).toBe(`https://a.example/?r=${encodeURIComponent(`https://b.example/?next=${encodeURIComponent('https://c.example/?k=1')}`)}`);
+    // Encoded twice over, as some redirectors do.
+    expect(stripSecretParams(`https://a.example/?r=${encodeURIComponent(encodeURIComponent('https://b.example/?token=T'))}`)).not.toContain('token');
+    // Without a secret, byte for byte.
+    for (const url of ['https://a.example/login?redirect=https%3A%2F%2Fa.example%2Fp%3Fx%3D1%26utm_source%3Dnews', 'https://a.example/?next=/account?step=2', 'https://a.example/?q=%23tag&r=%2F'])
+      expect(stripSecretParams(url)).toBe(url);
+  });
+
+  it('drops a URL nested deeper than it looks into rather than keeping what it did not read', () => {
+    let url = 'https://z.example/?token=T';
+    for (let i = 0; i < 6; i++) url = `https://a.example/?r=${encodeURIComponent(url)}`;
+    const stripped = stripSecretParams(url + '&x=1');
+    // The levels it read are kept, the one it did not is dropped: the secret and its host are gone.
+    expect(stripped).toMatch(/^https:\/\/a\.example\/\?r=https%3A%2F%2Fa\.example%2F%3Fr%3D.*&x=1$/);
+    for (let text = stripped, i = 0; i < 10; i++, text = decodeURIComponent(text)) expect(text).not.toMatch(/token|z\.example/);
+  });
+
+  it('reads "&" and ";"-separated pairs after a hash route that has no "?"', () => {
+    expect(stripSecretParams('https://a.example/#/reset&token=SECRET13')).toBe('https://a.example/#/reset');
+    expect(stripSecretParams('https://a.example/#/reset&token=T&step=2')).toBe('https://a.example/#/reset&step=2');
+    expect(stripSecretParams('https://a.example/#!/pay;ccnum=4111111111111111;v=2')).toBe('https://a.example/#!/pay;v=2');
+    expect(stripSecretParams('https://a.example/#/a&sid=S?x=1&token=T')).toBe('https://a.example/#/a?x=1');
+    for (const url of ['https://a.example/#/reset&step=2', 'https://a.example/#section-2', 'https://a.example/#/a&b'])
+      expect(stripSecretParams(url)).toBe(url);
+  });
+
+  it('keeps ordinary values: short order numbers, campaign names with a year, ids, dates, times', () => {
+    const url =
+      'https://a.example/p?order=123456789012&p=123456789&utm_campaign=spring_sale_2026&utm_content=ad-42&id=550e8400-e29b-41d4-a716-446655440000&from=2026-01-01&to=2026-02-02&v=2&page=3&gclid=EAIaIQobChMI9p2W1Zu4gwMVkZBQBh0PdgAAEAAYASAAEgI3e_D_BwE';
+    expect(stripSecretParams(url)).toBe(url);
+  });
+});
+
+describe('dropSensitiveText', () => {
+  it('drops a text that holds a card or social security number anywhere, as a property value is dropped', () => {
+    for (const text of ['Card 4111 1111 1111 1111 SSN 123-45-6789', 'card 4111 1111 1111 1111', '4111111111111111', 'SSN 123-45-6789', '5555-5555-5555-4444'])
+      expect(dropSensitiveText(text), text).toBeUndefined();
+  });
+
+  it('strips secrets from a text that is a URL or a query, and from URLs inside it', () => {
+    expect(dropSensitiveText('?token=SECRET5')).toBe('');
+    expect(dropSensitiveText('https://x.example/?token=SECRET6&a=1')).toBe('https://x.example/?a=1');
+    expect(dropSensitiveText('Reset at https://x.example/r?token=T.')).toBe('Reset at https://x.example/r.');
+  });
+
+  it('keeps ordinary text', () => {
+    for (const text of ['Pricing — Leadbeam', 'spring_sale_2026', 'Order 123456789012 confirmed', 'Trial Started', 'whitepaper', 'linkedin', 'cpc', 'v1.2.3', '2026-11-29T08:55:20Z'])
+      expect(dropSensitiveText(text), text).toBe(text);
+  });
+});
+
+describe('dropSensitiveUrlText', () => {
+  it('strips a referrer as a URL and drops a text that is no URL and holds a card number', () => {
+    expect(dropSensitiveUrlText('https://a.example/order/42?q=5555555555554444&from=blog')).toBe('https://a.example/order/42?from=blog');
+    expect(dropSensitiveUrlText('www.a.example/?token=T&x=1')).toBe('www.a.example/?x=1');
+    expect(dropSensitiveUrlText('android-app://com.google.android.gm/')).toBe('android-app://com.google.android.gm/');
+    expect(dropSensitiveUrlText('not a link 4111 1111 1111 1111')).toBeUndefined();
+  });
+});
+
+describe('idLooksSensitive', () => {
+  it('is true for an id that is a card or social security number, in any spelling, or carries one on its own', () => {
+    for (const id of ['4111111111111111', '5555555555554444', '4111-1111-1111-1111', '4111 1111 1111 1111', '378282246310005', '123-45-6789', '123456789', 'v_4111111111111111', 'card-4111_1111_1111_1111', 'ssn 123-45-6789'])
+      expect(idLooksSensitive(id), id).toBe(true);
+  });
+
+  it('is false for ids with letters around their digits, dates and numbers that are no card', () => {
+    for (const id of ['v_1234567890123456', 'k2j3h4l5m6n7p8q9', 'a4111111111111111b', '20260101-120000-000001', '12345678-1234-4123-8123-123456789012', 'v_0123456789ab', 'session-2026-11-29'])
+      expect(idLooksSensitive(id), id).toBe(false);
+  });
+
+  it('never refuses a random id: the script’s (base 36), hex, base64url or a UUID', () => {
+    const ids = fc.oneof(
+      randomIds.script,
+      fc.integer({ min: 4, max: 32 }).chain(randomBytes).map((b) => Buffer.from(b).toString('hex')),
+      fc.integer({ min: 6, max: 48 }).chain(randomBytes).map((b) => Buffer.from(b).toString('base64url')),
+      randomIds.uuid,
+      randomBytes(12).map((b) => 'v_' + Buffer.from(b).toString('hex')),
+    );
+    fc.assert(fc.property(ids, (id) => !idLooksSensitive(id)), { numRuns: 20_000 });
+  });
+});
+
+describe('stripSecretParams on random ids', () => {
+  it('never changes a URL for the random ids in it: the script’s, base64url, and click ids (hex, UUIDs)', () => {
+    fc.assert(
+      fc.property(randomIds.script, randomIds.base64url, randomIds.hex32, randomIds.uuid, randomIds.base64url, (visitor, ref, msclkid, liFatId, gclid) => {
+        const url = `https://a.example/p?vid=${visitor}&ref=${ref}&order=${msclkid.length}0421337&msclkid=${msclkid}&li_fat_id=${liFatId}&gclid=${gclid}&utm_campaign=spring_sale_2026#/r&sid2=${visitor}`;
+        return stripSecretParams(url) === url;
+      }),
+      { numRuns: 20_000, endOnFailure: true },
+    );
   });
 });

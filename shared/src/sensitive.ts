@@ -53,16 +53,18 @@ function passesLuhn(digits: string): boolean {
 /**
  * True when a run of digit groups holds, written with one separator throughout (or none), a
  * Luhn-valid card number of 13 to 19 digits, or a social security number as 123-45-6789
- * (dashes, spaces, dots, underscores or slashes).
+ * (dashes, spaces, dots, underscores or slashes). With `maxGroup`, a number written in groups
+ * only joins groups of at most that many digits (a card is written 4-4-4-4 or 4-6-5, never
+ * with a group of 8 or 12 as a UUID has).
  */
-function runHoldsSensitive(run: string): boolean {
+function runHoldsSensitive(run: string, maxGroup = 19): boolean {
   const groups = run.split(/[ ._/-]/);
   const seps = run.match(/[ ._/-]/g) ?? [];
   for (let i = 0; i < groups.length; i++) {
     let digits = '';
     for (let j = i; j < groups.length && digits.length < 19; j++) {
       // The groups of one number are joined by the same separator: not a date range's "-" and "/".
-      if (j > i && seps[j - 1] != seps[i]) break;
+      if (j > i && (seps[j - 1] != seps[i] || Math.max(groups[i]!.length, groups[j]!.length) > maxGroup)) break;
       digits += groups[j];
       if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
       if (j == i + 2 && groups[i]!.length == 3 && groups[i + 1]!.length == 2 && groups[j]!.length == 4) return true;
@@ -90,7 +92,7 @@ export function looksSensitiveValue(value: unknown): boolean {
   if (typeof value == 'string') {
     // Any run of white space (tabs, two spaces, a no-break space) separates groups as one space does.
     const text = value.replace(/\s+/g, ' ');
-    return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some(runHoldsSensitive);
+    return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
   }
   return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitiveValue(String(value));
 }
@@ -112,7 +114,23 @@ const FREE_DIGIT_RUN = /(?<![a-z\d])\d(?:[ ._/-]?\d)*(?![a-z\d])/gi;
  */
 export function emailLooksSensitive(value: unknown): boolean {
   if (typeof value != 'string' || !isEmailAddress(value)) return looksSensitiveValue(value);
-  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}@/.test(value) || (value.match(FREE_DIGIT_RUN) ?? []).some(runHoldsSensitive);
+  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}@/.test(value) || (value.match(FREE_DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
+}
+
+/**
+ * True for an id (`visitorId`, `sessionId`, an event's `id`) that is a card or social security
+ * number, in any spelling (`4111111111111111`, `4111-1111-1111-1111`, `123-45-6789`,
+ * `123456789`), or carries one standing on its own (`v_4111111111111111`). Random ids never
+ * match: digits glued to letters are part of the id (the script's base-36 ids, hex, base64url),
+ * and a number in groups joins groups of at most 7 digits (a UUID's 8-4-4-4-12 is no card).
+ *
+ * @example
+ * idLooksSensitive('4111111111111111')  // true
+ * idLooksSensitive('k2j3h4l5m6n7p8q9')  // false
+ */
+export function idLooksSensitive(id: string): boolean {
+  const text = id.replace(/\s+/g, ' ');
+  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(FREE_DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run, 7));
 }
 
 /**
@@ -152,25 +170,32 @@ export function dropSensitiveValues<T extends object>(values: T): T {
  * and `passenger` stay.
  */
 const SECRET_WORD =
-  /^(pass(wd|word|code|phrase)?|pwd?|pin|token|jwt|bearer|secret|auth|authori[sz]ation|credentials?|sig|signature|hmac|session|sid|otp|totp|mfa|cvv2?|cvc|csc|iban|ssn)$/;
+  /^(pass(wd|word|code|phrase)?|pwd?|pin|token|jwt|bearer|secret|auth|authori[sz]ation|credentials?|sig|signature|hmac|session|sid|otp|totp|mfa|cvv2?|cvc|csc|ccv|cc|card|iban|ssn)$/;
 
 /**
  * The same for compounds written as one word (`x-api-key` → xapikey, `PHPSESSID`,
- * `refresh_token`); `key`, `code` (OAuth) and `ticket` (CAS) only as the whole name, so
- * `country_code` and `sort_key` stay.
+ * `refresh_token`, `ccnum`, `cardNumber`, `creditcard`, `social_security_number`); `key`,
+ * `code` (OAuth) and `ticket` (CAS) only as the whole name, so `country_code` and `sort_key`
+ * stay, and card words only at the start or after credit/debit, so `scorecard` stays.
  */
-const SECRET_COMPACT = /passw|secret|token|apikey|accesskey|privatekey|sessid|sessionid|signature|credential|verifier|^(key|code|ticket)$/;
+const SECRET_COMPACT =
+  /passw|secret|token|apikey|accesskey|privatekey|sessid|sessionid|signature|credential|verifier|^(key|code|ticket)$|^cc(num|no|exp|cv|sec|code)|^card(num|no|holder|exp|cv|sec|code|pin)|(credit|debit)card|soc(ial)?sec/;
 
 /** Campaign parameters and ad click ids: attribution needs them, and they are never secrets. */
 const CAMPAIGN_PARAM = /^(utm_\w+|gclid|gbraid|wbraid|dclid|fbclid|msclkid|li_fat_id|ttclid)$/i;
 
+/** Ad click ids: random ids (hex, a UUID, base64), judged as ids (`idLooksSensitive`). */
+export const CLICK_ID_PARAM = /^(gclid|gbraid|wbraid|dclid|fbclid|msclkid|li_fat_id|ttclid)$/i;
+
 /**
  * True for a parameter or property name that looks like it holds a secret: a password,
- * token, key, signature, session id, one-time code and the like.
+ * token, key, signature, session id, one-time code and the like, or a card or social
+ * security number (`ccnum`, `card_number`, `ssn`).
  *
  * @example
  * isSecretName('x-api-key')   // true
  * isSecretName('auth_token')  // true
+ * isSecretName('cardnumber')  // true
  * isSecretName('utm_source')  // false
  * isSecretName('country_code') // false
  */
@@ -216,74 +241,142 @@ function decodeName(raw: string): string {
   }
 }
 
+/** A text that reads as a URL, or as a path or query of one: `https://…`, `/reset?…`, `?token=…`, `#access_token=…`. */
+const URL_LIKE = /^([a-z][\w+.-]*:\/\/|\.{0,2}\/|[?#])/i;
+
 /**
- * `a=1&b=2;c=3` without the pairs whose name is secret, the others left as they were written
- * (`&` and `;` both separate pairs); undefined when nothing was dropped.
+ * How many URLs deep a parameter that is itself a URL is read (`?redirect=https%3A%2F%2F…%3Fnext%3D…`).
+ * A URL nested deeper, if it has parameters, is dropped: what was not read is not kept.
  */
-function dropSecretPairs(params: string): string | undefined {
+const MAX_URL_DEPTH = 4;
+
+/** How many more times a parameter value is decoded to find a URL encoded twice over (`https%253A%252F…`). */
+const MAX_EXTRA_DECODES = 2;
+
+/**
+ * `looksSensitiveValue` for a URL parameter's value: a card number anywhere in it, or a social
+ * security number written in groups (123-45-6789); nine bare digits are an id or an order
+ * number in a URL (`?p=123456789`), not taken for a social security number.
+ */
+const paramValueLooksSensitive = (value: string) => {
+  const text = value.replace(/\s+/g, ' ');
+  return /^\s*\d{3}[ .-]\d{2}[ .-]\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
+};
+
+/**
+ * One `name=value` pair as stored: undefined when it goes (a secret name, or a value that holds
+ * a card or social security number, however encoded), the same text when it stays, or the pair
+ * with its value stripped when the value is a URL that held secrets.
+ */
+function cleanPair(pair: string, depth: number): string | undefined {
+  const eq = pair.indexOf('=');
+  const name = eq < 0 ? pair : pair.slice(0, eq);
+  const decodedName = decodeName(name);
+  if (isSecretName(decodedName)) return undefined;
+  if (eq < 0) return pair;
+  const raw = pair.slice(eq + 1);
+  const sensitive = CLICK_ID_PARAM.test(decodedName) ? idLooksSensitive : paramValueLooksSensitive;
+  let value = decodeName(raw);
+  if (sensitive(value)) return undefined;
+  for (let i = 0; i < MAX_EXTRA_DECODES && !URL_LIKE.test(value) && /%[\da-f]{2}/i.test(value); i++) {
+    value = decodeName(value);
+    if (sensitive(value)) return undefined;
+  }
+  if (!URL_LIKE.test(value)) return pair;
+  if (depth >= MAX_URL_DEPTH) return /[?#;@]/.test(value) ? undefined : pair;
+  const stripped = stripUrl(value, depth + 1);
+  if (stripped === value) return pair;
+  // Written back as it came: as is when it was not encoded, else encoded once.
+  return `${name}=${raw === value ? stripped : encodeURIComponent(stripped)}`;
+}
+
+/**
+ * `a=1&b=2;c=3` without the pairs that go (`cleanPair`), the others left as they were written
+ * (`&` and `;` both separate pairs); undefined when nothing changed.
+ */
+function dropSecretPairs(params: string, depth: number): string | undefined {
   const parts = params.split(/([&;])/);
   let kept: string | undefined;
-  let dropped = false;
+  let changed = false;
   for (let i = 0; i < parts.length; i += 2) {
     const pair = parts[i]!;
-    if (isSecretName(decodeName(pair.split('=')[0]!))) dropped = true;
-    else kept = kept === undefined ? pair : kept + parts[i - 1] + pair;
+    const clean = cleanPair(pair, depth);
+    if (clean !== pair) changed = true;
+    if (clean !== undefined) kept = kept === undefined ? clean : kept + parts[i - 1] + clean;
   }
-  return dropped ? (kept ?? '') : undefined;
+  return changed ? (kept ?? '') : undefined;
 }
 
 /** A path without its secret path parameters: `/p;jsessionid=ABC;v=2` → `/p;v=2`. */
-const dropSecretPathParams = (path: string) => path.replace(/;([^;/]*)/g, (param, pair: string) => (isSecretName(decodeName(pair.split('=')[0]!)) ? '' : param));
+const dropSecretPathParams = (path: string, depth: number) =>
+  path.replace(/;([^;/]*)/g, (_param, pair: string) => {
+    const kept = cleanPair(pair, depth);
+    return kept === undefined ? '' : `;${kept}`;
+  });
 
 /** `before`, then `sep` and the params, or `before` alone when no params are left. */
 const rejoin = (before: string, sep: string, params: string) => (params ? before + sep + params : before);
 
 /**
- * Removes what a URL must never carry into storage: query parameters with a secret name
- * (`?password=`, `?token=`, `?api_key=`, OAuth's `?code=` …), separated by `&` or `;`, the
- * same in a fragment that holds parameters (OAuth's `#access_token=…`, a hash route's
- * `#/reset?token=…`), path parameters with a secret name (Java's `;jsessionid=…`), and a
- * `user:password@` part. UTM parameters, click ids and everything else stay exactly as
- * written, in order. Works on relative and unparseable text: only `?`, `#`, `;` and `&` are
- * read.
+ * A fragment without its secret parameters: all of it when it is parameters (`#access_token=…&state=1`);
+ * for a hash route, the pairs after the route (`#/reset&token=…`, `#/p;sid=…`) and its query
+ * (`#/reset?token=…`). Undefined when nothing is left of parameters that were all of it.
+ */
+function stripFragment(hash: string, depth: number): string | undefined {
+  if (/^[^/=]+=/.test(hash)) {
+    const params = dropSecretPairs(hash, depth);
+    return params === undefined ? hash : params || undefined;
+  }
+  const queryAt = hash.indexOf('?');
+  let route = queryAt < 0 ? hash : hash.slice(0, queryAt);
+  const pairsAt = route.search(/[&;]/);
+  if (pairsAt >= 0) {
+    const params = dropSecretPairs(route.slice(pairsAt + 1), depth);
+    if (params !== undefined) route = rejoin(route.slice(0, pairsAt), route[pairsAt]!, params);
+  }
+  if (queryAt < 0) return route;
+  const query = hash.slice(queryAt + 1);
+  const params = dropSecretPairs(query, depth);
+  return params === undefined ? `${route}?${query}` : rejoin(route, '?', params);
+}
+
+/**
+ * Removes what a URL must never carry into storage: query parameters with a secret or payment
+ * name (`?password=`, `?token=`, `?api_key=`, OAuth's `?code=`, `?ccnum=` …) or whose value
+ * holds a card or social security number (`?note=4111111111111111`), separated by `&` or `;`;
+ * the same in a fragment that holds parameters (OAuth's `#access_token=…`, a hash route's
+ * `#/reset?token=…` or `#/reset&token=…`), path parameters (Java's `;jsessionid=…`), and a
+ * `user:password@` part. A parameter whose value is itself a URL (`?redirect=https%3A%2F%2F…`)
+ * is stripped the same way, up to 4 URLs deep. UTM parameters and click ids keep their name's
+ * pass (never a card number in their value), and everything else stays exactly as written, in
+ * order. Works on relative and unparseable text: only `?`, `#`, `;` and `&` are read.
  *
  * @example
  * stripSecretParams('https://a.example/p?utm_source=x&token=s3cret#k') // 'https://a.example/p?utm_source=x#k'
  * stripSecretParams('https://a.example/cb#access_token=abc&state=1')   // 'https://a.example/cb#state=1'
  * stripSecretParams('https://a.example/p;jsessionid=ABC?a=1;sid=S')     // 'https://a.example/p?a=1'
+ * stripSecretParams('https://a.example/?note=4111111111111111&a=1')     // 'https://a.example/?a=1'
  */
 export function stripSecretParams(url: string): string {
+  return stripUrl(url, 0);
+}
+
+function stripUrl(url: string, depth: number): string {
   const hashAt = url.indexOf('#');
   let main = hashAt < 0 ? url : url.slice(0, hashAt);
-  let hash = hashAt < 0 ? undefined : url.slice(hashAt + 1);
+  const hash = hashAt < 0 ? undefined : stripFragment(url.slice(hashAt + 1), depth);
 
   main = main.replace(/^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i, '$1');
   const queryAt = main.indexOf('?');
-  const path = dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt));
+  const path = dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt), depth);
   if (queryAt < 0) main = path;
   else {
     const query = main.slice(queryAt + 1);
-    const kept = dropSecretPairs(query);
+    const kept = dropSecretPairs(query, depth);
     main = kept === undefined ? `${path}?${query}` : rejoin(path, '?', kept);
-  }
-
-  if (hash !== undefined) {
-    // A hash route keeps its own query after "?"; a fragment like `a=1&b=2` is all parameters.
-    const routeQueryAt = hash.indexOf('?');
-    if (routeQueryAt >= 0) {
-      const params = dropSecretPairs(hash.slice(routeQueryAt + 1));
-      if (params !== undefined) hash = rejoin(hash.slice(0, routeQueryAt), '?', params);
-    } else if (/^[^/=]+=/.test(hash)) {
-      const params = dropSecretPairs(hash);
-      // Nothing left: no "#" either.
-      if (params !== undefined) hash = params || undefined;
-    }
   }
   return hash === undefined ? main : `${main}#${hash}`;
 }
-
-/** A text that reads as a URL, or as a path or query of one: `https://…`, `/reset?…`, `?token=…`, `#access_token=…`. */
-const URL_LIKE = /^([a-z][\w+.-]*:\/\/|\.{0,2}\/|[?#])/i;
 
 /** An absolute URL inside a text ("see https://…/reset?token=…"), up to white space or a quote. */
 const URL_IN_TEXT = /\b[a-z][\w+.-]*:\/\/[^\s"'<>]+/gi;
@@ -300,7 +393,7 @@ const MAX_DEPTH = 32;
 /** One value as stored: undefined when it is dropped. Objects and arrays are cleaned inside. */
 function cleanValue(value: unknown, depth: number): unknown {
   if (looksSensitiveValue(value)) return undefined;
-  if (typeof value == 'string') return URL_LIKE.test(value) ? stripSecretParams(value) : value.replace(URL_IN_TEXT, stripUrlInText);
+  if (typeof value == 'string') return stripSecretsInText(value);
   if (depth > MAX_DEPTH) return undefined;
   if (Array.isArray(value)) return value.map((v) => cleanValue(v, depth + 1)).filter((v) => v !== undefined);
   // A Date keeps its JSON form; any other object (parsed JSON may carry a key named toJSON) is cleaned inside.
@@ -330,4 +423,44 @@ function dropNested(props: Record<string, unknown>, depth: number): Record<strin
  */
 export function dropSensitiveProps<T extends Record<string, unknown>>(props: T): T {
   return dropNested(props, 0) as T;
+}
+
+/**
+ * A free text as the ingest stores it (a title, an event or form name, a category, a campaign
+ * field), by the rule properties follow: undefined when it holds a card or social security
+ * number anywhere (`looksSensitiveValue`: the field is dropped, as a property value is); a
+ * text that reads as a URL or a query, and URLs inside a text, lose their secret parameters.
+ *
+ * @example
+ * dropSensitiveText('Card 4111 1111 1111 1111')          // undefined
+ * dropSensitiveText('https://x.example/?token=T&a=1')    // 'https://x.example/?a=1'
+ * dropSensitiveText('spring_sale_2026')                  // 'spring_sale_2026'
+ */
+export function dropSensitiveText(text: string): string | undefined {
+  return looksSensitiveValue(text) ? undefined : stripSecretsInText(text);
+}
+
+/**
+ * A text without secret parameters: all of it when it reads as a URL, a path or a query
+ * (`stripSecretParams`), else each URL inside it.
+ *
+ * @example
+ * stripSecretsInText('see https://a.example/r?token=T&x=1.') // 'see https://a.example/r?x=1.'
+ */
+export function stripSecretsInText(text: string): string {
+  return URL_LIKE.test(text) ? stripSecretParams(text) : text.replace(URL_IN_TEXT, stripUrlInText);
+}
+
+/**
+ * A field meant to hold a URL (a referrer) as the ingest stores it: without its secret
+ * parameters (`stripSecretParams`); a URL, path or query keeps its path as sent, as a page
+ * URL does, and any other text holding a card or social security number is dropped.
+ *
+ * @example
+ * dropSensitiveUrlText('https://a.example/?q=4111111111111111&from=blog') // 'https://a.example/?from=blog'
+ * dropSensitiveUrlText('www.a.example/?token=T')                          // 'www.a.example/'
+ * dropSensitiveUrlText('card 4111 1111 1111 1111')                        // undefined
+ */
+export function dropSensitiveUrlText(text: string): string | undefined {
+  return URL_LIKE.test(text) || !looksSensitiveValue(text) ? stripSecretParams(text) : undefined;
 }

@@ -1,3 +1,4 @@
+import { CLICK_ID_PARAM, dropSensitiveUrlText, idLooksSensitive, looksSensitiveValue, stripSecretParams, stripSecretsInText } from '../../../shared/src/sensitive.js';
 import type { Campaign } from '../../../shared/src/types.js';
 
 const PARAMS: Array<[string, keyof Campaign]> = [
@@ -36,4 +37,39 @@ export function campaignOf(url: string, referrer?: string | null): Campaign | un
   }
   if (referrer && URL.canParse(referrer) && new URL(referrer).host !== page.host) found.referrer = referrer;
   return Object.keys(found).length ? found : undefined;
+}
+
+/**
+ * A campaign value without secret parameters, read more eagerly than prose (campaign values are
+ * tokens, not sentences): URLs inside it, then whatever follows a `?` or `#` as a URL's query
+ * or fragment (`landing?token=…`), and a bare query string (`a=1&token=…`) as one.
+ */
+function stripCampaignSecrets(value: string): string {
+  if (/^[^\s?#=&;]+=/.test(value)) return stripSecretParams(`?${value}`).slice(1);
+  const text = stripSecretsInText(value);
+  return /[?#]/.test(text) ? stripSecretParams(text) : text;
+}
+
+/**
+ * A campaign as stored, whoever sent it (a server-side sender's `campaign`, or read from the
+ * URL). A UTM field holding a card or social security number anywhere (`looksSensitiveValue`)
+ * is dropped, as a property value is; a click id is judged as an id (`idLooksSensitive`), so
+ * random ids stay. What is kept loses its secret parameters when it is, or holds, a URL or a
+ * query string. The referrer goes by `dropSensitiveUrlText`. Fields left empty go. The visit's
+ * other events inherit what is left.
+ *
+ * @example
+ * cleanCampaign({ term: '4111 1111 1111 1111', source: 'https://x.example/?token=T', medium: 'cpc' })
+ * // { source: 'https://x.example/', medium: 'cpc' }
+ */
+export function cleanCampaign(campaign: Campaign): Campaign {
+  const out: Campaign = {};
+  for (const [key, value] of Object.entries(campaign) as Array<[keyof Campaign, string | undefined]>) {
+    if (value === undefined) continue;
+    let kept: string | undefined;
+    if (key === 'referrer') kept = dropSensitiveUrlText(value);
+    else if (!(CLICK_ID_PARAM.test(key) ? idLooksSensitive(value) : looksSensitiveValue(value))) kept = stripCampaignSecrets(value);
+    if (kept) out[key] = kept;
+  }
+  return out;
 }

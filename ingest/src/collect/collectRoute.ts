@@ -21,7 +21,7 @@ import { countRejectedEvent } from '../ops/metrics.js';
 import { limitBodySize } from '../http/limitBodySize.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
-import { toEventRow } from './toEventRow.js';
+import { sensitiveIdProblem, toEventRow } from './toEventRow.js';
 import type { EventsTable } from '../db/schema.js';
 import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
@@ -139,6 +139,9 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
         if (JSON.stringify(raw).length > MAX_EVENT_BYTES) return reject(index, id, `event is larger than ${MAX_EVENT_BYTES} bytes`);
         const parsed = trackedEventSchema.safeParse(raw);
         if (!parsed.success) return reject(index, id, describeZodError(parsed.error));
+        const sensitiveId = sensitiveIdProblem(parsed.data);
+        // Not echoing an event id that is itself such a number.
+        if (sensitiveId) return reject(index, sensitiveId.field === 'id' ? undefined : id, sensitiveId.error, sensitiveId.field);
         const late = eventTimeProblem({ clientTs: parsed.data.ts, sentAt });
         if (late) return reject(index, id, late);
         if (!site.countsAsDownload(parsed.data)) {

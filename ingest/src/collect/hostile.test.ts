@@ -26,6 +26,33 @@ describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
     expect(await stored([good.id, nulProp.id, nulKey.id, nulTitle.id])).toEqual([good.id]);
   });
 
+  it('refuses only the event whose visitorId, sessionId or id is a card or social security number, naming the field, and stores none of them', async () => {
+    const visitorId = 'v_' + newId();
+    const good = makeEvent({ visitorId });
+    const cardVisitor = makeEvent({ visitorId: '4111111111111111' });
+    const cardSession = makeEvent({ visitorId, sessionId: '5555555555554444' });
+    const ssnVisitor = makeEvent({ visitorId: '123-45-6789' });
+    const cardId = makeEvent({ visitorId, id: 'e_4111111111111111' });
+    // The script's ids (base 36) and ids with a long number that is no card number stay.
+    const scriptIds = makeEvent({ visitorId: 'k2j3h4l5m6n7p8q9r0', sessionId: 'x9y8z7w6v5u4t3s2r1' });
+    const orderLike = makeEvent({ visitorId: 'v_1234567890123456' });
+    const res = await postBatch(app(), { events: [good, cardVisitor, cardSession, ssnVisitor, cardId, scriptIds, orderLike] });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.accepted).toBe(3);
+    expect(body.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [1, 'visitorId'],
+      [2, 'sessionId'],
+      [3, 'visitorId'],
+      [4, 'id'],
+    ]);
+    expect(body.rejected[0].error).toMatch(/^visitorId: .*card or social security number/);
+    expect(await stored([good.id, cardVisitor.id, cardSession.id, ssnVisitor.id, cardId.id, scriptIds.id, orderLike.id])).toEqual([good.id, scriptIds.id, orderLike.id].sort());
+    const everything = JSON.stringify(await getDb().db.selectFrom('events').selectAll().where('id', 'in', [cardVisitor.id, cardSession.id, ssnVisitor.id, cardId.id]).execute());
+    for (const number of ['4111111111111111', '5555555555554444', '123-45-6789']) expect(everything).not.toContain(number);
+    expect(await getDb().db.selectFrom('sessions').select('session_id').where('session_id', '=', '5555555555554444').execute()).toEqual([]);
+  });
+
   it('refuses an event nested 5,000 levels deep with a message, not a 500', async () => {
     // Written by hand: serialising 5,000 levels would overflow the test's own stack.
     const deep = '{"d":'.repeat(5000) + '{"end":true}' + '}'.repeat(5000);

@@ -1,11 +1,12 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { DEMO_ORIGIN, makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
+import { DEMO_ORIGIN, getWithKey, makeEvent, newId, postBatch, testApp } from '../../../test/support/ingest.js';
 
 /** Every secret in these events; none may appear anywhere in what is stored. */
 const SECRETS = [
   'pw-7f3a9c', 'tok-51be20', 'key-c0ffee', 'jwt-e11e0d', 'oauth-code-42', 'implicit-9d1c', 'ref-tok-77aa', 'camp-sig-3b', '4111111111111111', '4111.1111.1111.1111', '123 45 6789',
   'jsess-5e55', 'semi-tok-9a', 'php-5e55', 'sid-77b1', 'rel-tok-3c', 'rel-tok-4d', 'nested-tok-1e', 'nested-pw-2f', '4111 1111 1111 1111', '4111_1111_1111_1111', '123-45-6789',
+  '5555555555554444', '4111111111111112', '4111%201111', 'SECRET5', 'SECRET6', 'SECRET13', 'SECRET18', 'SECRET19',
 ];
 
 describeEachDialect('secrets never stored', (getDb) => {
@@ -122,5 +123,69 @@ describeEachDialect('secrets never stored', (getDb) => {
     expect(props).toEqual({ meta: expect.any(String), back: '/reset?step=2', query: '', export: 'csv', expires: 1718000000000, experience: 'five years', order: '1234567890123456' });
     // A nested object is stored as its JSON text, without its secrets.
     expect(JSON.parse(props.meta)).toEqual({ plan: 'pro', steps: [{ n: 1 }] });
+  });
+
+  it('removes query and fragment parameters whose value is a card or social security number, card-named ones, and secrets in parameters that are URLs or follow a hash route', async () => {
+    const sessionId = 's_' + newId();
+    const landing = makeEvent({
+      sessionId,
+      ts: Date.now() - 2000,
+      path: '/about',
+      url: `${DEMO_ORIGIN}/about?note=4111111111111111&utm_source=news&utm_campaign=spring_sale_2026&order=123456789012&redirect=https%3A%2F%2Fa.example%2F%3Ftoken%3DSECRET18%26step%3D2#/reset&token=SECRET13&step=3`,
+      referrer: 'https://partner.example/out?q=5555555555554444&from=blog',
+    });
+    const pay = makeEvent({
+      sessionId,
+      ts: Date.now() - 1000,
+      path: '/pay?q=4111%201111%201111%201111&v=2',
+      url: `${DEMO_ORIGIN}/pay?q=4111%201111%201111%201111&ccnum=4111111111111111&cardnumber=5555555555554444&card_number=4111111111111112&ssn=123-45-6789&plan=pro#who=123-45-6789&tab=1`,
+    });
+    expect((await postBatch(app(), { events: [landing, pay] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    const [first, second] = rows.events;
+    expect(first!.url).toBe(`${DEMO_ORIGIN}/about?utm_source=news&utm_campaign=spring_sale_2026&order=123456789012&redirect=https%3A%2F%2Fa.example%2F%3Fstep%3D2#/reset&step=3`);
+    expect(first!.referrer).toBe('https://partner.example/out?from=blog');
+    expect(JSON.parse(first!.campaign!)).toEqual({ source: 'news', campaign: 'spring_sale_2026', referrer: 'https://partner.example/out?from=blog' });
+    expect(second!.url).toBe(`${DEMO_ORIGIN}/pay?plan=pro#tab=1`);
+    expect(second!.path).toBe('/pay?v=2');
+  });
+
+  it('drops a title, name or category holding a card or social security number, and cleans campaign fields for the whole visit', async () => {
+    const visitorId = 'v_' + newId();
+    const sessionId = 's_' + newId();
+    const t0 = Date.now() - 5000;
+    const landing = makeEvent({
+      visitorId,
+      sessionId,
+      ts: t0,
+      path: '/about',
+      title: 'Card 4111 1111 1111 1111 SSN 123-45-6789',
+      category: 'card 4111 1111 1111 1111',
+      campaign: { term: '4111 1111 1111 1111', content: '?token=SECRET5', source: 'https://x.example/?token=SECRET6&a=1', medium: 'cpc', campaign: 'spring_sale_2026', gclid: '5555555555554444', referrer: 'not a link 4111 1111 1111 1111' },
+    });
+    const named = makeEvent({ visitorId, sessionId, ts: t0 + 1000, type: 'track', name: 'card 4111 1111 1111 1111', category: '123-45-6789' });
+    const download = makeEvent({ visitorId, sessionId, ts: t0 + 2000, type: 'download', name: 'card%204111%201111%201111%201111.pdf', props: { marked: true } });
+    const fine = makeEvent({ visitorId, sessionId, ts: t0 + 3000, type: 'track', name: 'Trial Started', title: 'Order 123456789012 — see https://x.example/r?token=SECRET19&k=1', category: 'guide' });
+    const res = await postBatch(app(), { events: [landing, named, download, fine] });
+    expect(await res.json()).toMatchObject({ accepted: 4, rejected: [] });
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    const campaign = { source: 'https://x.example/?a=1', medium: 'cpc', campaign: 'spring_sale_2026' };
+    expect(rows.events.map((e) => [e.name, e.title, e.category])).toEqual([
+      [null, null, null],
+      [null, null, null],
+      [null, null, null],
+      ['Trial Started', 'Order 123456789012 — see https://x.example/r?k=1', 'guide'],
+    ]);
+    // The campaign the visit started with, without its sensitive values, on every event of the visit and in its session.
+    expect(rows.events.map((e) => JSON.parse(e.campaign!))).toEqual([campaign, campaign, campaign, campaign]);
+    expect(JSON.parse(rows.sessions[0]!.campaign!)).toEqual(campaign);
+    // As the API returns them.
+    const { events } = await (await getWithKey(app(), `/v1/visitors/${visitorId}/events?limit=10`)).json();
+    expectNoSecret(events);
+    expect(events.map((e: { campaign: unknown }) => e.campaign)).toEqual([campaign, campaign, campaign, campaign]);
   });
 });
