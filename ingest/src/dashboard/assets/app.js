@@ -1,4 +1,4 @@
-// The dashboard's only script: it draws charts and submits the site switch. Pages work
+// The dashboard's only script: it draws charts, submits the site switch and helps forms along. Pages work
 // without it (charts fall back to their tables, the switch to its button).
 'use strict';
 
@@ -44,6 +44,14 @@ function drawChart(el) {
 document.addEventListener('DOMContentLoaded', () => {
   if (window.uPlot) document.querySelectorAll('[data-chart]').forEach(drawChart);
   document.querySelectorAll('select[data-autosubmit]').forEach((select) => select.addEventListener('change', () => select.form.submit()));
+  // Enter in a field answers with the button it belongs to (a form's first button could be another answer).
+  document.querySelectorAll('input[data-enter-clicks]').forEach((input) =>
+    input.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' || e.isComposing) return;
+      e.preventDefault();
+      document.getElementById(input.dataset.enterClicks)?.click();
+    }),
+  );
   document.querySelectorAll('form[data-confirm]').forEach((form) =>
     form.addEventListener('submit', (e) => {
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();

@@ -29,9 +29,12 @@ const pageQuery = z.object({
 
 /** The feedback the page offers (opportunity stays with the API and the CRM). */
 const FEEDBACK_TYPES = ['accepted', 'rejected', 'contacted', 'won', 'lost'] as const;
+/** The page's one feedback form: the pressed button gives `type`; each reason has its own field (`reason` is read too). */
 const feedbackForm = z.object({
   type: z.enum(FEEDBACK_TYPES),
   reason: optional(z.string().max(40)),
+  rejectReason: optional(z.string().max(40)),
+  lostReason: optional(z.string().trim().max(40)),
   outcome: optional(z.enum(['recycle', 'disqualify'])),
   note: optional(z.string().max(2000)),
 });
@@ -100,7 +103,7 @@ function TimelineEntry({ item, scorer }: { item: TimelineItem; scorer: Scorer | 
             {item.by ? <> by {item.by}</> : null}
           </div>
           {item.responseMs !== null ? <div class="tl-sub">Answered {formatDuration(item.responseMs)} after the handover</div> : null}
-          {item.note ? <div class="tl-sub">{item.note}</div> : null}
+          {item.note ? <div class="tl-sub tl-note">{item.note}</div> : null}
         </li>
       );
     case 'identity':
@@ -162,6 +165,8 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
     const { done, merged } = query.data;
     const historyX = history ? history.at.map((t) => Math.round(t / 1000)) : [];
     const quick = (['accepted', 'contacted', 'won'] as const).filter((t) => fits(lead.stage, t));
+    const mayReject = fits(lead.stage, 'rejected');
+    const mayLose = fits(lead.stage, 'lost');
     return c.render(
       <>
         {done === 'feedback' ? (
@@ -203,26 +208,32 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
         {mayFeedback || mayMerge ? (
           <section aria-labelledby="actions" class="panel actions">
             <h2 id="actions">Actions</h2>
-            {mayFeedback ? (
-              <>
+            {mayFeedback && (quick.length || mayReject || mayLose) ? (
+              // One form, so the note goes with whichever answer is given; each button names its answer.
+              <form method="post" action={action('feedback')} class="feedback-form" id="feedback-form">
+                {csrf}
+                {/* The default button, first and disabled: Enter in a text field answers nothing for the person. */}
+                <button type="submit" disabled hidden aria-hidden="true" tabindex={-1}></button>
+                <div class="field">
+                  <label for="fb-note">Note for the record (optional)</label>
+                  <textarea id="fb-note" name="note" rows={2} maxlength={2000} aria-describedby="fb-note-help"></textarea>
+                  <span id="fb-note-help" class="muted">
+                    Kept with whichever answer you give below.
+                  </span>
+                </div>
                 {quick.length ? (
-                  <form method="post" action={action('feedback')} class="inline-form">
-                    {csrf}
-                    <label for="fb-note">Note for the record (optional)</label>
-                    <input id="fb-note" name="note" type="text" maxlength={2000} />
+                  <div class="inline-form">
                     {quick.map((t) => (
-                      <button type="submit" name="type" value={t} class={t === 'contacted' ? 'secondary' : undefined}>
+                      <button type="submit" name="type" value={t} formnovalidate class={t === 'contacted' ? 'secondary' : undefined}>
                         {FEEDBACK_LABELS[t]}
                       </button>
                     ))}
-                  </form>
+                  </div>
                 ) : null}
-                {fits(lead.stage, 'rejected') ? (
-                  <form method="post" action={action('feedback')} class="inline-form">
-                    {csrf}
-                    <input type="hidden" name="type" value="rejected" />
+                {mayReject ? (
+                  <div class="inline-form">
                     <label for="rj-reason">Reject because</label>
-                    <select id="rj-reason" name="reason">
+                    <select id="rj-reason" name="rejectReason">
                       {REJECT_REASONS.map((r) => (
                         <option value={r}>{REASON_LABELS[r]}</option>
                       ))}
@@ -232,23 +243,21 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
                       <option value="recycle">back to nurture</option>
                       <option value="disqualify">disqualify</option>
                     </select>
-                    <button type="submit" class="danger">
+                    <button type="submit" name="type" value="rejected" formnovalidate class="danger">
                       Reject
                     </button>
-                  </form>
+                  </div>
                 ) : null}
-                {fits(lead.stage, 'lost') ? (
-                  <form method="post" action={action('feedback')} class="inline-form">
-                    {csrf}
-                    <input type="hidden" name="type" value="lost" />
+                {mayLose ? (
+                  <div class="inline-form">
                     <label for="lost-reason">Lost because</label>
-                    <input id="lost-reason" name="reason" type="text" required maxlength={40} />
-                    <button type="submit" class="danger">
+                    <input id="lost-reason" name="lostReason" type="text" required maxlength={40} data-enter-clicks="lost-button" />
+                    <button type="submit" name="type" value="lost" id="lost-button" class="danger">
                       Lost
                     </button>
-                  </form>
+                  </div>
                 ) : null}
-              </>
+              </form>
             ) : null}
             {mayMerge ? (
               <form method="post" action={action('merge')} class="inline-form" data-confirm={`Merge the other lead into ${lead.email}? Its browsers, history and traits move here; this cannot be undone.`}>
@@ -383,7 +392,8 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
     const { lead } = await leadOf(c);
     const form = feedbackForm.safeParse(await c.req.parseBody());
     if (!form.success) throw ApiError.fromZod(form.error);
-    const { type, reason, outcome, note } = form.data;
+    const { type, outcome, note } = form.data;
+    const reason = type === 'rejected' ? (form.data.rejectReason ?? form.data.reason) : type === 'lost' ? (form.data.lostReason ?? form.data.reason) : undefined;
     const by = c.get('session').name;
     const feedback = feedbackSchema.safeParse(type === 'rejected' ? { type, reason, outcome, note, by } : type === 'lost' ? { type, reason, note, by } : { type, note, by });
     if (!feedback.success) throw ApiError.fromZod(feedback.error);

@@ -184,6 +184,43 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect((await leadByEmail(ana.email)).stage).toBe('recycled');
   });
 
+  it('sends the note with every answer: one feedback form holds the note and each button, and the timeline shows the note', async () => {
+    // Dee: a CFO who looked at prices and downloaded a file (an MQL).
+    const v = visitor();
+    await send(T - 10_000, [form(v, T - 20_000, { email: 'dee@fernhill.example', jobTitle: 'CFO' }), page(v, T - 19_000, '/pricing'), makeEvent({ ...v, ts: T - 18_000, type: 'download', name: 'x.pdf', url: `${DEMO_ORIGIN}/pricing`, path: '/pricing' })]);
+    const dee = await leadByEmail('dee@fernhill.example');
+    expect(dee.stage).toBe('mql');
+    const feedbackForms = (html: string) => [...html.matchAll(/<form method="post" action="[^"]*\/feedback\?[^"]*"[\s\S]*?<\/form>/g)].map((m) => m[0]);
+    const answers = (form: string) => [...form.matchAll(/<button type="submit" name="type" value="(\w+)"/g)].map((m) => m[1]);
+    const [mqlForm, ...more] = feedbackForms(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text());
+    expect(more).toEqual([]);
+    expect(answers(mqlForm!)).toEqual(['accepted', 'contacted', 'rejected']);
+    expect(mqlForm).toMatch(/<label for="fb-note">Note for the record \(optional\)<\/label>\s*<textarea id="fb-note" name="note"/);
+    expect(mqlForm).toMatch(/<label for="rj-reason">Reject because<\/label>\s*<select id="rj-reason" name="rejectReason">/);
+
+    // Reject, as its button sends the form: the note goes with it.
+    const rejected = await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: 'Ten people: too small for us', type: 'rejected', rejectReason: 'bad_fit', outcome: 'recycle' });
+    expect(rejected.status).toBe(303);
+    expect(textOf(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text())).toMatch(/Sales feedback rejected \(bad_fit\) by bootstrap (Answered [^.]+ after the handover )?Ten people: too small for us/);
+
+    // Accepted again later (SQL): the same form offers every answer that fits, the lost deal with its reason and the note.
+    expect((await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: '', type: 'accepted', rejectReason: 'bad_fit', outcome: 'recycle' })).status).toBe(303);
+    const [sqlForm] = feedbackForms(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text());
+    expect(answers(sqlForm!)).toEqual(['contacted', 'won', 'rejected', 'lost']);
+    expect(sqlForm).toContain('name="note"');
+    expect(sqlForm).toMatch(/<label for="lost-reason">Lost because<\/label>\s*<input id="lost-reason" name="lostReason" type="text" required=""/);
+    const lost = await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: 'Renewed with the incumbent', type: 'lost', rejectReason: 'bad_fit', outcome: 'recycle', lostReason: 'chose a competitor' });
+    expect(lost.status).toBe(303);
+    const stored = await getDb().db.selectFrom('feedback').select(['type', 'reason', 'note']).where('lead_id', '=', dee.id).execute();
+    expect(stored).toHaveLength(3);
+    expect(stored).toEqual(expect.arrayContaining([
+      { type: 'rejected', reason: 'bad_fit', note: 'Ten people: too small for us' },
+      { type: 'accepted', reason: null, note: null },
+      { type: 'lost', reason: 'chose a competitor', note: 'Renewed with the incumbent' },
+    ]));
+    expect(textOf(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text())).toMatch(/Sales feedback lost \(chose a competitor\) by bootstrap (Answered [^.]+ after the handover )?Renewed with the incumbent/);
+  });
+
   it('merges another lead into this one after asking, by email; the merged id leads to the survivor', async () => {
     const [keep, gone] = await Promise.all([leadByEmail(cy.email), leadByEmail(bo.email)]);
     const html = await (await admin.get(`/app/leads/${keep.id}?site=demo`)).text();

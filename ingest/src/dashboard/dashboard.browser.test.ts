@@ -1,0 +1,165 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, launchChromium } from '../../../test/support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
+import { dashboardApp } from '../../../test/support/dashboardData.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch } from '../../../test/support/ingest.js';
+import type { TrackedEvent } from '../../../shared/src/types.js';
+
+const DAY = 86_400_000;
+const MIN = 60_000;
+const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' };
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** What uPlot draws on a canvas: text with where and how, and the rectangles each fill painted. */
+interface Drawn {
+  texts: Array<{ text: string; x: number; y: number; align: string; baseline: string; font: string }>;
+  fills: Array<{ style: string; rects: number[][] }>;
+}
+
+/**
+ * Keeps, on each canvas, the text and filled rectangles drawn on it: uPlot draws axes, bars and
+ * markers on canvases, so this is what a person sees of a chart.
+ */
+function recordCanvas() {
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  type Canvas = HTMLCanvasElement & { __drawn?: Drawn };
+  const drawnOn = (ctx: CanvasRenderingContext2D) => ((ctx.canvas as Canvas).__drawn ??= { texts: [], fills: [] });
+  CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number, maxWidth?: number) {
+    drawnOn(this).texts.push({ text: String(text), x, y, align: this.textAlign, baseline: this.textBaseline, font: this.font });
+    return maxWidth === undefined ? fillText.call(this, text, x, y) : fillText.call(this, text, x, y, maxWidth);
+  };
+  type Path = Path2D & { __rects?: number[][] };
+  const rect = Path2D.prototype.rect;
+  Path2D.prototype.rect = function (this: Path, x: number, y: number, w: number, h: number) {
+    (this.__rects ??= []).push([x, y, w, h]);
+    return rect.call(this, x, y, w, h);
+  };
+  const fill = CanvasRenderingContext2D.prototype.fill as (...args: unknown[]) => void;
+  CanvasRenderingContext2D.prototype.fill = function (this: CanvasRenderingContext2D, ...args: unknown[]) {
+    const path = args[0] as Path | undefined;
+    if (path instanceof Path2D && path.__rects) drawnOn(this).fills.push({ style: String(this.fillStyle), rects: path.__rects.slice() });
+    return fill.apply(this, args);
+  } as typeof CanvasRenderingContext2D.prototype.fill;
+}
+
+/** What was drawn on each chart of the page, with its plot area in canvas pixels. */
+async function chartsOf(page: Page) {
+  await page.locator('.chart-canvas canvas').first().waitFor();
+  // Let uPlot finish its first draw.
+  await page.waitForTimeout(200);
+  return page.$$eval('figure.chart', (figures) =>
+    figures.map((figure) => {
+      const canvas = figure.querySelector('.chart-canvas canvas') as (HTMLCanvasElement & { __drawn?: Drawn }) | null;
+      const over = figure.querySelector('.u-over') as HTMLElement | null;
+      const ratio = window.devicePixelRatio;
+      const plot = over ? { left: over.offsetLeft * ratio, top: over.offsetTop * ratio, width: over.offsetWidth * ratio, height: over.offsetHeight * ratio } : null;
+      return { caption: figure.querySelector('figcaption')?.textContent ?? '', drawn: canvas?.__drawn ?? { texts: [], fills: [] }, plot };
+    }),
+  );
+}
+
+/** The values uPlot wrote under the x axis (centred, hanging from the axis; not the axis title, which is bold). */
+const xAxisValues = (drawn: Drawn) => [...new Set(drawn.texts.filter((t) => t.align === 'center' && t.baseline === 'top' && !/bold/.test(t.font)).map((t) => t.text))];
+
+describeInBrowser('the dashboard in a browser', () => {
+  let test: TestDatabase;
+  let server: ServerType;
+  let browser: Browser;
+  let base: string;
+  let app: ReturnType<typeof dashboardApp>;
+  const now = Date.now();
+
+  /** A person on the demo site: a newsletter form as a CFO (fit), then the given steps a minute apart. */
+  async function person(email: string, steps: Array<Partial<TrackedEvent>>, at = now - 30 * MIN) {
+    const visitorId = 'v_' + newId();
+    const sessionId = 's_' + newId();
+    const events = [
+      makeEvent({ visitorId, sessionId, ts: at, type: 'form', name: 'newsletter', path: '/newsletter', url: `${DEMO_ORIGIN}/newsletter`, traits: { email, company: 'Fernhill Foods', jobTitle: 'CFO' } }),
+      ...steps.map((s, i) => makeEvent({ visitorId, sessionId, ts: at + (i + 1) * MIN, ...s, url: `${DEMO_ORIGIN}${s.path ?? '/'}` })),
+    ];
+    const res = await postBatch(app, { site: 'demo', sentAt: at + 10 * MIN, events });
+    expect((await res.json()).accepted).toBe(events.length);
+    return (await test.db.selectFrom('leads').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+  }
+  async function feedback(id: string, body: object) {
+    const res = await app.request(`/v1/leads/${id}/feedback`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+  }
+  /** Pricing and a download: the test rules' MQL for a CFO. */
+  const qualifying: Array<Partial<TrackedEvent>> = [{ path: '/pricing' }, { type: 'download', name: 'guide.pdf', path: '/pricing' }];
+
+  let mqlLead: string;
+  let sqlLead: string;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('sqlite');
+    app = dashboardApp(test.db);
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    browser = await launchChromium();
+    // Sales outcomes for the threshold calibration: a won lead that qualified, a lost one that did not.
+    const won = await person('won@fernhill.example', qualifying, now - 3 * DAY);
+    await feedback(won, { type: 'accepted' });
+    await feedback(won, { type: 'won' });
+    const lost = await person('lost@fernhill.example', [{ path: '/blog/a' }], now - 2 * DAY);
+    await feedback(lost, { type: 'accepted' });
+    await feedback(lost, { type: 'lost', reason: 'no budget' });
+    // Leads for the feedback forms: one MQL, one accepted by sales (SQL).
+    mqlLead = await person('mql@fernhill.example', qualifying);
+    sqlLead = await person('sql@fernhill.example', qualifying);
+    await feedback(sqlLead, { type: 'accepted' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await test?.close();
+  });
+
+  /** A signed-in browser (the secret key: every scope) that records what charts draw. */
+  async function signedIn(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC', ...options });
+    await context.addInitScript(recordCanvas);
+    const res = await context.request.post(`${base}/app/sign-in`, { form: { key: TEST_SECRET_KEY, next: '/app' }, headers: { Origin: base }, maxRedirects: 0 });
+    expect(res.status()).toBe(303);
+    return context;
+  }
+
+  it('sends the note with a rejection and with a lost deal, and shows it on the timeline', async () => {
+    const context = await signedIn();
+    const page = await context.newPage();
+    await page.goto(`${base}/app/leads/${mqlLead}?site=demo`);
+    await page.getByLabel('Note for the record (optional)').fill('Spoke to her: a ten-person firm, too small');
+    await page.getByLabel('Reject because').selectOption({ label: 'Bad fit' });
+    await Promise.all([page.waitForURL('**done=feedback**'), page.getByRole('button', { name: 'Reject' }).click()]);
+    await expect(page.getByRole('status').innerText()).resolves.toContain('the lead is now Recycled');
+    const rejected = await test.db.selectFrom('feedback').select(['type', 'reason', 'note']).where('lead_id', '=', mqlLead).execute();
+    expect(rejected).toEqual([{ type: 'rejected', reason: 'bad_fit', note: 'Spoke to her: a ten-person firm, too small' }]);
+    expect(await page.locator('ol.timeline li.tl-feedback').first().innerText()).toContain('Spoke to her: a ten-person firm, too small');
+
+    // Without scripts, Enter in the reason for a lost deal gives no answer (the form's first button would accept).
+    const plain = await signedIn({ javaScriptEnabled: false });
+    const still = await plain.newPage();
+    await still.goto(`${base}/app/leads/${sqlLead}?site=demo`);
+    await still.getByLabel('Lost because').fill('chose a competitor');
+    await still.getByLabel('Lost because').press('Enter');
+    await still.waitForTimeout(500);
+    expect(still.url()).toBe(`${base}/app/leads/${sqlLead}?site=demo`);
+    await plain.close();
+    expect(await test.db.selectFrom('feedback').select('type').where('lead_id', '=', sqlLead).execute()).toEqual([{ type: 'accepted' }]);
+
+    // With them, Enter there answers Lost, and the note goes with it.
+    await page.goto(`${base}/app/leads/${sqlLead}?site=demo`);
+    await page.getByLabel('Note for the record (optional)').fill('They renewed with the incumbent');
+    await page.getByLabel('Lost because').fill('chose a competitor');
+    await Promise.all([page.waitForURL('**done=feedback**'), page.getByLabel('Lost because').press('Enter')]);
+    const lost = await test.db.selectFrom('feedback').select(['type', 'reason', 'note']).where('lead_id', '=', sqlLead).where('type', '=', 'lost').execute();
+    expect(lost).toEqual([{ type: 'lost', reason: 'chose a competitor', note: 'They renewed with the incumbent' }]);
+    expect(await page.locator('ol.timeline li.tl-feedback').first().innerText()).toContain('They renewed with the incumbent');
+    await context.close();
+  });
+
+});
