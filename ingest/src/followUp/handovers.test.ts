@@ -108,12 +108,13 @@ describeEachDialect('handovers kept for the reports', (getDb) => {
     const open = async () => (await followUpSummary(db, site, { from: t0 + 59 * MIN, to: period.to, now: t0 + 62 * MIN })).open;
     expect(await open()).toBe(0);
     expect(await kept(db)).toEqual(await derived(db));
-    // Back under the site's rules: MQL again (its stage change at the download's time), a second handover, open again.
+    // Back under the site's rules: MQL again, a second handover, open again. Its stage change is
+    // dated when the rescore ran, not at the download: sales could not have answered before.
     await rescore(db, lead.id, scorers.get('ho')!, t0 + 62 * MIN);
     const handovers = await db.selectFrom('stage_changes').select(['at', 'prev_handover_at', 'awaiting']).where('lead_id', '=', lead.id).where('handover', '=', 1).orderBy('at').orderBy('id').execute();
     expect(handovers.map((h) => [Number(h.at), h.prev_handover_at === null ? null : Number(h.prev_handover_at), Number(h.awaiting)])).toEqual([
       [t0 + 60 * MIN, null, 1],
-      [t0 + 60 * MIN, t0 + 60 * MIN, 1],
+      [t0 + 62 * MIN, t0 + 60 * MIN, 1],
     ]);
     expect(await open()).toBe(2);
     const range = { site: 'ho', from: t0 + 59 * MIN, to: period.to };

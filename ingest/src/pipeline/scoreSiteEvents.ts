@@ -17,7 +17,7 @@ import {
 } from '../leads/leadStore.js';
 import type { ReplayItem } from '../replay/replayQueue.js';
 import { replayLead, replayVisitor } from '../replay/replaySubject.js';
-import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoreState, type Scorer } from '../scoring/engine.js';
+import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoredEvent, type ScoreState, type Scorer } from '../scoring/engine.js';
 import { runLead, toScoredEvent } from '../scoring/runLead.js';
 import { visitorKey, type VisitorRow } from './visitorRows.js';
 import { loadClaims } from '../identity/guardrails.js';
@@ -58,6 +58,14 @@ export async function scoreSiteEvents(
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
+  /**
+   * The earliest of a lead's new events: a replay they cause dates no stage change before it
+   * (`notBefore`), so a form whose browser's older anonymous history crosses the threshold
+   * makes an MQL now, not days before anyone filled the form. (Changes stay dated at the event
+   * that crossed the threshold, so pages viewed after it in the same batch never count as
+   * having preceded it.)
+   */
+  const learnedAtOf = (mine: ScoredEvent[]) => (mine.length ? Math.min(...mine.map((e) => e.ts)) : now);
   const visitorOf = (e: { id: string }) => visitorOfId.get(e.id)!;
   const events = sortEvents(rows.map(toScoredEvent));
   const visitorIds = [...new Set(rows.map((r) => r.visitor_id))].sort();
@@ -136,7 +144,7 @@ export async function scoreSiteEvents(
       // Scores become exactly what a replay gives; the stage only moves forward (a late event
       // never takes a lead back from sales: only sales feedback or a rescore does that).
       const history = await eventsOfLead(trx, lead, INLINE_REPLAY_MAX_EVENTS + 1);
-      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history })).changes;
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history, learnedAt: learnedAtOf(mine) })).changes;
       else work.replays.push({ kind: 'lead', site_id: site, subject_id: leadId });
       continue;
     }

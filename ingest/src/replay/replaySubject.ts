@@ -22,6 +22,25 @@ import { runLead, type StageChange } from '../scoring/runLead.js';
 const rank = (s: Stage) => ['lead', 'mql', 'sql'].indexOf(s);
 
 /**
+ * Stage changes dated no earlier than `learnedAt`, when leadbeam learned of them: sales is
+ * handed a lead when leadbeam can tell them, not when an event it had not seen yet (or rules
+ * not yet published) would have crossed the threshold. Dated at that event, publishing new
+ * rules made MQLs weeks overdue at once, speed to lead counted days nobody could answer in,
+ * and the webhook carried the scores of then. A moved change carries the scores of `learnedAt`.
+ *
+ * @example
+ * notBefore(scorer, state, [{ from: 'lead', to: 'mql', at: threeDaysAgo, … }], Date.now()) // at: now
+ */
+export function notBefore(scorer: Scorer, state: ScoreState, changes: StageChange[], learnedAt: number): StageChange[] {
+  return changes.map((c) => {
+    if (c.at >= learnedAt) return c;
+    // The scores of learnedAt, when every event counted is at or before it (a rescore, a replay).
+    const scores = learnedAt >= state.at ? scorer.scoresAt(state, learnedAt) : c;
+    return { ...c, at: learnedAt, engagement: scores.engagement, fit: scores.fit };
+  });
+}
+
+/**
  * Scores a lead from scratch: every event of every visitor linked to it, in time order. Used
  * when a visitor is linked (its anonymous history counts at once, in order), when an event
  * arrives older than the lead's last one, and when the rules change. With `allowDown` a stage
@@ -36,7 +55,18 @@ export async function replayLead(
   scorer: Scorer,
   lead: Lead,
   now: number,
-  { source = 'scoring', allowDown = false, events: given }: { source?: ChangeSource; allowDown?: boolean; events?: ScoredEvent[] } = {},
+  {
+    source = 'scoring',
+    allowDown = false,
+    events: given,
+    learnedAt,
+  }: {
+    source?: ChangeSource;
+    allowDown?: boolean;
+    events?: ScoredEvent[];
+    /** When leadbeam learned what this replay shows (the receipt of the events that caused it); `now` by default (new rules, a merge, a queued replay). */
+    learnedAt?: number;
+  } = {},
 ) {
   const events = given ?? (await eventsOfLead(trx, lead));
   const replayed = runLead(scorer, { state: emptyState(), stage: 'lead' }, events);
@@ -59,6 +89,7 @@ export async function replayLead(
     changes = again.changes;
     stage = again.stage;
   }
+  changes = notBefore(scorer, replayed.state, changes, learnedAt ?? now);
   const subject = leadSubject(lead.id);
   await trx.deleteFrom('score_hits').where('subject', '=', subject).execute();
   await insertHits(trx, replayed.hits.map((h) => ({ ...h, subject })));

@@ -53,6 +53,40 @@ describeEachDialect('lead scoring', (getDb) => {
     expect(lead.stageHistory.filter((c: any) => c.to === 'mql')).toHaveLength(1);
   });
 
+  it('dates an MQL no earlier than leadbeam could tell sales: a form after a long anonymous history, and new rules published later', async () => {
+    // Engagement alone qualifies here, so a browser's anonymous history can cross the bar before anyone gave an email.
+    const engagementOnly = parseConfig({ sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, scoring: { ...TEST_SCORING, thresholds: { mql: { engagement: 15, fit: 0 } } } } : s)) }, 'engagement only');
+    const appAt = (now: number) => createApp({ db: getDb().db, config: engagementOnly, secretKey: TEST_SECRET_KEY, now: () => now });
+    const v = 'v_' + newId();
+    const t0 = Date.now() - 3 * DAY;
+    await postBatch(appAt(t0 + 3000), { site: 'scored', sentAt: t0 + 3000, events: [page(v, 's1', t0, '/pricing'), download(v, 's1', t0 + 1000, 'a.pdf'), download(v, 's1', t0 + 2000, 'b.pdf')] });
+    // Two days later the browser fills a form: the lead is made now and qualifies now.
+    const formAt = t0 + 2 * DAY;
+    const email = `eng-${newId()}@fernhill.example`;
+    await postBatch(appAt(formAt + 500), { site: 'scored', sentAt: formAt + 500, events: [form(v, 's2', formAt, 'newsletter', { email })] });
+    const lead = (await json(getWithKey(appAt(formAt + 1000), `/v1/leads?email=${email}`))).leads[0];
+    expect(lead.stage).toBe('mql');
+    expect(lead.stageHistory.map((c: any) => [c.from, c.to, c.at])).toEqual([
+      ['visitor', 'lead', new Date(formAt).toISOString()],
+      ['lead', 'mql', new Date(formAt).toISOString()],
+    ]);
+
+    // Another lead under the site's rules stays a lead; rules published a day later make it an MQL then.
+    const w = 'v_' + newId();
+    const other = `late-${newId()}@fernhill.example`;
+    await send(t0 + 10_000, [form(w, 's1', t0 + 5000, 'newsletter', { email: other }), download(w, 's1', t0 + 6000, 'a.pdf'), download(w, 's1', t0 + 7000, 'b.pdf')]);
+    expect((await json(getWithKey(at(t0 + 20_000), `/v1/leads?email=${other}`))).leads[0].stage).toBe('lead');
+    const publishedAt = t0 + DAY;
+    const report = await json(appAt(publishedAt).request('/v1/admin/rescore', { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } }));
+    const moved = (await json(getWithKey(appAt(publishedAt), `/v1/leads?email=${other}`))).leads[0];
+    expect(report.movedLeads).toContainEqual({ id: moved.id, from: 'lead', to: 'mql' });
+    const mql = (await json(getWithKey(appAt(publishedAt), `/v1/leads/${moved.id}`))).stageHistory.find((c: any) => c.to === 'mql');
+    expect(mql.at).toBe(new Date(publishedAt).toISOString());
+    // With the scores sales sees then (a day of decay), not those of the download a day before.
+    expect(mql.scores.engagement).toBeLessThan(15 + 2 * 10);
+    expect(mql.scores.engagement).toBe(moved.score.engagement);
+  });
+
   it('qualifies a hand-raiser at once, whatever the score', async () => {
     const v = 'v_' + newId();
     const t0 = Date.now() - 1000;
