@@ -2,15 +2,17 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createDemoSite, type DemoSiteOptions } from './createDemoSite.js';
 
 /**
- * Serves the demo site on `port`; resolves once it listens.
+ * Serves the demo site on `port`; resolves once it listens, rejects when it cannot (a busy port).
  *
  * @example
  * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo', secretKey: settings.secretKey });
  */
 export async function startDemoSite(port: number, options: DemoSiteOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const app = createDemoSite(options);
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port }, () => resolve(s));
+    // A busy port is a setting to change, not a crash with a stack trace.
+    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set DEMO_PORT to another`) : err));
   });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

@@ -11,7 +11,11 @@ async function main() {
   const env = { ...process.env, DEMO_PORT: process.env.DEMO_PORT || '3000' };
   const settings = readSettings(env);
   const ingest = await startIngest(settings, env, { demoData: settings.demoData });
-  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey });
+  // The ingest is up already: if the demo site cannot start, stop it too, so the error is the only thing left.
+  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey }).catch(async (err) => {
+    await ingest.close();
+    throw err;
+  });
 
   console.log(`
 leadbeam is running

@@ -209,6 +209,27 @@ describe('starting up', () => {
     }
   });
 
+  it("npm start says in one line that the demo site's port is in use, and leaves no ingest running", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, resolve));
+    const demoPort = (busy.address() as { port: number }).port;
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const ingestPort = (free.address() as { port: number }).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    try {
+      const { code, lines } = await refusal({ PORT: String(ingestPort), DEMO_PORT: String(demoPort), DATABASE_URL: `sqlite:${join(dataDir, 'demo-busy.db')}`, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY, LEADBEAM_DEMO_DATA: '0' }, 'scripts/start.ts');
+      expect(code).toBe(1);
+      expect(lines).toEqual([`leadbeam could not start: port ${demoPort} is in use: set DEMO_PORT to another`]);
+      // The ingest it had started is gone with it: its port is free again.
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => again.once('error', reject).listen(ingestPort, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => again.close(() => resolve()));
+    } finally {
+      busy.close();
+    }
+  });
+
   it('names the config file, each rule version and where the key comes from, never the key', async () => {
     const key = 'sk_env_0123456789abcdefghijklmnopqrstuvwxyz';
     const ingest = await startIngestProcess(`sqlite:${join(dataDir, 'banner.db')}`, { LEADBEAM_SECRET_KEY: key, DEMO_PORT: '0' });
