@@ -145,11 +145,15 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     const bad = await postBatch(app(), { events: 'none' as never });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
-    // Another origin's beacon gets no CORS header (and is refused).
-    const foreign = await postBatch(app(), { events: [makeEvent()] }, { Origin: 'https://evil.example' });
+    // Another origin's beacon is refused, readably: a script that could not read the 403 would
+    // take it for a network error and retry for ever. The answer says what to change.
+    const visitorId = 'v_' + newId();
+    const foreign = await postBatch(app(), { events: [makeEvent({ visitorId })] }, { Origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
-    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(foreign.headers.get('access-control-allow-origin')).toBe('https://evil.example');
     expect(foreign.headers.get('vary')).toBe('Origin');
+    expect((await foreign.json()).error.message).toBe('origin https://evil.example is not allowed for site "demo": add it to the site\'s allowedOrigins in the config file');
+    expect((await getWithKey(app(), `/v1/visitors/${visitorId}`)).status).toBe(404);
   });
 
   it('ignores crawlers and headless browsers without storing them', async () => {

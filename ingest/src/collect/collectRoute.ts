@@ -117,7 +117,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
       limits?.checkEvents(c, events.length);
       const origin = c.req.header('origin');
       if (origin && !site.allowedOrigins.includes(origin)) {
-        throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${siteKey}"`);
+        throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${siteKey}": add it to the site's allowedOrigins in the config file`);
       }
       if (site.ignoreBots && isbot(c.req.header('user-agent') ?? '')) {
         return c.json({ accepted: 0, duplicates: 0, ignored: events.length, rejected: [] } satisfies CollectResult, 202);
