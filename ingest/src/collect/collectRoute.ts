@@ -28,6 +28,9 @@ import { jsonAnswer } from '../openapi/jsonAnswer.js';
 import { jsonBody } from '../openapi/jsonBody.js';
 import { schemaRef } from '../openapi/schemaRef.js';
 
+/** Visitor ids the server derives for server-side events (`segment/toEvents.ts`). */
+const SERVER_VISITOR_ID = /^s[ua]_/;
+
 export interface CollectOptions {
   config: LeadbeamConfig;
   /** Where validated events go; a 2xx is only sent once it has committed them. */
@@ -142,6 +145,9 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
         const sensitiveId = sensitiveIdProblem(parsed.data);
         // Not echoing an event id that is itself such a number.
         if (sensitiveId) return reject(index, sensitiveId.field === 'id' ? undefined : id, sensitiveId.error, sensitiveId.field);
+        // The server derives these from a Segment userId or anonymousId (toEvents.ts): a browser
+        // that named itself so would write as that person's already linked, trusted visitor.
+        if (SERVER_VISITOR_ID.test(parsed.data.visitorId)) return reject(index, id, 'visitorId: ids starting su_ or sa_ are the server\'s (server-side events); a browser\'s id cannot start so', 'visitorId');
         const late = eventTimeProblem({ clientTs: parsed.data.ts, sentAt });
         if (late) return reject(index, id, late);
         if (!site.countsAsDownload(parsed.data)) {

@@ -53,6 +53,20 @@ describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
     expect(await getDb().db.selectFrom('sessions').select('session_id').where('session_id', '=', '5555555555554444').execute()).toEqual([]);
   });
 
+  it("refuses a browser event that names itself as one of the server's visitors (su_, sa_: derived from a Segment userId), keeping the others", async () => {
+    const own = makeEvent({ visitorId: 'v_su_' + newId() });
+    const asServer = makeEvent({ visitorId: 'su_' + newId() });
+    const asAnonymous = makeEvent({ visitorId: 'sa_' + newId() });
+    const body = await (await postBatch(app(), { events: [asServer, own, asAnonymous] })).json();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [0, 'visitorId'],
+      [2, 'visitorId'],
+    ]);
+    expect(body.rejected[0].error).toMatch(/^visitorId: ids starting su_ or sa_ are the server's/);
+    expect(await stored([own.id, asServer.id, asAnonymous.id])).toEqual([own.id]);
+  });
+
   it('refuses an event nested 5,000 levels deep with a message, not a 500', async () => {
     // Written by hand: serialising 5,000 levels would overflow the test's own stack.
     const deep = '{"d":'.repeat(5000) + '{"end":true}' + '}'.repeat(5000);

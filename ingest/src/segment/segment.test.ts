@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { TEST_SECRET_KEY, getWithKey, testApp } from '../../../test/support/ingest.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, testApp } from '../../../test/support/ingest.js';
 import { createKeyStore } from '../keys/keyStore.js';
 
 const basic = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
@@ -77,6 +77,20 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect(inBody.status).toBe(401);
     const none = await send('track', { anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
     expect(none.status).toBe(401);
+  });
+
+  it('refuses a site key sent by a page of another origin (a browser), as /v1/collect does; servers send no Origin', async () => {
+    const anonymousId = randomUUID();
+    const foreign = await send('track', { writeKey: 'scored', anonymousId, event: 'Pricing Viewed', userId: `victim-${randomUUID()}@fernhill.example` }, { Authorization: '', 'Content-Type': 'text/plain', Origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect((await foreign.json()).error.message).toContain('origin https://evil.example is not allowed for site "scored"');
+    expect(await eventsOf(anonymousId)).toEqual([]);
+    // The site's own pages may (analytics.js in the browser), and a secret key from anywhere.
+    const own = await send('track', { writeKey: 'scored', anonymousId, event: 'Pricing Viewed' }, { Authorization: '', Origin: DEMO_ORIGIN });
+    expect(own.status).toBe(200);
+    const keyed = await send('track', { anonymousId, event: 'Trial Started', context: { site: 'scored' } }, { Authorization: `Bearer ${TEST_SECRET_KEY}`, Origin: 'https://crm.example' });
+    expect(keyed.status).toBe(200);
+    expect((await eventsOf(anonymousId)).map((e) => e.name)).toEqual(['Pricing Viewed', 'Trial Started']);
   });
 
   it('takes the write key from the body', async () => {

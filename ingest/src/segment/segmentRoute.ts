@@ -143,6 +143,12 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
       const receivedAt = now();
       const body = await readBody(c);
       const sender = await authenticate(c, body);
+      // A page (browsers send Origin) writes with a site key only from the site's own origins, as
+      // on /v1/collect: otherwise any page could make its visitors' browsers write leads.
+      const origin = c.req.header('origin');
+      if (sender.kind === 'site' && origin && !sender.site.allowedOrigins.includes(origin)) {
+        throw new ApiError(403, 'forbidden', `origin ${origin} is not allowed for site "${sender.site.key}": add it to the site's allowedOrigins in the config file`);
+      }
       // Each key its own budget: a site key, the bootstrap key or a named key (by id, never by its secret).
       const budget = sender.kind === 'site' ? { key: `site:${sender.site.key}`, label: `write key "${sender.site.key}"` } : { key: `key:${sender.id}`, label: `key "${sender.name}"` };
       await limits?.checkKey(budget.key, budget.label);
