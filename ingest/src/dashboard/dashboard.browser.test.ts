@@ -128,6 +128,64 @@ describeInBrowser('the dashboard in a browser', () => {
     return context;
   }
 
+  it('labels the x axis of the overview’s daily trend with dates', async () => {
+    const context = await signedIn();
+    const page = await context.newPage();
+    await page.goto(`${base}/app?site=demo&period=7`);
+    const [trend] = await chartsOf(page);
+    expect(trend!.caption).toMatch(/a day/);
+    const labels = xAxisValues(trend!.drawn);
+    // uPlot writes days as month/day; at least a few of the seven days are labelled, each within the period.
+    const days = labels.filter((l) => /^\d{1,2}\/\d{1,2}$/.test(l));
+    expect(days.length, `x axis labels: ${JSON.stringify(labels)}`).toBeGreaterThanOrEqual(3);
+    const inPeriod = Array.from({ length: 7 }, (_, i) => {
+      const d = new Date(now - i * DAY);
+      return `${d.getUTCMonth() + 1}/${d.getUTCDate()}`;
+    });
+    for (const day of days) expect(inPeriod).toContain(day);
+    await context.close();
+  });
+
+  it('labels the threshold calibration’s engagement bins, keeps every bar inside the plot, and marks the draft’s and the suggested threshold', async () => {
+    const context = await signedIn();
+    const page = await context.newPage();
+    await page.goto(`${base}/app/scoring?site=demo`);
+    await Promise.all([page.waitForURL('**/app/scoring/backtest**'), page.getByRole('button', { name: 'Backtest the draft' }).click()]);
+    const best = (await page.locator('#best-threshold').textContent())!;
+    const draft = String(JSON.parse(await page.inputValue('#rules')).thresholds.mql.engagement);
+    expect(best).not.toBe(draft);
+    const chart = (await chartsOf(page)).find((c) => /Peak engagement/.test(c.caption))!;
+    expect(chart).toBeDefined();
+    // Engagement bins on the x axis: numbers.
+    const labels = xAxisValues(chart.drawn);
+    expect(labels.filter((l) => /^-?\d+(\.\d+)?$/.test(l)).length, `x axis labels: ${JSON.stringify(labels)}`).toBeGreaterThanOrEqual(3);
+    // Every bar (the series' translucent fills) lies within the plot area, the last one included.
+    const plot = chart.plot!;
+    const bars = chart.drawn.fills.flatMap((f) => f.rects);
+    expect(bars.length).toBeGreaterThan(0);
+    for (const [x, , w] of bars) {
+      expect(x!).toBeGreaterThanOrEqual(plot.left - 1);
+      expect(x! + w!).toBeLessThanOrEqual(plot.left + plot.width + 1);
+    }
+    // Both thresholds are marked, named with their value, inside the plot.
+    const texts = chart.drawn.texts;
+    const draftMark = texts.find((t) => t.text === `Draft ${draft}`);
+    const bestMark = texts.find((t) => t.text === `Suggested ${best}`);
+    expect(draftMark, JSON.stringify(texts.map((t) => t.text))).toBeDefined();
+    expect(bestMark).toBeDefined();
+    for (const mark of [draftMark!, bestMark!]) {
+      expect(mark.x).toBeGreaterThanOrEqual(plot.left);
+      expect(mark.x).toBeLessThanOrEqual(plot.left + plot.width);
+    }
+    // The suggestion is the higher of the two here: its mark is to the right of the draft's.
+    expect(Number(best) > Number(draft) ? bestMark!.x > draftMark!.x : bestMark!.x < draftMark!.x).toBe(true);
+    // People who do not see the canvas read the same marks in words.
+    const key = await page.locator('figure.chart', { hasText: 'Peak engagement' }).innerText();
+    expect(key).toContain(`draft’s threshold: ${draft}`);
+    expect(key).toContain(`suggested threshold: ${best}`);
+    await context.close();
+  });
+
   it('sends the note with a rejection and with a lost deal, and shows it on the timeline', async () => {
     const context = await signedIn();
     const page = await context.newPage();

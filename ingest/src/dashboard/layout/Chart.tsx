@@ -19,9 +19,23 @@ export interface ChartProps {
   xRange?: [number, number];
   /** The least spacing of x ticks, in x's unit (86400 for daily figures on a time axis). */
   xStep?: number;
+  /** With `bars`: each x starts a bin `[x, x + binWidth)`; bars stand inside their bin and ticks fall on bin edges. */
+  binWidth?: number;
+  /** x values to mark with a dashed line (thresholds): `label` is drawn beside the line with the value, `description` says it in the page's text. */
+  markers?: ChartMarker[];
 }
 
-const formatX = (x: number, kind: ChartProps['xKind']) => (kind === 'time' ? new Date(x * 1000).toISOString().slice(0, 10) : String(x));
+/** An x value marked on a chart. */
+export interface ChartMarker {
+  x: number;
+  /** Short, drawn on the chart with the value: "Draft" gives "Draft 15". */
+  label: string;
+  /** The same in words, under the chart: "the draft’s threshold: 15". */
+  description: string;
+}
+
+const formatX = (x: number, kind: ChartProps['xKind'], binWidth?: number) =>
+  kind === 'time' ? new Date(x * 1000).toISOString().slice(0, 10) : binWidth ? `${x} to under ${Math.round((x + binWidth) * 100) / 100}` : String(x);
 
 /**
  * A chart drawn in the browser by uPlot (see `assets/app.js`) from data in the page, with the
@@ -31,12 +45,17 @@ const formatX = (x: number, kind: ChartProps['xKind']) => (kind === 'time' ? new
  * @example
  * <Chart title="Visitors a day" xKind="time" x={days} series={[{ label: 'Visitors', values }]} />
  */
-export function Chart({ title, x, series, xKind = 'time', xLabel, bars, xRange, xStep }: ChartProps) {
-  const spec = JSON.stringify({ x, series, xKind, xLabel, bars: !!bars, xRange, xStep });
+export function Chart({ title, x, series, xKind = 'time', xLabel, bars, xRange, xStep, binWidth, markers }: ChartProps) {
+  const spec = JSON.stringify({ x, series, xKind, xLabel, bars: !!bars, xRange, xStep, binWidth, markers: markers?.map(({ x, label }) => ({ x, label })) });
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
       <div class="chart-canvas" data-chart={spec} aria-hidden="true"></div>
+      {markers?.length ? (
+        <p class="chart-key">
+          Dashed lines mark {markers.map((m, i) => (i === 0 ? m.description : i === markers.length - 1 ? ` and ${m.description}` : `, ${m.description}`))}.
+        </p>
+      ) : null}
       <details class="chart-data">
         <summary>Show the figures</summary>
         <table>
@@ -52,7 +71,7 @@ export function Chart({ title, x, series, xKind = 'time', xLabel, bars, xRange, 
           <tbody>
             {x.map((value, i) => (
               <tr>
-                <th scope="row">{formatX(value, xKind)}</th>
+                <th scope="row">{formatX(value, xKind, binWidth)}</th>
                 {series.map((s) => (
                   <td>{s.values[i] ?? '–'}</td>
                 ))}

@@ -1,12 +1,24 @@
 import { useRequestContext } from 'hono/jsx-renderer';
 import { holds } from '../../auth/createKeyVerifier.js';
 import type { Backtest } from '../../backtest/backtestRules.js';
+import type { Calibration } from '../../backtest/calibrateThreshold.js';
 import type { DashboardEnv } from '../dashboardEnv.js';
-import { Chart } from '../layout/Chart.js';
+import { Chart, type ChartMarker } from '../layout/Chart.js';
 import { pageHref } from '../layout/links.js';
 
 const share = (n: number, of: number) => (of ? ` (${Math.round((100 * n) / of)} %)` : '');
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/** The draft's MQL engagement threshold and the suggested one, to mark on the calibration chart (one mark when they agree). */
+function thresholdMarkers(cal: Calibration): ChartMarker[] {
+  const draft = cal.current?.threshold;
+  const best = cal.best?.threshold;
+  if (draft !== undefined && draft === best) return [{ x: draft, label: 'Draft = suggested', description: `the draft’s threshold, which is also the suggested threshold: ${draft}` }];
+  return [
+    ...(draft !== undefined ? [{ x: draft, label: 'Draft', description: `the draft’s threshold: ${draft}` }] : []),
+    ...(best !== undefined ? [{ x: best, label: 'Suggested', description: `the suggested threshold: ${best}` }] : []),
+  ];
+}
 
 /**
  * A backtest's results: MQLs now and under the draft, the leads that move (linked to their
@@ -85,9 +97,11 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
         <Chart
           title="Peak engagement under the draft: won and lost leads"
           xKind="number"
-          xLabel="Peak engagement from"
+          xLabel="Peak engagement"
           bars
           x={cal.buckets.map((b) => b.from)}
+          binWidth={cal.buckets[0]!.to - cal.buckets[0]!.from}
+          markers={thresholdMarkers(cal)}
           series={[
             { label: 'Won', values: cal.buckets.map((b) => b.won) },
             { label: 'Lost', values: cal.buckets.map((b) => b.lost) },

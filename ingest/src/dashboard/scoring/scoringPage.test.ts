@@ -124,7 +124,12 @@ describeEachDialect('scoring page', (getDb) => {
     const best = Number(/id="best-threshold">([\d.]+)</.exec(html)![1]);
     expect(best).toBeGreaterThan(2);
     expect(best).toBeLessThanOrEqual(24);
-    expect(html).toContain('data-chart=');
+    // The chart of peaks: bins of one width (ticks on their edges), the draft's threshold (15) and the best one marked, in words too.
+    const spec = JSON.parse(decode(/data-chart="([^"]+)"/.exec(html)![1]!)) as { x: number[]; binWidth: number; markers: unknown[] };
+    expect(spec.binWidth).toBeGreaterThan(0);
+    expect(spec.x.every((x, i) => i === 0 || x - spec.x[i - 1]! === spec.binWidth)).toBe(true);
+    expect(spec.markers).toEqual(best === 15 ? [{ x: 15, label: 'Draft = suggested' }] : [{ x: 15, label: 'Draft' }, { x: best, label: 'Suggested' }]);
+    if (best !== 15) expect(html).toContain(`Dashed lines mark the draft’s threshold: 15 and the suggested threshold: ${best}.`);
     // A read session may backtest (it changes nothing) but is not offered publishing.
     expect(html).not.toContain('id="publish-form"');
 
