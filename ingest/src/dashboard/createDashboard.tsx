@@ -38,7 +38,7 @@ const tooLarge = (max: number) => (): never => {
 export function createDashboard(deps: DashboardDeps) {
   const { db, config, secretKey, now } = deps;
   const app = new Hono<DashboardEnv>();
-  const sessions = createSessionStore({ db, now });
+  const sessions = createSessionStore({ db, secretKey, now });
 
   app.onError(renderErrorPage);
   app.use(

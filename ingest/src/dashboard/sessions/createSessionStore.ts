@@ -14,17 +14,23 @@ export interface DashboardSession extends KeyHolder {
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+/**
+ * A session opened with the bootstrap key stores which key that was (a short digest, never the
+ * key): once LEADBEAM_SECRET_KEY changes (a leaked key replaced), those sessions end with it.
+ */
+const bootstrapKeyId = (secretKey: string) => `bootstrap:${hashOf(`leadbeam session key:${secretKey}`).slice(0, 16)}`;
 
 /**
  * Dashboard sessions in the database, so every ingest process behind a load balancer knows
  * them. The cookie's token is random and only its hash is stored.
  *
  * @example
- * const sessions = createSessionStore({ db });
+ * const sessions = createSessionStore({ db, secretKey });
  * const { token } = await sessions.start({ keyId: 'bootstrap', name: 'bootstrap', scopes: ['admin'] });
  * (await sessions.find(token))?.name // 'bootstrap'
  */
-export function createSessionStore({ db, now = Date.now }: { db: Kysely<Database>; now?: () => number }) {
+export function createSessionStore({ db, secretKey, now = Date.now }: { db: Kysely<Database>; secretKey: string; now?: () => number }) {
+  const bootstrap = bootstrapKeyId(secretKey);
   return {
     async start(holder: KeyHolder): Promise<{ token: string; session: DashboardSession }> {
       const token = randomBytes(32).toString('base64url');
@@ -34,19 +40,22 @@ export function createSessionStore({ db, now = Date.now }: { db: Kysely<Database
       await db.deleteFrom('app_sessions').where('expires_at', '<=', at).execute();
       await db
         .insertInto('app_sessions')
-        .values({ token_hash: hashOf(token), key_id: holder.keyId, holder: holder.name, scopes: toJson(holder.scopes), csrf: session.csrf, created_at: at, expires_at: session.expiresAt })
+        .values({ token_hash: hashOf(token), key_id: holder.keyId === 'bootstrap' ? bootstrap : holder.keyId, holder: holder.name, scopes: toJson(holder.scopes), csrf: session.csrf, created_at: at, expires_at: session.expiresAt })
         .execute();
       return { token, session };
     },
     async find(token: string): Promise<DashboardSession | undefined> {
       const row = await db.selectFrom('app_sessions').selectAll().where('token_hash', '=', hashOf(token)).executeTakeFirst();
       if (!row || Number(row.expires_at) <= now()) return undefined;
-      if (row.key_id !== 'bootstrap') {
+      if (row.key_id.startsWith('bootstrap')) {
+        // Opened with another bootstrap key than today's (or before sessions said which): ended.
+        if (row.key_id !== bootstrap) return undefined;
+      } else {
         // A revoked (or deleted) key closes every session opened with it, at the next page.
         const key = await db.selectFrom('api_keys').select('revoked_at').where('id', '=', row.key_id).executeTakeFirst();
         if (!key || key.revoked_at !== null) return undefined;
       }
-      return { keyId: row.key_id, name: row.holder, scopes: fromJson(row.scopes), csrf: row.csrf, expiresAt: Number(row.expires_at) };
+      return { keyId: row.key_id === bootstrap ? 'bootstrap' : row.key_id, name: row.holder, scopes: fromJson(row.scopes), csrf: row.csrf, expiresAt: Number(row.expires_at) };
     },
     async end(token: string): Promise<void> {
       await db.deleteFrom('app_sessions').where('token_hash', '=', hashOf(token)).execute();

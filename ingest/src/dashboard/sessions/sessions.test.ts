@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../../test/support/databases.js';
 import { APP_ORIGIN, signIn } from '../../../../test/support/dashboard.js';
-import { TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp } from '../../../../test/support/ingest.js';
+import { TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp, testConfig } from '../../../../test/support/ingest.js';
+import { createApp } from '../../app.js';
 import { DASHBOARD_MAX_BODY_BYTES, SIGN_IN_MAX_BODY_BYTES } from '../createDashboard.js';
 
 const form = (body: Record<string, string>, headers: Record<string, string> = {}) => ({
@@ -90,6 +91,19 @@ describeEachDialect('dashboard sessions', (getDb) => {
     const otherOrigin = await app().request('/app/sign-out', form({ _csrf: client.csrf }, { Cookie: client.cookie, Origin: 'https://evil.example' }));
     expect(otherOrigin.status).toBe(403);
     expect((await client.get('/app')).status).toBe(200);
+  });
+
+  it('replacing the bootstrap key (LEADBEAM_SECRET_KEY) ends the sessions opened with the old one', async () => {
+    const client = await signIn(app());
+    expect((await client.get('/app')).status).toBe(200);
+    const newKey = 'sk_replaced_0123456789abcdefghijklmnopqrstuv';
+    const restarted = createApp({ db: getDb().db, config: testConfig, secretKey: newKey });
+    const old = await restarted.request('/app', { headers: { Cookie: client.cookie } });
+    expect(old.status).toBe(303);
+    expect(old.headers.get('location')).toMatch(/^\/app\/sign-in/);
+    // The new key signs in, and its session lives on after the restart.
+    const fresh = await signIn(restarted, newKey);
+    expect((await createApp({ db: getDb().db, config: testConfig, secretKey: newKey }).request('/app', { headers: { Cookie: fresh.cookie } })).status).toBe(200);
   });
 
   it('signing out ends the session on the server, not only in this browser', async () => {
