@@ -5,8 +5,19 @@ import { SESSION_TTL_MS } from './createSessionStore.js';
 /** The cookie's name; its value is the session token, never the key. */
 export const SESSION_COOKIE = 'leadbeam_session';
 
-/** HttpOnly (no script reads it), SameSite=Strict (no other site sends it), only under /app. */
-const attributes = (c: Context) => ({ path: '/app', httpOnly: true, sameSite: 'Strict' as const, secure: new URL(c.req.url).protocol === 'https:' });
+/**
+ * Whether the browser reached us over HTTPS: directly, or through a proxy that ended TLS and
+ * says so (`X-Forwarded-Proto`, `Forwarded: proto=`), as the documented nginx and Caddy set-ups
+ * do. Trusting the header blindly is safe here: it can only add `Secure`, which a client that
+ * forged it harms itself with.
+ */
+const reachedOverHttps = (c: Context) =>
+  new URL(c.req.url).protocol === 'https:' ||
+  c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https' ||
+  /(?:^|[;,\s])proto=(?:"?)https(?:"?)(?:[;,\s]|$)/i.test(c.req.header('forwarded') ?? '');
+
+/** HttpOnly (no script reads it), SameSite=Strict (no other site sends it), only under /app, Secure over HTTPS. */
+const attributes = (c: Context) => ({ path: '/app', httpOnly: true, sameSite: 'Strict' as const, secure: reachedOverHttps(c) });
 
 /**
  * @example

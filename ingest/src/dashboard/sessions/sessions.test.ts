@@ -49,6 +49,14 @@ describeEachDialect('dashboard sessions', (getDb) => {
     expect(await page.text()).toContain('<h1>Overview</h1>');
   });
 
+  it('marks the cookie Secure behind a proxy that ended TLS (X-Forwarded-Proto or Forwarded), not over plain HTTP', async () => {
+    const signInWith = async (headers: Record<string, string>) => (await app().request('/app/sign-in', form({ key: TEST_SECRET_KEY }, headers))).headers.get('set-cookie')!;
+    expect(await signInWith({})).not.toMatch(/;\s*Secure/i);
+    expect(await signInWith({ 'X-Forwarded-Proto': 'http' })).not.toMatch(/;\s*Secure/i);
+    expect(await signInWith({ 'X-Forwarded-Proto': 'https' })).toMatch(/;\s*Secure/i);
+    expect(await signInWith({ Forwarded: 'for=192.0.2.60;proto=https;by=203.0.113.43' })).toMatch(/;\s*Secure/i);
+  });
+
   it('refuses a wrong key, a write-only key, and a next page outside the dashboard', async () => {
     const wrong = await app().request('/app/sign-in', form({ key: 'sk_not_a_key' }));
     expect(wrong.status).toBe(401);
