@@ -93,6 +93,20 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect((await eventsOf(anonymousId)).map((e) => e.name)).toEqual(['Pricing Viewed', 'Trial Started']);
   });
 
+  it('stores no card number given as an anonymousId or messageId: the message is refused, or the id hashed', async () => {
+    const card = await send('track', { anonymousId: '4111111111111111', event: 'E' });
+    expect(card.status).toBe(400);
+    expect((await card.json()).error).toMatchObject({ field: 'anonymousId' });
+    const inBatch = await send('batch', { batch: [{ type: 'track', anonymousId: '4111111111111111', event: 'E' }, { type: 'track', anonymousId: randomUUID(), event: 'E' }] });
+    expect(await inBatch.json()).toMatchObject({ accepted: 1, rejected: [{ index: 0, field: 'batch.0.anonymousId' }] });
+    const anonymousId = randomUUID();
+    const message = await send('track', { anonymousId, event: 'E', messageId: '5555555555554444' });
+    expect(await message.json()).toMatchObject({ accepted: 1 });
+    const rows = await getDb().db.selectFrom('events').selectAll().where((eb) => eb.or([eb('visitor_id', '=', '4111111111111111'), eb('visitor_id', '=', anonymousId)])).execute();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toMatch(/4111111111111111|5555555555554444/);
+  });
+
   it('takes the write key from the body', async () => {
     const res = await send('track', { writeKey: 'scored', anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
     expect(res.status).toBe(200);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema } from '../../../shared/src/schemas.js';
 import type { Campaign, TrackedEvent } from '../../../shared/src/types.js';
+import { idLooksSensitive } from '../../../shared/src/sensitive.js';
 import { correctClockSkew, eventTimeProblem } from '../collect/correctClockSkew.js';
 import { unstorable } from '../collect/unstorable.js';
 import { toEventRow } from '../collect/toEventRow.js';
@@ -154,9 +155,11 @@ export function createSegmentMapper() {
     if (late) return { field: 'timestamp', error: late.replace(/^ts:/, 'timestamp:').replace('(sentAt)', 'sentAt') };
     const ts = Math.min(receivedAt, correctClockSkew({ clientTs, sentAt, receivedAt }));
 
+    // An id that is a card or social security number is never stored, as on /v1/collect.
+    if (m.anonymousId && idLooksSensitive(m.anonymousId)) return { field: 'anonymousId', error: 'anonymousId: looks like a card or social security number, which is never stored; send a random id' };
     const visitorId = m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `sa_${hash(`anonymousId:${m.anonymousId}`, 24)}` : `su_${hash(`userId:${m.userId}`, 24)}`;
     // Without a messageId there is nothing to dedup by: a random id, as Segment assigns one.
-    const id = m.messageId && EVENT_ID.test(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
+    const id = m.messageId && EVENT_ID.test(m.messageId) && !idLooksSensitive(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
     const page = m.context?.page ?? undefined;
     const properties = m.properties ?? undefined;
 
