@@ -220,4 +220,26 @@ describeInBrowser('the dashboard in a browser', () => {
     await context.close();
   });
 
+  it('shows the custom dates typed into the overview’s form, with or without scripts', async () => {
+    const from = isoDay(now - 3 * DAY);
+    const to = isoDay(now - DAY);
+    for (const javaScriptEnabled of [true, false]) {
+      const context = await signedIn({ javaScriptEnabled });
+      const page = await context.newPage();
+      await page.goto(`${base}/app?site=demo`);
+      await page.getByLabel('From (custom)').fill(from);
+      await page.getByLabel('To (custom, inclusive)').fill(to);
+      await Promise.all([page.waitForURL('**/app?**'), page.getByRole('form', { name: 'Period' }).getByRole('button', { name: 'Show' }).click()]);
+      await expect(page.getByText(`${from} to ${to}, whole days (UTC)`).isVisible(), `scripts ${javaScriptEnabled ? 'on' : 'off'}`).resolves.toBe(true);
+      expect(await page.locator('#o-period').inputValue()).toBe('custom');
+      // Back to a preset: the dates shown are not taken for custom ones.
+      await page.locator('#o-period').selectOption('7');
+      await Promise.all([page.waitForURL('**/app?**'), page.getByRole('form', { name: 'Period' }).getByRole('button', { name: 'Show' }).click()]);
+      await expect(page.getByText(`${isoDay(now - 6 * DAY)} to ${isoDay(now)}, whole days (UTC)`).isVisible(), `scripts ${javaScriptEnabled ? 'on' : 'off'}`).resolves.toBe(true);
+      // With the script, a preset's address holds no dates: bookmarked, it keeps meaning the last 7 days.
+      if (javaScriptEnabled) expect([...new URL(page.url()).searchParams.keys()]).toEqual(['site', 'period']);
+      await context.close();
+    }
+  });
+
 });

@@ -104,6 +104,18 @@ document.addEventListener('DOMContentLoaded', () => {
       document.getElementById(input.dataset.enterClicks)?.click();
     }),
   );
+  // A period form: editing a date means custom dates; a preset sends no dates, so its address
+  // (a bookmark) keeps meaning "the last N days". Without the script the server tells edited
+  // dates from those the form showed.
+  document.querySelectorAll('form[data-period-form]').forEach((form) => {
+    const select = form.querySelector('select[name=period]');
+    form.querySelectorAll('input[type=date]').forEach((input) => input.addEventListener('input', () => (select.value = 'custom')));
+    form.addEventListener('formdata', (e) => {
+      e.formData.delete('shownFrom');
+      e.formData.delete('shownTo');
+      if (e.formData.get('period') !== 'custom') ['from', 'to'].forEach((name) => e.formData.delete(name));
+    });
+  });
   document.querySelectorAll('form[data-confirm]').forEach((form) =>
     form.addEventListener('submit', (e) => {
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();

@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { Hono, type Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import { followUpSummary } from '../../followUp/followUpSummary.js';
 import { weeklyEvaluation, type OutcomeCounts } from '../../followUp/weeklyEvaluation.js';
 import { ApiError } from '../../http/apiError.js';
@@ -14,38 +14,12 @@ import { Chart } from '../layout/Chart.js';
 import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
+import { choosePeriod, periodBounds, periodQuery, PRESETS, type Period, type PeriodProblem } from './choosePeriod.js';
 
 const DAY_MS = 86_400_000;
-const PRESETS = ['7', '30', '90'] as const;
-const MAX_DAYS = 366;
-
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a date');
-const periodSchema = z
-  .object({
-    period: z.enum([...PRESETS, 'custom']).default('30'),
-    from: z.preprocess((v) => (v === '' ? undefined : v), date.optional()),
-    to: z.preprocess((v) => (v === '' ? undefined : v), date.optional()),
-  })
-  .superRefine((p, ctx) => {
-    if (p.period !== 'custom') return;
-    if (!p.from) ctx.addIssue({ code: 'custom', path: ['from'], message: 'give the first day of the period' });
-    if (!p.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give the last day of the period' });
-    if (p.from && p.to && p.from > p.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the last day comes before the first' });
-    if (p.from && p.to && (Date.parse(p.to) - Date.parse(p.from)) / DAY_MS >= MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `a period of at most ${MAX_DAYS} days` });
-  });
 
 /** Figures are computed about once a minute for a site and period. */
 const FIGURES_TTL_MS = 60_000;
-
-/**
- * The period asked for: `[from, to)` in ms, always whole UTC days, so that its distinct
- * visitors come from the daily rollups. "Last N days" are today and the N - 1 days before it.
- */
-function periodOf(p: z.infer<typeof periodSchema>, now: number) {
-  if (p.period === 'custom') return { from: Date.parse(`${p.from}T00:00:00Z`), to: Date.parse(`${p.to}T00:00:00Z`) + DAY_MS };
-  const tomorrow = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
-  return { from: tomorrow - Number(p.period) * DAY_MS, to: tomorrow };
-}
 
 const FUNNEL = [
   ['visitors', 'Visitors'],
@@ -117,9 +91,57 @@ const outcomeHead = (
   </>
 );
 
+/**
+ * The period form (a GET form): a preset or custom dates. It says which dates it showed
+ * (`shownFrom`, `shownTo`), so that dates a person edits mean custom dates even when the select
+ * was left on a preset (the script also switches the select when a date is edited, and sends no
+ * dates with a preset). Problems with the dates are shown beside them, with what was typed.
+ */
+function PeriodForm({ c, period, from, to, problems = {} }: { c: Context<DashboardEnv>; period: Period['period']; from: string; to: string; problems?: PeriodProblem['problems'] }) {
+  const error = (field: 'from' | 'to'): Child =>
+    problems[field] ? (
+      <p role="alert" id={`o-${field}-error`} class="field-error">
+        {problems[field]}
+      </p>
+    ) : null;
+  return (
+    <form method="get" action="/app" class="filters panel" aria-label="Period" data-period-form>
+      <input type="hidden" name="site" value={c.get('site').key} />
+      <input type="hidden" name="shownFrom" value={from} />
+      <input type="hidden" name="shownTo" value={to} />
+      <div>
+        <label for="o-period">Period</label>
+        <select id="o-period" name="period">
+          {PRESETS.map((d) => (
+            <option value={d} selected={period === d}>
+              Last {d} days
+            </option>
+          ))}
+          <option value="custom" selected={period === 'custom'}>
+            Custom dates
+          </option>
+        </select>
+      </div>
+      <div>
+        <label for="o-from">From (custom)</label>
+        <input id="o-from" name="from" type="date" value={from} aria-invalid={problems.from ? 'true' : undefined} aria-describedby={problems.from ? 'o-from-error' : undefined} />
+        {error('from')}
+      </div>
+      <div>
+        <label for="o-to">To (custom, inclusive)</label>
+        <input id="o-to" name="to" type="date" value={to} aria-invalid={problems.to ? 'true' : undefined} aria-describedby={problems.to ? 'o-to-error' : undefined} />
+        {error('to')}
+      </div>
+      <div>
+        <button type="submit">Show</button>
+      </div>
+    </form>
+  );
+}
+
 /** Every figure of the overview for a site and period, as of `at`. */
-async function computeOverview(db: DashboardDeps['db'], site: SiteConfig, p: z.infer<typeof periodSchema>, at: number) {
-  const { from, to } = periodOf(p, at);
+async function computeOverview(db: DashboardDeps['db'], site: SiteConfig, p: Period, at: number) {
+  const { from, to } = periodBounds(p, at);
   const range = { site: site.key, from, to };
   // The weekly evaluation covers the period's last seven days.
   const weekFrom = Math.max(from, to - 7 * DAY_MS);
@@ -149,10 +171,21 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
   const app = new Hono<DashboardEnv>();
   const cache = createReportCache<Awaited<ReturnType<typeof computeOverview>>>({ ttlMs: FIGURES_TTL_MS, now });
   app.get('/', async (c) => {
-    const parsed = periodSchema.safeParse(c.req.query());
+    const parsed = periodQuery.safeParse(c.req.query());
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
     const site = c.get('site');
-    const p = parsed.data;
+    const p = choosePeriod(parsed.data, now());
+    if ('problems' in p) {
+      // Dates that make no period: the form again, with what was typed and what is wrong.
+      c.status(400);
+      return c.render(
+        <>
+          <PeriodForm c={c} period="custom" from={p.typed.from} to={p.typed.to} problems={p.problems} />
+          <p class="muted">No figures until the dates above make a period.</p>
+        </>,
+        { title: 'Overview' },
+      );
+    }
     // One entry a site and period (a preset moves with the clock; its entry is refreshed behind the page).
     const key = p.period === 'custom' ? `${site.key}:${p.from}:${p.to}` : `${site.key}:${p.period}`;
     const { from, to, weekFrom, figures } = (
@@ -166,33 +199,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
       <>
-        <form method="get" action="/app" class="filters panel" aria-label="Period">
-          <input type="hidden" name="site" value={site.key} />
-          <div>
-            <label for="o-period">Period</label>
-            <select id="o-period" name="period">
-              {PRESETS.map((d) => (
-                <option value={d} selected={p.period === d}>
-                  Last {d} days
-                </option>
-              ))}
-              <option value="custom" selected={p.period === 'custom'}>
-                Custom dates
-              </option>
-            </select>
-          </div>
-          <div>
-            <label for="o-from">From (custom)</label>
-            <input id="o-from" name="from" type="date" value={p.from ?? formatDate(from)} />
-          </div>
-          <div>
-            <label for="o-to">To (custom, inclusive)</label>
-            <input id="o-to" name="to" type="date" value={p.to ?? formatDate(to - 1)} />
-          </div>
-          <div>
-            <button type="submit">Show</button>
-          </div>
-        </form>
+        <PeriodForm c={c} period={p.period} from={formatDate(from)} to={formatDate(to - 1)} />
         <p class="muted">
           {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC); figures are computed about once a minute.
         </p>

@@ -131,6 +131,46 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect((await admin.get('/app?site=demo&period=custom')).status).toBe(400);
   });
 
+  it('takes dates edited while a preset is chosen as custom dates, and a preset chosen with the dates left as shown as the preset', async () => {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const thirty = { from: day(d(29)), to: day(T) };
+    // The 30-day page's form with both dates edited (no script switched the select): the LinkedIn reader's day and the day after.
+    const edited = await (await admin.get(`/app?site=demo&period=30&from=${day(d(3))}&to=${day(d(2))}&shownFrom=${thirty.from}&shownTo=${thirty.to}`)).text();
+    expect(textOf(edited)).toContain(`${day(d(3))} to ${day(d(2))}, whole days (UTC)`);
+    expect(textOf(edited)).toMatch(/2 Visitors 2 Leads 1 MQLs 1 SQLs 1 Customers/);
+    expect(edited).toContain('<option value="custom" selected="">');
+    // Only the first day edited: the last day stays the one shown.
+    expect(textOf(await (await admin.get(`/app?site=demo&period=30&from=${day(d(3))}&to=${thirty.to}&shownFrom=${thirty.from}&shownTo=${thirty.to}`)).text())).toContain(`${day(d(3))} to ${thirty.to}, whole days (UTC)`);
+    // An address without the dates the form showed: dates other than the preset's own are custom; the preset's own are the preset.
+    expect(textOf(await (await admin.get(`/app?site=demo&period=30&from=${day(d(3))}&to=${day(d(2))}`)).text())).toContain(`${day(d(3))} to ${day(d(2))}, whole days (UTC)`);
+    expect(await (await admin.get(`/app?site=demo&period=30&from=${thirty.from}&to=${thirty.to}`)).text()).toContain('<option value="30" selected="">');
+    // A custom page's form switched to "Last 7 days", its dates untouched: the last 7 days.
+    const week = await (await admin.get(`/app?site=demo&period=7&from=${day(d(3))}&to=${day(d(2))}&shownFrom=${day(d(3))}&shownTo=${day(d(2))}`)).text();
+    expect(textOf(week)).toContain(`${day(d(6))} to ${day(T)}, whole days (UTC)`);
+    expect(week).toContain('<option value="7" selected="">');
+    // The form says which dates it shows, for the next request to compare.
+    expect(week).toContain(`name="shownFrom" value="${day(d(6))}"`);
+    expect(week).toContain(`name="shownTo" value="${day(T)}"`);
+  });
+
+  it('shows what is wrong with custom dates beside them, with what was typed (400), in words', async () => {
+    const res = await admin.get('/app?site=demo&period=custom&from=2026-03-10&to=2026-03-01');
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('<h1>Overview</h1>');
+    expect(html).toContain('<option value="custom" selected="">');
+    expect(html).toMatch(/<input id="o-from" name="from" type="date" value="2026-03-10"\/?>/);
+    expect(html).toMatch(/<input id="o-to" name="to" type="date" value="2026-03-01" aria-invalid="true" aria-describedby="o-to-error"\/?>/);
+    expect(html).toMatch(/<p role="alert" id="o-to-error"[^>]*>The last day comes before the first/);
+    expect(textOf(html)).not.toMatch(/\b(to|from): /);
+    const long = await admin.get('/app?site=demo&period=custom&from=2025-01-01&to=2026-03-01');
+    expect(long.status).toBe(400);
+    expect(await long.text()).toMatch(/<p role="alert" id="o-to-error"[^>]*>A period is at most 366 days/);
+    const missing = await (await admin.get('/app?site=demo&period=custom&to=2026-03-01')).text();
+    expect(missing).toMatch(/<p role="alert" id="o-from-error"[^>]*>Give the first day of the period\./);
+    expect(missing).toMatch(/<input id="o-to" name="to" type="date" value="2026-03-01"\/?>/);
+  });
+
   it('shows the follow-up agreement: answered within it, overdue MQLs with links, and the weekly evaluation', async () => {
     const html = await (await admin.get('/app?site=demo&period=7')).text();
     const text = textOf(html);
