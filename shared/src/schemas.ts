@@ -55,7 +55,11 @@ function flattenProps(props: Record<string, unknown>): Record<string, PropValue>
   return Object.keys(out).length ? out : undefined;
 }
 
-const isUrl = (s: string) => URL.canParse(s);
+/**
+ * A page's address: http(s), or the `app://` of a server-side event. `javascript:` and `data:`
+ * URLs are no page anyone visited, and a system that showed them as links would run them.
+ */
+const isUrl = (s: string) => URL.canParse(s) && /^(https?|app):$/.test(new URL(s).protocol);
 
 export const trackedEventSchema = z
   .object({
@@ -66,7 +70,7 @@ export const trackedEventSchema = z
     visitorId: z.string().min(8).max(64),
     sessionId: z.string().min(8).max(64),
     visit: z.number().int().min(1).max(1_000_000),
-    url: z.string().max(8000).refine(isUrl, 'must be an absolute URL').transform((s) => s.slice(0, 2000)),
+    url: z.string().max(8000).refine(isUrl, 'must be an absolute http(s) URL').transform((s) => s.slice(0, 2000)),
     path: text(2000).refine((p) => p.startsWith('/'), 'must start with "/"').optional(),
     referrer: text(2000).optional(),
     title: text(500).optional(),

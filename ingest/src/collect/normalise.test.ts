@@ -91,9 +91,11 @@ describeEachDialect('what the ingest makes of events', (getDb) => {
     expect((await stored(visitorId)).map((e: any) => e.stage)).toEqual(['bottom', 'top']);
   });
 
-  it('refuses an event whose URL is not a URL, naming the field', async () => {
-    const res = await postBatch(app(), { events: [makeEvent({ url: 'not a url' })] });
+  it("refuses an event whose URL is not a web page's (not a URL, javascript:, data:), naming the field", async () => {
+    const res = await postBatch(app(), { events: [makeEvent({ url: 'not a url' }), makeEvent({ url: 'javascript:alert(1)//https://x.example/' }), makeEvent({ url: 'data:text/html,<script>1</script>' })] });
     expect(res.status).toBe(400);
-    expect((await res.json()).rejected[0].error).toMatch(/^url: must be an absolute URL/);
+    const { rejected } = await res.json();
+    expect(rejected.map((r: { field: string }) => r.field)).toEqual(['url', 'url', 'url']);
+    expect(rejected[1].error).toMatch(/^url: must be an absolute http\(s\) URL/);
   });
 });
