@@ -220,6 +220,24 @@ describeInBrowser('the dashboard in a browser', () => {
     await context.close();
   });
 
+  it('a refused merge leaves the person on the lead’s page, with what they typed and why', async () => {
+    const context = await signedIn();
+    const page = await context.newPage();
+    await page.goto(`${base}/app/leads/${mqlLead}?site=demo`);
+    const field = page.getByLabel('Merge another lead into this one (email or lead id)');
+    await field.fill('sql@fernhill.exmple');
+    page.once('dialog', (dialog) => void dialog.accept());
+    const [answer] = await Promise.all([page.waitForResponse(`${base}/app/leads/${mqlLead}/merge?site=demo`), page.getByRole('button', { name: 'Merge…' }).click()]);
+    expect(answer.status()).toBe(404);
+    await expect(page.locator('h1').innerText()).resolves.toBe('mql@fernhill.example');
+    await expect(field.inputValue()).resolves.toBe('sql@fernhill.exmple');
+    const alert = page.getByRole('alert');
+    await expect(alert.innerText()).resolves.toMatch(/^No lead of this site has the email or id “sql@fernhill\.exmple”/);
+    // The field names the alert as its description, for screen readers on the field.
+    await expect(field.getAttribute('aria-describedby')).resolves.toBe(await alert.getAttribute('id'));
+    await context.close();
+  });
+
   it('shows the custom dates typed into the overview’s form, with or without scripts', async () => {
     const from = isoDay(now - 3 * DAY);
     const to = isoDay(now - DAY);

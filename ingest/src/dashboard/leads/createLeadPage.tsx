@@ -50,6 +50,12 @@ const fits = (stage: Stage, type: FeedbackType) => !('error' in stageAfterFeedba
 
 const leadPath = (id: string) => `/app/leads/${encodeURIComponent(id)}`;
 
+/** A refused action, shown on the lead's page again: what was typed and why, in words. */
+interface ActionState {
+  feedback?: { problem: string; field?: string | undefined; note?: string | undefined; rejectReason?: string | undefined; outcome?: string | undefined; lostReason?: string | undefined };
+  merge?: { other: string; problem: string };
+}
+
 function TimelineEntry({ item, scorer }: { item: TimelineItem; scorer: Scorer | undefined }) {
   const time = <time datetime={new Date(item.at).toISOString()}>{formatTime(item.at)}</time>;
   switch (item.kind) {
@@ -140,10 +146,10 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
   };
   const back = (c: Context<DashboardEnv>, id: string, params: Record<string, string>) => c.redirect(pageHref(c, leadPath(id), params), 303);
 
-  app.get('/leads/:id', async (c) => {
+  /** The lead's page; after a refused action, with what was typed and why beside the form (`state`). */
+  const renderLead = async (c: Context<DashboardEnv>, id: string, state: ActionState = {}) => {
     const query = pageQuery.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
-    const id = c.req.param('id');
     const profile = await leadProfile(db, scorers, id, now());
     if (profile && profile.lead.site_id !== c.get('site').key && c.get('sites').some((s) => s.key === profile.lead.site_id)) {
       return c.redirect(`${leadPath(profile.lead.id)}?site=${encodeURIComponent(profile.lead.site_id)}`, 302);
@@ -214,9 +220,16 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
                 {csrf}
                 {/* The default button, first and disabled: Enter in a text field answers nothing for the person. */}
                 <button type="submit" disabled hidden aria-hidden="true" tabindex={-1}></button>
+                {state.feedback ? (
+                  <p role="alert" id="feedback-error">
+                    {state.feedback.problem}
+                  </p>
+                ) : null}
                 <div class="field">
                   <label for="fb-note">Note for the record (optional)</label>
-                  <textarea id="fb-note" name="note" rows={2} maxlength={2000} aria-describedby="fb-note-help"></textarea>
+                  <textarea id="fb-note" name="note" rows={2} maxlength={2000} aria-describedby="fb-note-help">
+                    {state.feedback?.note ?? ''}
+                  </textarea>
                   <span id="fb-note-help" class="muted">
                     Kept with whichever answer you give below.
                   </span>
@@ -235,13 +248,17 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
                     <label for="rj-reason">Reject because</label>
                     <select id="rj-reason" name="rejectReason">
                       {REJECT_REASONS.map((r) => (
-                        <option value={r}>{REASON_LABELS[r]}</option>
+                        <option value={r} selected={state.feedback?.rejectReason === r}>
+                          {REASON_LABELS[r]}
+                        </option>
                       ))}
                     </select>
                     <label for="rj-outcome">Then</label>
                     <select id="rj-outcome" name="outcome">
                       <option value="recycle">back to nurture</option>
-                      <option value="disqualify">disqualify</option>
+                      <option value="disqualify" selected={state.feedback?.outcome === 'disqualify'}>
+                        disqualify
+                      </option>
                     </select>
                     <button type="submit" name="type" value="rejected" formnovalidate class="danger">
                       Reject
@@ -251,7 +268,17 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
                 {mayLose ? (
                   <div class="inline-form">
                     <label for="lost-reason">Lost because</label>
-                    <input id="lost-reason" name="lostReason" type="text" required maxlength={40} data-enter-clicks="lost-button" />
+                    <input
+                      id="lost-reason"
+                      name="lostReason"
+                      type="text"
+                      required
+                      maxlength={40}
+                      data-enter-clicks="lost-button"
+                      value={state.feedback?.lostReason ?? ''}
+                      aria-invalid={state.feedback?.field === 'lostReason' ? 'true' : undefined}
+                      aria-describedby={state.feedback?.field === 'lostReason' ? 'feedback-error' : undefined}
+                    />
                     <button type="submit" name="type" value="lost" id="lost-button" class="danger">
                       Lost
                     </button>
@@ -263,10 +290,24 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
               <form method="post" action={action('merge')} class="inline-form" data-confirm={`Merge the other lead into ${lead.email}? Its browsers, history and traits move here; this cannot be undone.`}>
                 {csrf}
                 <label for="merge-other">Merge another lead into this one (email or lead id)</label>
-                <input id="merge-other" name="other" type="text" required maxlength={320} />
+                <input
+                  id="merge-other"
+                  name="other"
+                  type="text"
+                  required
+                  maxlength={320}
+                  value={state.merge?.other ?? ''}
+                  aria-invalid={state.merge ? 'true' : undefined}
+                  aria-describedby={state.merge ? 'merge-error' : undefined}
+                />
                 <button type="submit" class="secondary">
                   Merge…
                 </button>
+                {state.merge ? (
+                  <p role="alert" id="merge-error" class="field-error">
+                    {state.merge.problem}
+                  </p>
+                ) : null}
               </form>
             ) : null}
           </section>
@@ -385,19 +426,41 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
       </>,
       { title: lead.email, charts: !!history },
     );
-  });
+  };
+
+  app.get('/leads/:id', (c) => renderLead(c, c.req.param('id')));
+  // The address a refused action leaves in the browser (the site switch, a reload) leads to the page.
+  app.get('/leads/:id/:action{feedback|merge}', (c) => c.redirect(pageHref(c, leadPath(c.req.param('id'))), 302));
 
   app.post('/leads/:id/feedback', async (c) => {
     if (!holds(c.get('session'), 'write')) throw new ApiError(403, 'forbidden', 'scope: sales feedback needs a key with write scope');
     const { lead } = await leadOf(c);
-    const form = feedbackForm.safeParse(await c.req.parseBody());
+    const body = await c.req.parseBody();
+    const form = feedbackForm.safeParse(body);
     if (!form.success) throw ApiError.fromZod(form.error);
     const { type, outcome, note } = form.data;
     const reason = type === 'rejected' ? (form.data.rejectReason ?? form.data.reason) : type === 'lost' ? (form.data.lostReason ?? form.data.reason) : undefined;
     const by = c.get('session').name;
+    // A refusal shows the page again, with what was typed and why.
+    const refuse = (status: 400 | 409, problem: string, field?: string) => {
+      c.status(status);
+      const typed = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+      return renderLead(c, lead.id, { feedback: { problem, field, note: typed('note'), rejectReason: typed('rejectReason') ?? typed('reason'), outcome: typed('outcome'), lostReason: typed('lostReason') } });
+    };
     const feedback = feedbackSchema.safeParse(type === 'rejected' ? { type, reason, outcome, note, by } : type === 'lost' ? { type, reason, note, by } : { type, note, by });
-    if (!feedback.success) throw ApiError.fromZod(feedback.error);
-    await recordFeedback(db, scorers, lead.id, feedback.data, now());
+    if (!feedback.success) {
+      if (type === 'lost') return refuse(400, 'Say why the deal was lost (at most 40 characters), then press Lost.', 'lostReason');
+      if (type === 'rejected') return refuse(400, 'Choose a reason for the rejection from the list, then press Reject.', 'rejectReason');
+      throw ApiError.fromZod(feedback.error);
+    }
+    try {
+      await recordFeedback(db, scorers, lead.id, feedback.data, now());
+    } catch (err) {
+      // Feedback that does not fit the stage: the page offers only what fits, but the lead may have moved since.
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      const { lead: current } = await leadOf(c);
+      return refuse(409, `This lead is ${stageLabel(current.stage)} now: “${FEEDBACK_LABELS[type]}” does not fit that stage. Nothing was recorded.`);
+    }
     onCommitted?.();
     return back(c, lead.id, { done: 'feedback' });
   });
@@ -405,11 +468,25 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
   app.post('/leads/:id/merge', async (c) => {
     if (!holds(c.get('session'), 'admin')) throw new ApiError(403, 'forbidden', 'scope: merging leads needs a key with admin scope');
     const { lead } = await leadOf(c);
-    const form = mergeForm.safeParse(await c.req.parseBody());
-    if (!form.success) throw ApiError.fromZod(form.error);
+    const body = await c.req.parseBody();
+    const typed = typeof body.other === 'string' ? body.other : '';
+    // A refusal shows the page again, the field keeping what was typed, the reason beside it.
+    const refuse = (status: 400 | 404 | 409, problem: string) => {
+      c.status(status);
+      return renderLead(c, lead.id, { merge: { other: typed, problem } });
+    };
+    const form = mergeForm.safeParse(body);
+    if (!form.success) return refuse(400, typed.length > 320 ? 'That is too long for an email or a lead id.' : 'Give the email or the id of the lead to merge into this one.');
     const other = await findLeadRef(db, lead.site_id, form.data.other);
-    if (!other) throw new ApiError(404, 'not_found', `other: no lead "${form.data.other}" on site ${lead.site_id}`, { field: 'other' });
-    await mergeLeads(db, scorers, lead.id, other.id, now());
+    if (!other) return refuse(404, `No lead of this site has the email or id “${form.data.other}”. Check it for typing mistakes.`);
+    if (other.id === lead.id) return refuse(409, `“${form.data.other}” is this lead itself: give another lead’s email or id.`);
+    try {
+      await mergeLeads(db, scorers, lead.id, other.id, now());
+    } catch (err) {
+      // Another request may have merged either lead meanwhile: say so, without the API's field names.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return refuse(err.status, `${other.email} cannot be merged into this lead: ${err.message.replace(/^\w+: /, '')}.`);
+      throw err;
+    }
     onCommitted?.();
     return back(c, lead.id, { done: 'merged', merged: other.email });
   });

@@ -239,6 +239,48 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect((await admin.post(`/app/leads/${keep.id}/merge?site=demo`, { other: keep.id })).status).toBe(409);
   });
 
+  it('a refused merge shows the lead’s page again, the field keeping what was typed and the reason beside it in words (4xx)', async () => {
+    const keep = await leadByEmail(cy.email);
+    const mistyped = await admin.post(`/app/leads/${keep.id}/merge?site=demo`, { other: 'bo.wilde@gmial.com' });
+    expect(mistyped.status).toBe(404);
+    const html = await mistyped.text();
+    expect(html).toContain(`<h1>${cy.email}</h1>`);
+    expect(html).toMatch(/<input id="merge-other" name="other" type="text" required="" maxlength="320" value="bo.wilde@gmial.com" aria-invalid="true" aria-describedby="merge-error"\/?>/);
+    expect(html).toMatch(/<p role="alert" id="merge-error"[^>]*>No lead of this site has the email or id “bo.wilde@gmial.com”/);
+    expect(textOf(html)).not.toMatch(/\b(other|leadId|id): /);
+    expect(html).not.toContain('Back to the overview');
+    // The lead itself, by id or by its own email.
+    for (const other of [keep.id, cy.email.toUpperCase()]) {
+      const self = await admin.post(`/app/leads/${keep.id}/merge?site=demo`, { other });
+      expect(self.status).toBe(409);
+      const page = await self.text();
+      expect(page).toMatch(new RegExp(`<p role="alert" id="merge-error"[^>]*>“${other}” is this lead itself: give another lead’s email or id\\.`));
+      expect(page).toContain(`value="${other}"`);
+    }
+    const empty = await admin.post(`/app/leads/${keep.id}/merge?site=demo`, { other: '  ' });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toMatch(/<p role="alert" id="merge-error"[^>]*>Give the email or the id of the lead to merge into this one\./);
+    // The address a refusal leaves in the browser leads back to the lead.
+    const again = await admin.get(`/app/leads/${keep.id}/merge?site=demo`);
+    expect(again.status).toBe(302);
+    expect(again.headers.get('location')).toBe(`/app/leads/${keep.id}?site=demo`);
+  });
+
+  it('refused feedback shows the lead’s page again with the note kept and the reason in words', async () => {
+    const keep = await leadByEmail(cy.email);
+    expect(keep.stage).toBe('lead');
+    const noReason = await admin.post(`/app/leads/${keep.id}/feedback?site=demo`, { note: 'Keep this note', type: 'lost', lostReason: '' });
+    expect(noReason.status).toBe(400);
+    const html = await noReason.text();
+    expect(html).toMatch(/<p role="alert" id="feedback-error">Say why the deal was lost/);
+    expect(html).toMatch(/<textarea id="fb-note" name="note"[^>]*>Keep this note<\/textarea>/);
+    // Won does not fit a lead that is not SQL: nothing is recorded, and the page says why.
+    const won = await admin.post(`/app/leads/${keep.id}/feedback?site=demo`, { note: 'Signed', type: 'won' });
+    expect(won.status).toBe(409);
+    expect(await won.text()).toMatch(/<p role="alert" id="feedback-error">This lead is Lead now: “Won” does not fit that stage\. Nothing was recorded\./);
+    expect(await getDb().db.selectFrom('feedback').select('id').where('lead_id', '=', keep.id).execute()).toEqual([]);
+  });
+
   it('a read key sees the lead but no action forms, and its changes are refused; a write key may give feedback, not merge', async () => {
     const lead = await leadByEmail('long@history.example');
     const reader = await signIn(app(), await createKey(app(), 'marketing', ['read']));
