@@ -4,6 +4,7 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch } from '../../../test/support/ingest.js';
 import { createApp } from '../app.js';
 import { parseConfig } from '../config/loadConfig.js';
+import { fromJson } from '../db/json.js';
 import type { Database } from '../db/schema.js';
 import { ruleHits } from '../rulesets/ruleHits.js';
 import { createScorer } from '../scoring/engine.js';
@@ -29,7 +30,10 @@ const DRAFT = {
     { id: 'blog', match: { type: 'pageview', path: '/blog/**' }, points: 4 },
   ],
 };
-const config = parseConfig({ sites: [{ key: 'bt', allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT }, { key: 'bt2', allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT }] }, 'backtest test');
+const config = parseConfig(
+  { sites: ['bt', 'bt2', 'redos'].map((key) => ({ key, allowedOrigins: [DEMO_ORIGIN], scoring: CURRENT })) },
+  'backtest test',
+);
 const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' };
 const appAt = (db: Kysely<Database>, now: number) => createApp({ db, config, secretKey: TEST_SECRET_KEY, now: () => now });
 
@@ -140,6 +144,50 @@ describeEachDialect('backtest', (getDb) => {
     ]);
     // Hits older than the period do not count.
     expect((await ruleHits(db, 'bt2', { days: 1, now: t0 + 2 * 86_400_000, rules: config.sites[1]!.scoring })).map((h) => h.hits)).toEqual([0, 0, 0]);
+  });
+
+  it('a read key backtests a draft with a catastrophic regular expression against a hostile 200-character trait: it answers at once, and a pattern the linear-time engine cannot match is refused naming the field', async () => {
+    const { db } = getDb();
+    const t0 = Date.now() - 3_600_000;
+    // An anonymous visitor's form sets a job title made to make `(a*)*b` backtrack 2^199 ways.
+    const jobTitle = 'a'.repeat(199) + '!';
+    const email = `hostile-${newId()}@fernhill.example`;
+    const form = makeEvent({ ts: t0, type: 'form', name: 'contact', traits: { email, jobTitle }, path: '/contact', url: `${DEMO_ORIGIN}/contact` });
+    expect((await postBatch(appAt(db, t0 + 1000), { site: 'redos', sentAt: t0 + 1000, events: [form] })).status).toBe(200);
+    const hostile = await db.selectFrom('leads').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    expect(fromJson(hostile.traits)).toMatchObject({ jobTitle });
+
+    const app = appAt(db, t0 + 10 * MIN);
+    const reader = await (await app.request('/v1/keys', { method: 'POST', headers: auth, body: JSON.stringify({ name: 'analyst', scopes: ['read'] }) })).json();
+    const asReader = { ...auth, Authorization: `Bearer ${reader.key}` };
+    /** A draft where matching the job title is worth 10 fit points, and 10 fit points make an MQL. */
+    const draft = (matches: string) => ({ thresholds: { mql: { engagement: 0, fit: 10 } }, fit: [{ id: 'title', trait: 'jobTitle', matches, points: 10 }] });
+    const backtest = async (matches: string) => {
+      const started = performance.now();
+      const res = await app.request('/v1/scoring/backtest', { method: 'POST', headers: asReader, body: JSON.stringify({ site: 'redos', rules: draft(matches) }) });
+      // Generous: the request reads the database too. On V8's engine, `(a*)*b` held the process over a minute.
+      expect(performance.now() - started, matches).toBeLessThan(2000);
+      return { status: res.status, body: await res.json() };
+    };
+    const movedUp = (body: { moves: { leads: Array<{ id: string; draft: { stage: string; fit: number } }> } }) => body.moves.leads.find((l) => l.id === hostile.id)?.draft;
+
+    // No match: the lead stays a lead. A match: it would become an MQL with the rule's 10 points.
+    for (const pattern of ['(a*)*b', '(a|aa)+$']) {
+      const { status, body } = await backtest(pattern);
+      expect(status, pattern).toBe(200);
+      expect(movedUp(body), pattern).toBeUndefined();
+    }
+    const { status, body } = await backtest('(.*a){20}');
+    expect(status).toBe(200);
+    expect(movedUp(body)).toMatchObject({ stage: 'mql', fit: 10 });
+
+    // What RE2 cannot match in linear time is refused before anything runs, in the backtest and in a publish alike.
+    const refused = await backtest('(?<=senior )a+');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'invalid_request', field: 'rules.fit.0.matches', message: expect.stringContaining('lookarounds') });
+    const publish = await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'redos', rules: draft('(a)\\1') }) });
+    expect(publish.status).toBe(400);
+    expect((await publish.json()).error).toMatchObject({ field: 'rules.fit.0.matches', message: expect.stringContaining('backreferences') });
   });
 });
 

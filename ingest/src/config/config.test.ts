@@ -55,6 +55,18 @@ describe('URL rules', () => {
     expect(classify('/docs/sso/extra/setup', {})).toEqual({ category: 'site' });
   });
 
+  it('answers at once for a pattern with many wildcards against a long path (no backtracking RegExp)', () => {
+    // Old: `^\/[^/]*a[^/]*a…b$` and `^\/.*a.*a…b$` backtracked for seconds on 2,000 "a"s.
+    const hostile = createPageClassifier([
+      { match: '/*a*a*a*a*a*a*a*a*b', stage: 'top' },
+      { match: '/**a**a**a**a**a**a**a**b/**', category: 'never' },
+      { match: '/*a*a*a*a*a*a*a*a', category: 'many-a' },
+    ]);
+    const started = performance.now();
+    expect(hostile('/' + 'a'.repeat(2000), {})).toEqual({ category: 'many-a' });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('lets markup on the page win, field by field', () => {
     expect(classify('/blog/case-study', { stage: 'bottom' })).toEqual({ stage: 'bottom', category: 'blog' });
     expect(classify('/pricing', { category: 'plans' })).toEqual({ stage: 'bottom', category: 'plans' });

@@ -1,6 +1,8 @@
 import type { LeadTraits } from '../../../shared/src/types.js';
-import { normalisePath, patternToRegExp } from '../config/pageRules.js';
+import { compilePathPattern, normalisePath } from '../config/pageRules.js';
 import { FREEMAIL_DOMAINS } from './freemail.js';
+import { compileGlob } from './linearGlob.js';
+import { compileRulePattern } from './rulePattern.js';
 import { ruleVersion, type EngagementRule, type ScoringRules } from './rulesSchema.js';
 
 /** What scoring needs to know of a stored event. */
@@ -66,12 +68,16 @@ export const comesAfter = (state: ScoreState, e: { ts: number; id: string }) => 
 export function createScorer(rules: ScoringRules) {
   const halfLifeMs = rules.halfLifeDays * DAY_MS;
   const version = ruleVersion(rules);
-  const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  // Every user-written pattern is compiled once here and matched in linear time: `*` in a name
+  // is any text but a line break (as `.*` was), case-insensitive; fit rules' regular
+  // expressions run on RE2JS, never on V8's backtracking engine.
+  const nameGlob = (pattern: string) => compileGlob(pattern.split('*').flatMap((text, i) => (i ? [{ wildcard: 'line' as const }, text] : [text])), { ignoreCase: true });
+  const fitPatterns = new Map(rules.fit.flatMap((rule) => (rule.matches ? [[rule, compileRulePattern(rule.matches)] as const] : [])));
 
   const compiled = rules.engagement.map((rule) => {
     const m = rule.match;
-    const path = m.path ? patternToRegExp(m.path) : undefined;
-    const name = m.name ? glob(m.name) : undefined;
+    const path = m.path ? compilePathPattern(m.path) : undefined;
+    const name = m.name ? nameGlob(m.name) : undefined;
     return {
       rule,
       test(e: ScoredEvent, visitStart: boolean): boolean {
@@ -145,7 +151,7 @@ export function createScorer(rules: ScoringRules) {
       .filter((rule) => {
         const value = (rule.trait === 'emailDomain' ? domain : traits[rule.trait])?.trim();
         if (!value) return false;
-        if (rule.matches && new RegExp(rule.matches, 'i').test(value)) return true;
+        if (fitPatterns.get(rule)?.test(value)) return true;
         return !!rule.in?.some((v) => (v === 'freemail' ? rule.trait === 'emailDomain' && FREEMAIL_DOMAINS.has(value.toLowerCase()) : v.toLowerCase() === value.toLowerCase()));
       })
       .map((rule) => ({ ruleId: rule.id, points: rule.points }));
