@@ -31,6 +31,8 @@ import { createDashboard } from './dashboard/createDashboard.js';
 import { observeRequests } from './ops/observeRequests.js';
 import { createOpenApiRoute } from './openapi/createOpenApiRoute.js';
 import { DEFAULT_LIMITS, type Limits } from './limits/readLimits.js';
+import { limitBodySize } from './http/limitBodySize.js';
+import { ApiError } from './http/apiError.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -56,6 +58,11 @@ export interface AppOptions {
   /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
   limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'eventsPerAddressPerMinute' | 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
+
+/** The largest body a keyed API route takes (a rule set is the largest there is). */
+export const API_MAX_BODY_BYTES = 1024 * 1024;
+/** Routes with body limits of their own: the beacon route and Segment's calls. */
+const OWN_BODY_LIMITS = /^\/v1\/(collect|batch|identify|track|page|screen|group|alias)\/?$/;
 
 /**
  * The whole ingest as one Hono app: the server and the tests use the same factory.
@@ -90,6 +97,12 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.route('/', createOpsRoute({ db }));
   app.route('/', createSdkAssetsRoute({ dir: sdkDir }));
 
+  // No keyed API body needs more (a rule set is the largest): a larger one is refused before
+  // anything reads or parses it. Beacons and Segment calls have limits (and answers) of their own.
+  const limitApiBody = limitBodySize(API_MAX_BODY_BYTES, () => {
+    throw new ApiError(413, 'payload_too_large', `body: larger than the API's ${API_MAX_BODY_BYTES} bytes`, { field: 'body' });
+  });
+  app.use('/v1/*', (c, next) => (OWN_BODY_LIMITS.test(c.req.path) ? next() : limitApiBody(c, next)));
   app.use('/v1/collect', collectCors(allowedOrigins));
   // Identity guardrails count per client: a keyed hash of its address, never the address.
   // Without limits given, a proxy on this host is trusted as readLimits does by default.

@@ -2,7 +2,8 @@ import { Agent, request } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
-import { BROWSER_UA, DEMO_ORIGIN, makeEvent, testApp } from '../../../test/support/ingest.js';
+import { BROWSER_UA, DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, testApp } from '../../../test/support/ingest.js';
+import { API_MAX_BODY_BYTES } from '../app.js';
 
 interface Answer {
   status: number;
@@ -75,6 +76,16 @@ describe('bodies answered before they were read', () => {
     expect(denied.status).toBe(401);
     expect(denied.connection).toBe('close');
     // And the connection after it still works.
+    expect((await collect()).status).toBe(200);
+    agent.destroy();
+  });
+
+  it('refuses a keyed API body over 1 MB before reading it (a backtest draft, say), and closes that connection', async () => {
+    agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const big = await send('/v1/scoring/backtest', Buffer.alloc(API_MAX_BODY_BYTES + 1, 'a'), { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_SECRET_KEY}` });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body).error).toMatchObject({ code: 'payload_too_large', field: 'body' });
+    expect(big.connection).toBe('close');
     expect((await collect()).status).toBe(200);
     agent.destroy();
   });
