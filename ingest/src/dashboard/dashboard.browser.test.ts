@@ -260,4 +260,47 @@ describeInBrowser('the dashboard in a browser', () => {
     }
   });
 
+  it('on a phone, wide tables scroll inside their panel, in a labelled region the keyboard can reach and scroll', async () => {
+    const context = await signedIn({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/app/leads/${sqlLead}?site=demo`);
+    await page.locator('ol.timeline').waitFor();
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    for (const heading of ['Profile', 'Linked browsers']) {
+      const section = page.locator('section', { has: page.getByRole('heading', { name: heading, exact: true }) });
+      const scroller = section.locator('table').locator('xpath=..');
+      const box = await scroller.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, overflow: getComputedStyle(el).overflowX, tabindex: el.getAttribute('tabindex'), role: el.getAttribute('role'), label: el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') }));
+      // The table is wider than the phone: it scrolls in its own region, not cut off.
+      expect(box.scroll, heading).toBeGreaterThan(box.client);
+      expect(box.overflow, heading).toMatch(/auto|scroll/);
+      expect(box, heading).toMatchObject({ tabindex: '0', role: 'region', label: expect.any(String) });
+      await scroller.focus();
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+      await expect.poll(() => scroller.evaluate((el) => el.scrollLeft), { message: heading }).toBeGreaterThan(0);
+    }
+    // Every page's tables alike: each in a named region, those wider than the phone reachable by keyboard, the page itself never wider.
+    for (const path of ['/app', '/app/leads', '/app/content', '/app/scoring', `/app/leads/${mqlLead}`]) {
+      await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}site=demo`);
+      const tables = await page.$$eval('table:not(.u-legend)', (all) =>
+        all.map((t) => {
+          const frame = t.parentElement!;
+          return { frame: frame.className, role: frame.getAttribute('role'), label: frame.getAttribute('aria-label'), tabindex: frame.getAttribute('tabindex'), overflows: frame.scrollWidth > frame.clientWidth + 1, rendered: frame.clientWidth > 0 };
+        }),
+      );
+      expect(tables.length, path).toBeGreaterThan(0);
+      for (const t of tables) {
+        expect(t, path).toMatchObject({ frame: 'table-scroll', role: 'region', label: expect.stringMatching(/\w/) });
+        if (t.overflows) expect(t.tabindex, `${path}: ${t.label}`).toBe('0');
+      }
+      const page_ = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      expect(page_.scroll, path).toBeLessThanOrEqual(page_.client);
+    }
+    // Wide enough for the table, the region leaves the tab order (nothing to scroll), and keeps its name.
+    await page.goto(`${base}/app/leads/${sqlLead}?site=demo`);
+    await page.setViewportSize({ width: 1366, height: 768 });
+    const profile = page.getByRole('region', { name: 'Traits, with the change that set each' });
+    await expect.poll(() => profile.getAttribute('tabindex')).toBeNull();
+    await context.close();
+  });
 });

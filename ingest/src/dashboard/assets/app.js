@@ -121,6 +121,16 @@ document.addEventListener('DOMContentLoaded', () => {
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     }),
   );
+  // A wide table's scroll region is in the tab order only while it has something to scroll.
+  const scrollers = document.querySelectorAll('.table-scroll');
+  if (scrollers.length && window.ResizeObserver) {
+    const fit = (el) => (el.scrollWidth > el.clientWidth + 1 ? el.setAttribute('tabindex', '0') : el.removeAttribute('tabindex'));
+    const observer = new ResizeObserver((entries) => entries.forEach((entry) => fit(entry.target.closest('.table-scroll'))));
+    scrollers.forEach((el) => {
+      observer.observe(el);
+      if (el.firstElementChild) observer.observe(el.firstElementChild);
+    });
+  }
   // A page following work under way (a rescore) reloads itself, unless something was typed into it.
   const following = document.querySelector('[data-refresh]');
   if (following)

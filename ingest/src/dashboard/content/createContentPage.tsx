@@ -11,6 +11,7 @@ import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 import { shortTime } from '../layout/shortTime.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const DAY = 86_400_000;
 const PERIODS = [7, 30, 90] as const;
@@ -97,67 +98,71 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
               : ''}
           </p>
           <div class="panel">
-            <table>
-              <caption class="sr-only">Leads and MQLs by the funnel stage of the content they viewed before</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Funnel stage viewed before</th>
-                  <th scope="col" class="num">Leads</th>
-                  <th scope="col" class="num">Share of leads</th>
-                  <th scope="col" class="num">MQLs</th>
-                  <th scope="col" class="num">Share of MQLs</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(['top', 'middle', 'bottom', null] as const).map((stage) => {
-                  const row = stageRow(stage);
-                  return (
-                    <tr data-stage={stage ?? 'untagged'}>
-                      <th scope="row">{stage ? stageLabel(stage) : 'Pages with no stage'}</th>
-                      <td class="num">{row.leads}</td>
-                      <td class="num">{share(row.leads, converted.sampled.leads)}</td>
-                      <td class="num">{row.mqls}</td>
-                      <td class="num">{share(row.mqls, converted.sampled.mqls)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <TableScroll label="Leads and MQLs by the funnel stage of the content they viewed before">
+              <table>
+                <caption class="sr-only">Leads and MQLs by the funnel stage of the content they viewed before</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Funnel stage viewed before</th>
+                    <th scope="col" class="num">Leads</th>
+                    <th scope="col" class="num">Share of leads</th>
+                    <th scope="col" class="num">MQLs</th>
+                    <th scope="col" class="num">Share of MQLs</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(['top', 'middle', 'bottom', null] as const).map((stage) => {
+                    const row = stageRow(stage);
+                    return (
+                      <tr data-stage={stage ?? 'untagged'}>
+                        <th scope="row">{stage ? stageLabel(stage) : 'Pages with no stage'}</th>
+                        <td class="num">{row.leads}</td>
+                        <td class="num">{share(row.leads, converted.sampled.leads)}</td>
+                        <td class="num">{row.mqls}</td>
+                        <td class="num">{share(row.mqls, converted.sampled.mqls)}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         </section>
 
         <section aria-labelledby="groups">
           <h2 id="groups">By funnel stage and category</h2>
           <div class="panel">
-            <table>
-              <caption class="sr-only">Page views by funnel stage and category</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Stage</th>
-                  <th scope="col">Category</th>
-                  <th scope="col" class="num">Pages</th>
-                  <th scope="col" class="num">Views</th>
-                  <th scope="col" class="num">Visitors</th>
-                </tr>
-              </thead>
-              <tbody>
-                {traffic.groups.length ? (
-                  traffic.groups.map((g) => (
-                    <tr>
-                      <th scope="row">{stageLabel(g.stage)}</th>
-                      <td>{g.category ?? '–'}</td>
-                      <td class="num">{g.pages}</td>
-                      <td class="num">{g.views}</td>
-                      <td class="num">{g.visitors}</td>
-                    </tr>
-                  ))
-                ) : (
+            <TableScroll label="Page views by funnel stage and category">
+              <table>
+                <caption class="sr-only">Page views by funnel stage and category</caption>
+                <thead>
                   <tr>
-                    <td colspan={5}>No page views in this period.</td>
+                    <th scope="col">Stage</th>
+                    <th scope="col">Category</th>
+                    <th scope="col" class="num">Pages</th>
+                    <th scope="col" class="num">Views</th>
+                    <th scope="col" class="num">Visitors</th>
                   </tr>
-                )}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {traffic.groups.length ? (
+                    traffic.groups.map((g) => (
+                      <tr>
+                        <th scope="row">{stageLabel(g.stage)}</th>
+                        <td>{g.category ?? '–'}</td>
+                        <td class="num">{g.pages}</td>
+                        <td class="num">{g.views}</td>
+                        <td class="num">{g.visitors}</td>
+                      </tr>
+                    ))
+                  ) : (
+                    <tr>
+                      <td colspan={5}>No page views in this period.</td>
+                    </tr>
+                  )}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         </section>
 
@@ -165,43 +170,45 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
           <h2 id="pages">Pages</h2>
           <p>The most viewed pages of the period, then others that preceded leads or MQLs. Leads and MQLs: how many had viewed the page before they became one.</p>
           <div class="panel">
-            <table id="content-pages">
-              <caption class="sr-only">Pages with their views, visitors and the leads and MQLs they preceded</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Page</th>
-                  <th scope="col">Stage</th>
-                  <th scope="col" class="hide-narrow">Category</th>
-                  <th scope="col" class="num">Views</th>
-                  <th scope="col" class="num">Visitors</th>
-                  <th scope="col" class="num">Leads</th>
-                  <th scope="col" class="num">MQLs</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((p) => (
-                  <tr data-path={p.path}>
-                    <th scope="row">{p.path}</th>
-                    <td>{stageLabel(p.stage)}</td>
-                    <td class="hide-narrow">{p.category ?? '–'}</td>
-                    <td class="num">{p.views}</td>
-                    <td class="num">{p.visitors}</td>
-                    <td class="num">{preceded.get(p.path)?.leads ?? 0}</td>
-                    <td class="num">{preceded.get(p.path)?.mqls ?? 0}</td>
+            <TableScroll label="Pages with their views, visitors and the leads and MQLs they preceded">
+              <table id="content-pages">
+                <caption class="sr-only">Pages with their views, visitors and the leads and MQLs they preceded</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Page</th>
+                    <th scope="col">Stage</th>
+                    <th scope="col" class="hide-narrow">Category</th>
+                    <th scope="col" class="num">Views</th>
+                    <th scope="col" class="num">Visitors</th>
+                    <th scope="col" class="num">Leads</th>
+                    <th scope="col" class="num">MQLs</th>
                   </tr>
-                ))}
-                {extra.map((p) => (
-                  <tr data-path={p.path}>
-                    <th scope="row">{p.path}</th>
-                    <td colspan={2}>not viewed in this period</td>
-                    <td class="num">0</td>
-                    <td class="num">0</td>
-                    <td class="num">{p.leads}</td>
-                    <td class="num">{p.mqls}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {shown.map((p) => (
+                    <tr data-path={p.path}>
+                      <th scope="row">{p.path}</th>
+                      <td>{stageLabel(p.stage)}</td>
+                      <td class="hide-narrow">{p.category ?? '–'}</td>
+                      <td class="num">{p.views}</td>
+                      <td class="num">{p.visitors}</td>
+                      <td class="num">{preceded.get(p.path)?.leads ?? 0}</td>
+                      <td class="num">{preceded.get(p.path)?.mqls ?? 0}</td>
+                    </tr>
+                  ))}
+                  {extra.map((p) => (
+                    <tr data-path={p.path}>
+                      <th scope="row">{p.path}</th>
+                      <td colspan={2}>not viewed in this period</td>
+                      <td class="num">0</td>
+                      <td class="num">0</td>
+                      <td class="num">{p.leads}</td>
+                      <td class="num">{p.mqls}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
             {traffic.pages.length > SHOWN_PAGES ? <p>The {SHOWN_PAGES} most viewed of {traffic.more ? `more than ${PREVIEW_PATHS}` : traffic.pages.length} pages.</p> : null}
           </div>
         </section>
@@ -213,25 +220,27 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
           </p>
           {untagged.length ? (
             <div class="panel">
-              <table id="untagged-pages">
-                <caption class="sr-only">Untagged pages, most viewed first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Page</th>
-                    <th scope="col" class="num">Views</th>
-                    <th scope="col" class="num">Visitors</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {untagged.slice(0, SHOWN_UNTAGGED).map((p) => (
+              <TableScroll label="Untagged pages, most viewed first">
+                <table id="untagged-pages">
+                  <caption class="sr-only">Untagged pages, most viewed first</caption>
+                  <thead>
                     <tr>
-                      <th scope="row">{p.path}</th>
-                      <td class="num">{p.views}</td>
-                      <td class="num">{p.visitors}</td>
+                      <th scope="col">Page</th>
+                      <th scope="col" class="num">Views</th>
+                      <th scope="col" class="num">Visitors</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {untagged.slice(0, SHOWN_UNTAGGED).map((p) => (
+                      <tr>
+                        <th scope="row">{p.path}</th>
+                        <td class="num">{p.views}</td>
+                        <td class="num">{p.visitors}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
               {untagged.length > SHOWN_UNTAGGED ? <p>The {SHOWN_UNTAGGED} most viewed of {untagged.length} untagged pages.</p> : null}
             </div>
           ) : (
@@ -246,46 +255,48 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
           </p>
           {rules.length ? (
             <div class="panel">
-              <table id="page-rules">
-                <caption class="sr-only">URL rules with the paths they match</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Pattern</th>
-                    <th scope="col">Stage</th>
-                    <th scope="col">Category</th>
-                    <th scope="col" class="num">Pages</th>
-                    <th scope="col" class="num">Views</th>
-                    <th scope="col">Matches</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rules.map((r) => (
-                    <tr data-rule={r.rule.match}>
-                      <th scope="row">
-                        <code>{r.rule.match}</code>
-                      </th>
-                      <td>{r.rule.stage ? stageLabel(r.rule.stage) : '–'}</td>
-                      <td>{r.rule.category ?? '–'}</td>
-                      <td class="num">{r.matched}</td>
-                      <td class="num">{r.views}</td>
-                      <td>
-                        {r.paths.length ? (
-                          <ul class="paths">
-                            {r.paths.map((p) => (
-                              <li>
-                                <code>{p.path}</code> ({p.views}){p.shadowedBy ? <span class="badge warn">{` ${p.shadowedBy} comes first`}</span> : null}
-                              </li>
-                            ))}
-                            {r.matched > r.paths.length ? <li>and {r.matched - r.paths.length} more</li> : null}
-                          </ul>
-                        ) : (
-                          <span class="badge warn">matches no page viewed in this period</span>
-                        )}
-                      </td>
+              <TableScroll label="URL rules with the paths they match">
+                <table id="page-rules">
+                  <caption class="sr-only">URL rules with the paths they match</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Pattern</th>
+                      <th scope="col">Stage</th>
+                      <th scope="col">Category</th>
+                      <th scope="col" class="num">Pages</th>
+                      <th scope="col" class="num">Views</th>
+                      <th scope="col">Matches</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {rules.map((r) => (
+                      <tr data-rule={r.rule.match}>
+                        <th scope="row">
+                          <code>{r.rule.match}</code>
+                        </th>
+                        <td>{r.rule.stage ? stageLabel(r.rule.stage) : '–'}</td>
+                        <td>{r.rule.category ?? '–'}</td>
+                        <td class="num">{r.matched}</td>
+                        <td class="num">{r.views}</td>
+                        <td>
+                          {r.paths.length ? (
+                            <ul class="paths">
+                              {r.paths.map((p) => (
+                                <li>
+                                  <code>{p.path}</code> ({p.views}){p.shadowedBy ? <span class="badge warn">{` ${p.shadowedBy} comes first`}</span> : null}
+                                </li>
+                              ))}
+                              {r.matched > r.paths.length ? <li>and {r.matched - r.paths.length} more</li> : null}
+                            </ul>
+                          ) : (
+                            <span class="badge warn">matches no page viewed in this period</span>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </div>
           ) : (
             <p class="notice">

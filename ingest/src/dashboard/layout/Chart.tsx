@@ -1,3 +1,5 @@
+import { TableScroll } from './TableScroll.js';
+
 /** One line (or bar) series of a chart. */
 export interface ChartSeries {
   label: string;
@@ -58,27 +60,29 @@ export function Chart({ title, x, series, xKind = 'time', xLabel, bars, xRange, 
       ) : null}
       <details class="chart-data">
         <summary>Show the figures</summary>
-        <table>
-          <caption class="sr-only">{title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{xKind === 'time' ? 'Date' : (xLabel ?? 'x')}</th>
-              {series.map((s) => (
-                <th scope="col">{s.label}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {x.map((value, i) => (
+        <TableScroll label={title}>
+          <table>
+            <caption class="sr-only">{title}</caption>
+            <thead>
               <tr>
-                <th scope="row">{formatX(value, xKind, binWidth)}</th>
+                <th scope="col">{xKind === 'time' ? 'Date' : (xLabel ?? 'x')}</th>
                 {series.map((s) => (
-                  <td>{s.values[i] ?? '–'}</td>
+                  <th scope="col">{s.label}</th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {x.map((value, i) => (
+                <tr>
+                  <th scope="row">{formatX(value, xKind, binWidth)}</th>
+                  {series.map((s) => (
+                    <td>{s.values[i] ?? '–'}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       </details>
     </figure>
   );

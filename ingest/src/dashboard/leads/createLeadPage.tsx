@@ -18,6 +18,7 @@ import { formatDuration, formatScore, formatTime, stageLabel } from '../layout/f
 import { pageHref } from '../layout/links.js';
 import { describeCause } from './describeCause.js';
 import { scoreChartRange } from './scoreChartRange.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -316,27 +317,29 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
         <section aria-labelledby="profile">
           <h2 id="profile">Profile</h2>
           <div class="panel">
-            <table>
-              <caption class="sr-only">Traits, with the change that set each</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Trait</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Since (UTC)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {profile.traits.map((t) => (
+            <TableScroll label="Traits, with the change that set each">
+              <table>
+                <caption class="sr-only">Traits, with the change that set each</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{t.trait}</th>
-                    <td>{t.value}</td>
-                    <td>{t.source ?? '–'}</td>
-                    <td>{formatTime(t.at)}</td>
+                    <th scope="col">Trait</th>
+                    <th scope="col">Value</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Since (UTC)</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {profile.traits.map((t) => (
+                    <tr>
+                      <th scope="row">{t.trait}</th>
+                      <td>{t.value}</td>
+                      <td>{t.source ?? '–'}</td>
+                      <td>{formatTime(t.at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
             {profile.refusedTraits.length ? (
               <details>
                 <summary>{profile.refusedTraits.length} refused trait changes</summary>
@@ -372,32 +375,34 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
         <section aria-labelledby="browsers">
           <h2 id="browsers">Linked browsers</h2>
           <div class="panel">
-            <table>
-              <caption class="sr-only">Browsers whose events count for this lead</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Visitor id</th>
-                  <th scope="col">Linked (UTC)</th>
-                  <th scope="col" class="num">Visits</th>
-                  <th scope="col">Last seen (UTC)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {profile.browsers.map((b) => (
+            <TableScroll label="Browsers whose events count for this lead">
+              <table>
+                <caption class="sr-only">Browsers whose events count for this lead</caption>
+                <thead>
                   <tr>
-                    <th scope="row">
-                      <code>{b.visitorId}</code>
-                    </th>
-                    <td>
-                      {formatTime(b.linkedAt)}
-                      {b.until ? ` – ${formatTime(b.until)} (earlier link)` : ''}
-                    </td>
-                    <td class="num">{b.until ? '–' : b.visits}</td>
-                    <td>{formatTime(b.lastSeenAt)}</td>
+                    <th scope="col">Visitor id</th>
+                    <th scope="col">Linked (UTC)</th>
+                    <th scope="col" class="num">Visits</th>
+                    <th scope="col">Last seen (UTC)</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {profile.browsers.map((b) => (
+                    <tr>
+                      <th scope="row">
+                        <code>{b.visitorId}</code>
+                      </th>
+                      <td>
+                        {formatTime(b.linkedAt)}
+                        {b.until ? ` – ${formatTime(b.until)} (earlier link)` : ''}
+                      </td>
+                      <td class="num">{b.until ? '–' : b.visits}</td>
+                      <td>{formatTime(b.lastSeenAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
             {profile.mergedIds.length ? <p>Merged into this lead: {profile.mergedIds.join(', ')}</p> : null}
           </div>
         </section>

@@ -6,6 +6,7 @@ import { STAGES } from '../../scoring/lifecycle.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { formatScore, formatTime, stageLabel } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 /** An empty field of a GET form means "not set". */
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -104,39 +105,41 @@ export function createLeadsPage({ db: mainDb, reportsDb: db = mainDb, scorers, n
           </div>
         </form>
         <div class="panel">
-          <table class="leads">
-            <caption class="sr-only">Leads{filters.after ? ', a later page' : ''}; times in UTC</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Stage</th>
-                <th scope="col" class="num">Score</th>
-                <th scope="col" class="num hide-narrow">Fit</th>
-                <th scope="col" class="num hide-narrow">Engagement</th>
-                <th scope="col">Last activity (UTC)</th>
-                <th scope="col" class="hide-narrow">Company</th>
-                <th scope="col" class="hide-narrow">Job title</th>
-              </tr>
-            </thead>
-            <tbody>
-              {leads.map((lead) => (
+          <TableScroll label={`Leads${filters.after ? ', a later page' : ''}; times in UTC`}>
+            <table class="leads">
+              <caption class="sr-only">Leads{filters.after ? ', a later page' : ''}; times in UTC</caption>
+              <thead>
                 <tr>
-                  <th scope="row">
-                    <a href={pageHref(c, `/app/leads/${encodeURIComponent(lead.id)}`)}>{lead.email}</a>
-                  </th>
-                  <td>
-                    <span class="badge">{stageLabel(lead.stage)}</span>
-                  </td>
-                  <td class="num">{formatScore(lead.score.total)}</td>
-                  <td class="num hide-narrow">{formatScore(lead.score.fit)}</td>
-                  <td class="num hide-narrow">{formatScore(lead.score.engagement)}</td>
-                  <td>{formatTime(lead.lastActivityAt)}</td>
-                  <td class="hide-narrow">{lead.company ?? ''}</td>
-                  <td class="hide-narrow">{lead.jobTitle ?? ''}</td>
+                  <th scope="col">Email</th>
+                  <th scope="col">Stage</th>
+                  <th scope="col" class="num">Score</th>
+                  <th scope="col" class="num hide-narrow">Fit</th>
+                  <th scope="col" class="num hide-narrow">Engagement</th>
+                  <th scope="col">Last activity (UTC)</th>
+                  <th scope="col" class="hide-narrow">Company</th>
+                  <th scope="col" class="hide-narrow">Job title</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {leads.map((lead) => (
+                  <tr>
+                    <th scope="row">
+                      <a href={pageHref(c, `/app/leads/${encodeURIComponent(lead.id)}`)}>{lead.email}</a>
+                    </th>
+                    <td>
+                      <span class="badge">{stageLabel(lead.stage)}</span>
+                    </td>
+                    <td class="num">{formatScore(lead.score.total)}</td>
+                    <td class="num hide-narrow">{formatScore(lead.score.fit)}</td>
+                    <td class="num hide-narrow">{formatScore(lead.score.engagement)}</td>
+                    <td>{formatTime(lead.lastActivityAt)}</td>
+                    <td class="hide-narrow">{lead.company ?? ''}</td>
+                    <td class="hide-narrow">{lead.jobTitle ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
           {leads.length === 0 ? <p role="status">No leads match{filtered ? ' these filters' : ' yet'}.</p> : null}
         </div>
         <nav class="pager" aria-label="Pages">

@@ -15,6 +15,7 @@ import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 import { choosePeriod, periodBounds, periodQuery, PRESETS, type Period, type PeriodProblem } from './choosePeriod.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const DAY_MS = 86_400_000;
 
@@ -215,29 +216,31 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
             ))}
           </div>
           <div class="panel">
-            <table class="funnel">
-              <caption class="sr-only">Funnel with the conversion from each step to the next</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Step</th>
-                  <th scope="col" class="num">
-                    People
-                  </th>
-                  <th scope="col" class="num">
-                    From the step before
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {FUNNEL.map(([key, label], i) => (
+            <TableScroll label="Funnel with the conversion from each step to the next">
+              <table class="funnel">
+                <caption class="sr-only">Funnel with the conversion from each step to the next</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{label}</th>
-                    <td class="num">{funnel[key]}</td>
-                    <td class="num">{i === 0 ? '' : formatShare(funnel[key], funnel[FUNNEL[i - 1]![0]])}</td>
+                    <th scope="col">Step</th>
+                    <th scope="col" class="num">
+                      People
+                    </th>
+                    <th scope="col" class="num">
+                      From the step before
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {FUNNEL.map(([key, label], i) => (
+                    <tr>
+                      <th scope="row">{label}</th>
+                      <td class="num">{funnel[key]}</td>
+                      <td class="num">{i === 0 ? '' : formatShare(funnel[key], funnel[FUNNEL[i - 1]![0]])}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
             <p class="muted">Each step counts the people who reached it within the period: visitors active in the period, new leads, leads handed to sales (MQL), leads that became SQL, deals won.</p>
           </div>
         </section>
@@ -298,33 +301,35 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
                   {followUp.overdue} {followUp.overdue === 1 ? 'MQL is' : 'MQLs are'} past the agreed response time of {formatDuration(followUp.responseMinutes * 60_000)}.
                 </strong>
               </p>
-              <table>
-                <caption class="sr-only">Overdue MQLs</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Lead</th>
-                    <th scope="col" class="hide-narrow">
-                      Company
-                    </th>
-                    <th scope="col">Qualified (UTC)</th>
-                    <th scope="col" class="num">
-                      Overdue by
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {overdue.map((l) => (
+              <TableScroll label="Overdue MQLs">
+                <table>
+                  <caption class="sr-only">Overdue MQLs</caption>
+                  <thead>
                     <tr>
-                      <th scope="row">
-                        <a href={pageHref(c, `/app/leads/${encodeURIComponent(l.leadId)}`)}>{l.email}</a> <span class="badge warn">overdue</span>
+                      <th scope="col">Lead</th>
+                      <th scope="col" class="hide-narrow">
+                        Company
                       </th>
-                      <td class="hide-narrow">{l.company ?? ''}</td>
-                      <td>{formatTime(Date.parse(l.qualifiedAt))}</td>
-                      <td class="num">{formatDuration(l.overdueMinutes * 60_000)}</td>
+                      <th scope="col">Qualified (UTC)</th>
+                      <th scope="col" class="num">
+                        Overdue by
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {overdue.map((l) => (
+                      <tr>
+                        <th scope="row">
+                          <a href={pageHref(c, `/app/leads/${encodeURIComponent(l.leadId)}`)}>{l.email}</a> <span class="badge warn">overdue</span>
+                        </th>
+                        <td class="hide-narrow">{l.company ?? ''}</td>
+                        <td>{formatTime(Date.parse(l.qualifiedAt))}</td>
+                        <td class="num">{formatDuration(l.overdueMinutes * 60_000)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </div>
           ) : null}
 
@@ -333,21 +338,23 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
             MQLs handed to sales from {formatDate(weekFrom)} to {formatDate(to - 1)} (UTC), by where sales stand with them now.
           </p>
           <div class="panel">
-            <table>
-              <caption class="sr-only">MQLs of the week by outcome</caption>
-              <thead>
-                <tr>
-                  <th scope="col">All MQLs</th>
-                  {outcomeHead}
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <th scope="row">This week</th>
-                  <OutcomeCells row={week.outcomes} />
-                </tr>
-              </tbody>
-            </table>
+            <TableScroll label="MQLs of the week by outcome">
+              <table>
+                <caption class="sr-only">MQLs of the week by outcome</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">All MQLs</th>
+                    {outcomeHead}
+                  </tr>
+                </thead>
+                <tbody>
+                  <tr>
+                    <th scope="row">This week</th>
+                    <OutcomeCells row={week.outcomes} />
+                  </tr>
+                </tbody>
+              </table>
+            </TableScroll>
             {Object.keys(week.outcomes.rejectedFor).length ? (
               <p>
                 Rejected because:{' '}
@@ -359,44 +366,48 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
             ) : null}
           </div>
           <div class="panel">
-            <table>
-              <caption>By the content that first touched the lead</caption>
-              <thead>
-                <tr>
-                  <th scope="col">First page</th>
-                  {outcomeHead}
-                </tr>
-              </thead>
-              <tbody>
-                {week.byContent.map((r) => (
+            <TableScroll label="By the content that first touched the lead">
+              <table>
+                <caption>By the content that first touched the lead</caption>
+                <thead>
                   <tr>
-                    <th scope="row">
-                      {r.path ?? '(no page view)'} {r.stage ? <span class="badge">{r.stage}</span> : null}
-                    </th>
-                    <OutcomeCells row={r} />
+                    <th scope="col">First page</th>
+                    {outcomeHead}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {week.byContent.map((r) => (
+                    <tr>
+                      <th scope="row">
+                        {r.path ?? '(no page view)'} {r.stage ? <span class="badge">{r.stage}</span> : null}
+                      </th>
+                      <OutcomeCells row={r} />
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
           <div class="panel">
-            <table>
-              <caption>By the campaign of the lead's first visit</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Campaign</th>
-                  {outcomeHead}
-                </tr>
-              </thead>
-              <tbody>
-                {week.byCampaign.map((r) => (
+            <TableScroll label="By the campaign of the lead's first visit">
+              <table>
+                <caption>By the campaign of the lead's first visit</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{[r.source, r.medium, r.campaign].some(Boolean) ? [r.source ?? '–', r.medium ?? '–', r.campaign ?? '–'].join(' / ') : '(direct)'}</th>
-                    <OutcomeCells row={r} />
+                    <th scope="col">Campaign</th>
+                    {outcomeHead}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {week.byCampaign.map((r) => (
+                    <tr>
+                      <th scope="row">{[r.source, r.medium, r.campaign].some(Boolean) ? [r.source ?? '–', r.medium ?? '–', r.campaign ?? '–'].join(' / ') : '(direct)'}</th>
+                      <OutcomeCells row={r} />
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         </section>
 
@@ -404,50 +415,54 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
           <h2 id="by-campaign">New leads by campaign</h2>
           <p class="muted">Leads created in the period, by the campaign of their first visit (UTM source / medium / campaign), and how far they have come since.</p>
           <div class="panel">
-            <table>
-              <caption class="sr-only">New leads by the campaign of their first visit</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Source</th>
-                  <th scope="col">Medium</th>
-                  <th scope="col">Campaign</th>
-                  {cohortHead}
-                </tr>
-              </thead>
-              <tbody>
-                {split.byCampaign.map((r) => (
+            <TableScroll label="New leads by the campaign of their first visit">
+              <table>
+                <caption class="sr-only">New leads by the campaign of their first visit</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{r.source}</th>
-                    <td>{r.medium ?? '–'}</td>
-                    <td>{r.campaign ?? '–'}</td>
-                    <CohortCells row={r} />
+                    <th scope="col">Source</th>
+                    <th scope="col">Medium</th>
+                    <th scope="col">Campaign</th>
+                    {cohortHead}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {split.byCampaign.map((r) => (
+                    <tr>
+                      <th scope="row">{r.source}</th>
+                      <td>{r.medium ?? '–'}</td>
+                      <td>{r.campaign ?? '–'}</td>
+                      <CohortCells row={r} />
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         </section>
 
         <section aria-labelledby="by-stage">
           <h2 id="by-stage">New leads by the content stage that first touched them</h2>
           <div class="panel">
-            <table>
-              <caption class="sr-only">New leads by first content stage</caption>
-              <thead>
-                <tr>
-                  <th scope="col">First content stage</th>
-                  {cohortHead}
-                </tr>
-              </thead>
-              <tbody>
-                {split.byContentStage.map((r) => (
+            <TableScroll label="New leads by first content stage">
+              <table>
+                <caption class="sr-only">New leads by first content stage</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{r.stage ?? '(untagged)'}</th>
-                    <CohortCells row={r} />
+                    <th scope="col">First content stage</th>
+                    {cohortHead}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {split.byContentStage.map((r) => (
+                    <tr>
+                      <th scope="row">{r.stage ?? '(untagged)'}</th>
+                      <CohortCells row={r} />
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         </section>
       </>,

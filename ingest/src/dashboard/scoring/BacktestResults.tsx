@@ -5,6 +5,7 @@ import type { Calibration } from '../../backtest/calibrateThreshold.js';
 import type { DashboardEnv } from '../dashboardEnv.js';
 import { Chart, type ChartMarker } from '../layout/Chart.js';
 import { pageHref } from '../layout/links.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const share = (n: number, of: number) => (of ? ` (${Math.round((100 * n) / of)} %)` : '');
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
@@ -60,31 +61,33 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
 
       <h3>Against sales outcomes</h3>
       <div class="panel">
-        <table id="outcomes">
-          <caption class="sr-only">How often the rules qualify leads, by what sales decided</caption>
-          <thead>
-            <tr>
-              <th scope="col">Sales decided</th>
-              <th scope="col" class="num">Leads</th>
-              <th scope="col" class="num">Qualified now</th>
-              <th scope="col" class="num">Qualified by the draft</th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr data-outcome="acceptedOrWon">
-              <th scope="row">Accepted or won</th>
-              <td class="num">{outcomes.acceptedOrWon.leads}</td>
-              <td class="num">{outcomes.acceptedOrWon.qualifiedNow}</td>
-              <td class="num">{outcomes.acceptedOrWon.qualifiedDraft}</td>
-            </tr>
-            <tr data-outcome="rejectedOrLost">
-              <th scope="row">Rejected or lost</th>
-              <td class="num">{outcomes.rejectedOrLost.leads}</td>
-              <td class="num">{outcomes.rejectedOrLost.qualifiedNow}</td>
-              <td class="num">{outcomes.rejectedOrLost.qualifiedDraft}</td>
-            </tr>
-          </tbody>
-        </table>
+        <TableScroll label="How often the rules qualify leads, by what sales decided">
+          <table id="outcomes">
+            <caption class="sr-only">How often the rules qualify leads, by what sales decided</caption>
+            <thead>
+              <tr>
+                <th scope="col">Sales decided</th>
+                <th scope="col" class="num">Leads</th>
+                <th scope="col" class="num">Qualified now</th>
+                <th scope="col" class="num">Qualified by the draft</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr data-outcome="acceptedOrWon">
+                <th scope="row">Accepted or won</th>
+                <td class="num">{outcomes.acceptedOrWon.leads}</td>
+                <td class="num">{outcomes.acceptedOrWon.qualifiedNow}</td>
+                <td class="num">{outcomes.acceptedOrWon.qualifiedDraft}</td>
+              </tr>
+              <tr data-outcome="rejectedOrLost">
+                <th scope="row">Rejected or lost</th>
+                <td class="num">{outcomes.rejectedOrLost.leads}</td>
+                <td class="num">{outcomes.rejectedOrLost.qualifiedNow}</td>
+                <td class="num">{outcomes.rejectedOrLost.qualifiedDraft}</td>
+              </tr>
+            </tbody>
+          </table>
+        </TableScroll>
         <p class="muted">
           Of the leads sales accepted or won, the draft qualifies {outcomes.acceptedOrWon.qualifiedDraft}
           {share(outcomes.acceptedOrWon.qualifiedDraft, outcomes.acceptedOrWon.leads)}; of those rejected or lost, it still qualifies {outcomes.rejectedOrLost.qualifiedDraft}
@@ -134,35 +137,37 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
       <h3>Leads that move</h3>
       {moves.leads.length ? (
         <div class="panel">
-          <table id="moved-leads">
-            <caption class="sr-only">Leads whose stage the draft changes</caption>
-            <thead>
-              <tr>
-                <th scope="col">Lead</th>
-                <th scope="col" class="hide-narrow">Company</th>
-                <th scope="col">Stage now → draft</th>
-                <th scope="col" class="num">Score now</th>
-                <th scope="col" class="num">Score with draft</th>
-                <th scope="col" class="num">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {moves.leads.map((l) => (
-                <tr data-lead={l.id}>
-                  <th scope="row">
-                    <a href={pageHref(c, `/app/leads/${l.id}`)}>{l.email}</a>
-                  </th>
-                  <td class="hide-narrow">{l.company ?? '–'}</td>
-                  <td>
-                    {l.now.stage} → <strong>{l.draft.stage}</strong>
-                  </td>
-                  <td class="num">{l.now.total}</td>
-                  <td class="num">{l.draft.total}</td>
-                  <td class={`num ${l.draft.total >= l.now.total ? 'pos' : 'neg'}`}>{signed(Math.round((l.draft.total - l.now.total) * 100) / 100)}</td>
+          <TableScroll label="Leads whose stage the draft changes">
+            <table id="moved-leads">
+              <caption class="sr-only">Leads whose stage the draft changes</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Lead</th>
+                  <th scope="col" class="hide-narrow">Company</th>
+                  <th scope="col">Stage now → draft</th>
+                  <th scope="col" class="num">Score now</th>
+                  <th scope="col" class="num">Score with draft</th>
+                  <th scope="col" class="num">Change</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {moves.leads.map((l) => (
+                  <tr data-lead={l.id}>
+                    <th scope="row">
+                      <a href={pageHref(c, `/app/leads/${l.id}`)}>{l.email}</a>
+                    </th>
+                    <td class="hide-narrow">{l.company ?? '–'}</td>
+                    <td>
+                      {l.now.stage} → <strong>{l.draft.stage}</strong>
+                    </td>
+                    <td class="num">{l.now.total}</td>
+                    <td class="num">{l.draft.total}</td>
+                    <td class={`num ${l.draft.total >= l.now.total ? 'pos' : 'neg'}`}>{signed(Math.round((l.draft.total - l.now.total) * 100) / 100)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
           {moves.truncated ? <p class="muted">The first {moves.leads.length} of {moves.up + moves.down} leads that move.</p> : null}
         </div>
       ) : (

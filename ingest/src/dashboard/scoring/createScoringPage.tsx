@@ -16,6 +16,7 @@ import { requireScope } from '../sessions/requireScope.js';
 import { BacktestResults } from './BacktestResults.js';
 import { RulesInEffect } from './RulesInEffect.js';
 import { parseDraft } from './parseDraft.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const HIT_DAYS = 30;
 const SHOWN_VERSIONS = 20;
@@ -137,33 +138,35 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
           <h2 id="versions">Versions</h2>
           {versions.length ? (
             <div class="panel">
-              <table id="ruleset-versions">
-                <caption class="sr-only">Rule set versions, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Version</th>
-                    <th scope="col">By</th>
-                    <th scope="col">When (UTC)</th>
-                    <th scope="col" class="hide-narrow">From</th>
-                    <th scope="col">Note</th>
-                    <th scope="col">Rescore</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {versions.map((v) => (
-                    <tr data-version={v.version}>
-                      <th scope="row">
-                        <code>{v.version}</code> {v.inEffect ? <span class="badge">in effect</span> : null}
-                      </th>
-                      <td>{v.by}</td>
-                      <td>{at(v.at)}</td>
-                      <td class="hide-narrow">{v.source === 'app' ? 'dashboard' : v.source === 'config' ? 'config file' : 'API'}</td>
-                      <td>{v.note ?? '–'}</td>
-                      <td>{v.rescore ? rescoreText(v.rescore) : '–'}</td>
+              <TableScroll label="Rule set versions, newest first">
+                <table id="ruleset-versions">
+                  <caption class="sr-only">Rule set versions, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Version</th>
+                      <th scope="col">By</th>
+                      <th scope="col">When (UTC)</th>
+                      <th scope="col" class="hide-narrow">From</th>
+                      <th scope="col">Note</th>
+                      <th scope="col">Rescore</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {versions.map((v) => (
+                      <tr data-version={v.version}>
+                        <th scope="row">
+                          <code>{v.version}</code> {v.inEffect ? <span class="badge">in effect</span> : null}
+                        </th>
+                        <td>{v.by}</td>
+                        <td>{at(v.at)}</td>
+                        <td class="hide-narrow">{v.source === 'app' ? 'dashboard' : v.source === 'config' ? 'config file' : 'API'}</td>
+                        <td>{v.note ?? '–'}</td>
+                        <td>{v.rescore ? rescoreText(v.rescore) : '–'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </div>
           ) : (
             <p class="muted">No versions stored yet: the rules come from the config file.</p>

@@ -13,6 +13,7 @@ import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { pageHref } from '../layout/links.js';
 import { shortTime } from '../layout/shortTime.js';
 import { requireScope } from '../sessions/requireScope.js';
+import { TableScroll } from '../layout/TableScroll.js';
 
 const EVENT_HELP: Partial<Record<string, string>> = {
   'lead.created': 'a form or identify call made a new lead',
@@ -94,47 +95,49 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
           <h2 id="hooks">Webhooks for {site.name ?? site.key}</h2>
           {hooks.length ? (
             <div class="panel">
-              <table id="webhooks">
-                <caption class="sr-only">Webhooks that send this site’s leads</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">URL</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">Leads of</th>
-                    <th scope="col" class="hide-narrow">Added (UTC)</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {hooks.map((h) => (
-                    <tr data-webhook={h.id}>
-                      <th scope="row">
-                        <a href={pageHref(c, `/app/webhooks/${h.id}`)}>{h.url}</a>
+              <TableScroll label="Webhooks that send this site’s leads">
+                <table id="webhooks">
+                  <caption class="sr-only">Webhooks that send this site’s leads</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">URL</th>
+                      <th scope="col">Events</th>
+                      <th scope="col">Leads of</th>
+                      <th scope="col" class="hide-narrow">Added (UTC)</th>
+                      <th scope="col">
+                        <span class="sr-only">Actions</span>
                       </th>
-                      <td>{h.events.join(', ')}</td>
-                      <td>{h.site ?? 'every site'}</td>
-                      <td class="hide-narrow">{when(h.createdAt)}</td>
-                      <td>
-                        <a href={pageHref(c, `/app/webhooks/${h.id}`)} aria-label={`Delivery log of ${h.url}`}>
-                          Delivery log
-                        </a>
-                        {h.source === 'config' ? (
-                          <span class="badge">config file</span>
-                        ) : admin ? (
-                          <form method="post" action={pageHref(c, `/app/webhooks/${h.id}/remove`)} data-confirm={`Remove the webhook to ${h.url}? Deliveries still waiting are given up.`} class="inline">
-                            <input type="hidden" name="_csrf" value={c.get('session').csrf} />
-                            <button type="submit" class="danger" aria-label={`Remove the webhook to ${h.url}`}>
-                              Remove
-                            </button>
-                          </form>
-                        ) : null}
-                      </td>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {hooks.map((h) => (
+                      <tr data-webhook={h.id}>
+                        <th scope="row">
+                          <a href={pageHref(c, `/app/webhooks/${h.id}`)}>{h.url}</a>
+                        </th>
+                        <td>{h.events.join(', ')}</td>
+                        <td>{h.site ?? 'every site'}</td>
+                        <td class="hide-narrow">{when(h.createdAt)}</td>
+                        <td>
+                          <a href={pageHref(c, `/app/webhooks/${h.id}`)} aria-label={`Delivery log of ${h.url}`}>
+                            Delivery log
+                          </a>
+                          {h.source === 'config' ? (
+                            <span class="badge">config file</span>
+                          ) : admin ? (
+                            <form method="post" action={pageHref(c, `/app/webhooks/${h.id}/remove`)} data-confirm={`Remove the webhook to ${h.url}? Deliveries still waiting are given up.`} class="inline">
+                              <input type="hidden" name="_csrf" value={c.get('session').csrf} />
+                              <button type="submit" class="danger" aria-label={`Remove the webhook to ${h.url}`}>
+                                Remove
+                              </button>
+                            </form>
+                          ) : null}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </div>
           ) : (
             <p class="notice">No webhook sends this site’s leads yet.</p>
@@ -244,64 +247,66 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
         <p class="muted">The {SHOWN_DELIVERIES} latest deliveries, newest first, each with every attempt. Times in UTC.</p>
         {deliveries.length ? (
           <div class="panel">
-            <table id="deliveries" aria-labelledby="log">
-              <thead>
-                <tr>
-                  <th scope="col">Delivery</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Lead</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {deliveries.map((d) => (
-                  <tr data-delivery={d.id}>
-                    <th scope="row">
-                      <code>{d.id}</code>
-                      <br />
-                      <span class="muted">{when(d.createdAt)}</span>
+            <TableScroll label="Delivery log">
+              <table id="deliveries" aria-labelledby="log">
+                <thead>
+                  <tr>
+                    <th scope="col">Delivery</th>
+                    <th scope="col">Event</th>
+                    <th scope="col">Lead</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
                     </th>
-                    <td>{d.type}</td>
-                    <td>
-                      {/* The email the payload carried (what the receiver got), else the lead's id. */}
-                      <a href={pageHref(c, `/app/leads/${d.leadId}`)}>{(d.payload as { lead?: { email?: string | null } }).lead?.email ?? d.leadId}</a>
-                    </td>
-                    <td>
-                      <span class={d.status === 'failed' ? 'badge warn' : 'badge'}>{d.status}</span>
-                      {d.nextAttemptAt ? <div class="muted">next {when(d.nextAttemptAt)}</div> : null}
-                    </td>
-                    <td>
-                      {d.attempts.length ? (
-                        <ol class="attempts">
-                          {d.attempts.map((a) => (
-                            <li data-attempt={a.attempt}>
-                              {when(a.at)}: <strong>{a.statusCode ?? 'no answer'}</strong>
-                              {a.error ? <span class="neg"> {a.error}</span> : null} <span class="muted">({a.durationMs} ms)</span>
-                            </li>
-                          ))}
-                        </ol>
-                      ) : (
-                        <span class="muted">not sent yet</span>
-                      )}
-                    </td>
-                    <td>
-                      {admin && d.status !== 'pending' ? (
-                        <form method="post" action={pageHref(c, `/app/webhooks/deliveries/${d.id}/resend`)} class="inline">
-                          <input type="hidden" name="_csrf" value={c.get('session').csrf} />
-                          <button type="submit" class="secondary" aria-label={`Resend delivery ${d.id}`}>
-                            Resend
-                          </button>
-                        </form>
-                      ) : null}
-                    </td>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {deliveries.map((d) => (
+                    <tr data-delivery={d.id}>
+                      <th scope="row">
+                        <code>{d.id}</code>
+                        <br />
+                        <span class="muted">{when(d.createdAt)}</span>
+                      </th>
+                      <td>{d.type}</td>
+                      <td>
+                        {/* The email the payload carried (what the receiver got), else the lead's id. */}
+                        <a href={pageHref(c, `/app/leads/${d.leadId}`)}>{(d.payload as { lead?: { email?: string | null } }).lead?.email ?? d.leadId}</a>
+                      </td>
+                      <td>
+                        <span class={d.status === 'failed' ? 'badge warn' : 'badge'}>{d.status}</span>
+                        {d.nextAttemptAt ? <div class="muted">next {when(d.nextAttemptAt)}</div> : null}
+                      </td>
+                      <td>
+                        {d.attempts.length ? (
+                          <ol class="attempts">
+                            {d.attempts.map((a) => (
+                              <li data-attempt={a.attempt}>
+                                {when(a.at)}: <strong>{a.statusCode ?? 'no answer'}</strong>
+                                {a.error ? <span class="neg"> {a.error}</span> : null} <span class="muted">({a.durationMs} ms)</span>
+                              </li>
+                            ))}
+                          </ol>
+                        ) : (
+                          <span class="muted">not sent yet</span>
+                        )}
+                      </td>
+                      <td>
+                        {admin && d.status !== 'pending' ? (
+                          <form method="post" action={pageHref(c, `/app/webhooks/deliveries/${d.id}/resend`)} class="inline">
+                            <input type="hidden" name="_csrf" value={c.get('session').csrf} />
+                            <button type="submit" class="secondary" aria-label={`Resend delivery ${d.id}`}>
+                              Resend
+                            </button>
+                          </form>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </div>
         ) : (
           <p class="notice">No deliveries yet.</p>
