@@ -35,9 +35,6 @@ export function compilePathPattern(pattern: string): Matcher {
   return { test: (path) => exact.test(path) || below.test(path) };
 }
 
-/** @deprecated The old name of `compilePathPattern`, which no longer returns a `RegExp`. */
-export const patternToRegExp = compilePathPattern;
-
 /**
  * Builds the classifier for a site's URL rules. Markup on the page wins over URL rules,
  * field by field; among URL rules the first match wins.

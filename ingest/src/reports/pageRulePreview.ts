@@ -1,4 +1,4 @@
-import { normalisePath, patternToRegExp } from '../config/pageRules.js';
+import { compilePathPattern, normalisePath } from '../config/pageRules.js';
 import type { PageRule } from '../config/schema.js';
 
 /** A URL rule with the real paths it matches. */
@@ -26,7 +26,7 @@ export interface RulePreview {
  * // [{ rule, matched: 1, views: 3, paths: [{ path: '/blog/a', views: 3 }] }]
  */
 export function pageRulePreview(rules: PageRule[], pages: Array<{ path: string; views: number }>, { perRule = 10 } = {}): RulePreview[] {
-  const compiled = rules.map((rule) => ({ rule, re: patternToRegExp(rule.match) }));
+  const compiled = rules.map((rule) => ({ rule, re: compilePathPattern(rule.match) }));
   const byViews = [...pages].sort((a, b) => b.views - a.views || a.path.localeCompare(b.path));
   return compiled.map(({ rule, re }, i) => {
     const matches = byViews.filter((p) => re.test(normalisePath(p.path)));
