@@ -263,19 +263,20 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
           <div class="cards">
             <div class="card">
               <div class="value num">{formatDuration(speed.medianMs)}</div>
-              <div class="label">Median, MQL to first sales feedback</div>
+              <div class="label">Median, handover to sales to first feedback</div>
             </div>
             <div class="card">
               <div class="value num">{formatDuration(speed.p90Ms)}</div>
-              <div class="label">90th percentile</div>
+              <div class="label">90th percentile, handover to first feedback</div>
             </div>
             <div class="card">
               <div class="value num">
                 {speed.answered} / {speed.handovers}
               </div>
-              <div class="label">MQLs answered</div>
+              <div class="label">handovers to sales answered</div>
             </div>
           </div>
+          <p class="muted">Counted by handover to sales in the period: a lead handed over twice (back from nurture, say) counts twice here, once in the funnel’s MQLs.</p>
         </section>
 
         <section aria-labelledby="follow-up">
@@ -283,7 +284,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
           <div class="cards">
             <div class="card">
               <div class="value num">{followUp.answeredWithin.share === null ? '–' : formatShare(followUp.answeredWithin.count, followUp.mqls)}</div>
-              <div class="label">MQLs answered within {formatDuration(followUp.responseMinutes * 60_000)}</div>
+              <div class="label">of handovers to sales answered within {formatDuration(followUp.responseMinutes * 60_000)}</div>
             </div>
             <div class="card">
               <div class={followUp.overdue ? 'value num neg' : 'value num'}>{followUp.overdue}</div>

@@ -112,7 +112,9 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect(text).toContain('Leads 4 80.0%');
     expect(text).toContain('MQLs 3 75.0%');
     expect(text).toContain('SQLs 1 33.3%');
-    expect(text).toContain('30 min Median, MQL to first sales feedback 3 h 90th percentile 2 / 3 MQLs answered');
+    // Speed to lead counts handovers to sales, and says so: not the funnel's MQLs (people).
+    expect(text).toContain('30 min Median, handover to sales to first feedback 3 h 90th percentile, handover to first feedback 2 / 3 handovers to sales answered');
+    expect(text).not.toMatch(/\d+ \/ \d+ MQLs answered/);
     expect(text).toContain('linkedin paid q4 1 1 100.0% 1 1');
     expect(text).toContain('(direct) – – 2 1 50.0% 0 0');
     expect(html).toContain('data-chart=');
@@ -175,7 +177,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     const html = await (await admin.get('/app?site=demo&period=7')).text();
     const text = textOf(html);
     // One of three MQLs was answered within the hour (the LinkedIn reader, in 30 minutes).
-    expect(text).toContain('33.3% MQLs answered within 60 min');
+    expect(text).toContain('33.3% of handovers to sales answered within 60 min');
     expect(text).toContain('1 MQLs overdue');
     expect(html).toMatch(/<p role="alert"><strong>1 MQL is past the agreed response time of 60 min\.<\/strong><\/p>/);
     expect(html).toContain(`href="/app/leads/${await leadId('nl@acme.example')}?site=demo">nl@acme.example</a>`);
