@@ -47,6 +47,25 @@ const noticeSchema = z.object({ removed: z.string().optional(), resent: z.string
 const when = (iso: string | null) => (iso ? shortTime(Date.parse(iso)) : '–');
 
 /**
+ * A webhook's URL as a session may see it (also any URL in an attempt's error: a redirect to
+ * the same address over https repeats its secret). URLs are capability secrets (a Slack or Zapier hook
+ * holds its token in the path or query) and the API lists them to admin keys only: other
+ * sessions see the scheme and host.
+ *
+ * @example
+ * shownUrl('https://hooks.slack.example/services/T0/B0/token', false) // 'https://hooks.slack.example/…'
+ */
+export function shownUrl(url: string, admin: boolean): string {
+  if (admin) return url;
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}/…`;
+  } catch {
+    return '…';
+  }
+}
+
+/**
  * `/app/webhooks`: the webhooks that send this site's leads, a form to add one (its secret is
  * shown once), removal, and each webhook's delivery log with every attempt and a resend. Any
  * session may look; changes need `admin`, as in the API. The same domain functions as
@@ -113,13 +132,13 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
                     {hooks.map((h) => (
                       <tr data-webhook={h.id}>
                         <th scope="row">
-                          <a href={pageHref(c, `/app/webhooks/${h.id}`)}>{h.url}</a>
+                          <a href={pageHref(c, `/app/webhooks/${h.id}`)}>{shownUrl(h.url, admin)}</a>
                         </th>
                         <td>{h.events.join(', ')}</td>
                         <td>{h.site ?? 'every site'}</td>
                         <td class="hide-narrow">{when(h.createdAt)}</td>
                         <td>
-                          <a href={pageHref(c, `/app/webhooks/${h.id}`)} aria-label={`Delivery log of ${h.url}`}>
+                          <a href={pageHref(c, `/app/webhooks/${h.id}`)} aria-label={`Delivery log of ${shownUrl(h.url, admin)}`}>
                             Delivery log
                           </a>
                           {h.source === 'config' ? (
@@ -232,7 +251,10 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
         </p>
         <dl class="facts">
           <dt>URL</dt>
-          <dd>{hook.url}</dd>
+          <dd>
+            {shownUrl(hook.url, admin)}
+            {admin ? null : <span class="muted"> (the whole address needs a key with admin scope)</span>}
+          </dd>
           <dt>Events</dt>
           <dd>{hook.events.join(', ')}</dd>
           <dt>Leads of</dt>
@@ -284,7 +306,7 @@ export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPriva
                             {d.attempts.map((a) => (
                               <li data-attempt={a.attempt}>
                                 {when(a.at)}: <strong>{a.statusCode ?? 'no answer'}</strong>
-                                {a.error ? <span class="neg"> {a.error}</span> : null} <span class="muted">({a.durationMs} ms)</span>
+                                {a.error ? <span class="neg"> {admin ? a.error : a.error.replace(/https?:\/\/[^\s"'<>]+/g, (u) => shownUrl(u, false))}</span> : null} <span class="muted">({a.durationMs} ms)</span>
                               </li>
                             ))}
                           </ol>

@@ -150,6 +150,33 @@ describeEachDialect('webhooks page', (getDb) => {
     expect(await getDb().db.selectFrom('webhooks').select('id').where('id', '=', hook.id).executeTakeFirst()).toBeDefined();
   });
 
+  it('shows a session without admin scope only the scheme and host of a webhook’s URL (its path and query can be the secret); an admin sees it whole', async () => {
+    const url = 'https://hooks.slack.example/services/T0001/B0001/SecretPathToken?token=QUERYSECRET';
+    const created = await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url, events: ['lead.sla_breached'], site: 'scored' }) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    for (const path of ['/app/webhooks?site=scored', `/app/webhooks/${id}?site=scored`]) {
+      const res = await reader.get(path);
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      expect(html, path).toContain('https://hooks.slack.example/…');
+      for (const secret of ['SecretPathToken', 'QUERYSECRET', '/services/T0001']) expect(html, path).not.toContain(secret);
+      expect(await (await admin.get(path)).text(), path).toContain(url);
+    }
+    // The list names the delivery log by the host alone too.
+    expect(await (await reader.get('/app/webhooks?site=scored')).text()).toContain('aria-label="Delivery log of https://hooks.slack.example/…"');
+    // An attempt's error can repeat the address (a redirect to it over https): shown by host alone as well.
+    const hook = await getDb().db.selectFrom('webhooks').select('id').where('url', '=', ok.url).executeTakeFirstOrThrow();
+    const delivery = await getDb().db.selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', hook.id).executeTakeFirstOrThrow();
+    await getDb().db.insertInto('webhook_attempts').values({ delivery_id: delivery.id, attempt: 99, at: Date.now(), status_code: 301, error: `redirect to ${url} not followed`, duration_ms: 3 }).execute();
+    const log = await (await reader.get(`/app/webhooks/${hook.id}?site=scored`)).text();
+    expect(log).toContain('redirect to https://hooks.slack.example/… not followed');
+    expect(log).not.toContain('QUERYSECRET');
+    expect(await (await admin.get(`/app/webhooks/${hook.id}?site=scored`)).text()).toContain(`redirect to ${url} not followed`);
+    await getDb().db.deleteFrom('webhook_attempts').where('delivery_id', '=', delivery.id).where('attempt', '=', 99).execute();
+    expect((await app.request(`/v1/webhooks/${id}`, { method: 'DELETE', headers: auth })).status).toBeLessThan(300);
+  });
+
   it('removes a webhook after asking; it is gone from the page and the API, and its log from the dashboard', async () => {
     const hook = await getDb().db.selectFrom('webhooks').select(['id', 'url']).where('url', '=', ok.url).executeTakeFirstOrThrow();
     const list = await (await admin.get('/app/webhooks?site=scored')).text();
