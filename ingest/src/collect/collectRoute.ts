@@ -19,6 +19,7 @@ import type { EventWriter } from '../pipeline/createEventWriter.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
 import { countRejectedEvent } from '../ops/metrics.js';
 import { limitBodySize } from '../http/limitBodySize.js';
+import { DERIVED_VISITOR_ID } from '../segment/toEvents.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
 import { sensitiveIdProblem, toEventRow } from './toEventRow.js';
@@ -27,9 +28,6 @@ import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
 import { jsonBody } from '../openapi/jsonBody.js';
 import { schemaRef } from '../openapi/schemaRef.js';
-
-/** Visitor ids the server derives for server-side events (`segment/toEvents.ts`). */
-const SERVER_VISITOR_ID = /^s[ua]_/;
 
 export interface CollectOptions {
   config: LeadbeamConfig;
@@ -147,7 +145,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
         if (sensitiveId) return reject(index, sensitiveId.field === 'id' ? undefined : id, sensitiveId.error, sensitiveId.field);
         // The server derives these from a Segment userId or anonymousId (toEvents.ts): a browser
         // that named itself so would write as that person's already linked, trusted visitor.
-        if (SERVER_VISITOR_ID.test(parsed.data.visitorId)) return reject(index, id, 'visitorId: ids starting su_ or sa_ are the server\'s (server-side events); a browser\'s id cannot start so', 'visitorId');
+        if (DERIVED_VISITOR_ID.test(parsed.data.visitorId)) return reject(index, id, 'visitorId: ids starting su_, sa_, pu_ or pa_ are the server\'s (server-side events); a browser\'s id cannot start so', 'visitorId');
         const late = eventTimeProblem({ clientTs: parsed.data.ts, sentAt });
         if (late) return reject(index, id, late);
         if (!site.countsAsDownload(parsed.data)) {

@@ -63,7 +63,7 @@ describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
       [0, 'visitorId'],
       [2, 'visitorId'],
     ]);
-    expect(body.rejected[0].error).toMatch(/^visitorId: ids starting su_ or sa_ are the server's/);
+    expect(body.rejected[0].error).toMatch(/^visitorId: ids starting su_, sa_, pu_ or pa_ are the server's/);
     expect(await stored([own.id, asServer.id, asAnonymous.id])).toEqual([own.id]);
   });
 

@@ -8,6 +8,13 @@ import { emptyState, type ScoredEvent, type ScoreState, type Scorer } from '../s
 import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR, type ClaimBook } from './guardrails.js';
 import type { LeadTraits } from '../../../shared/src/types.js';
 
+/**
+ * Visitor ids a public site key's server-side messages get from a Segment userId or
+ * anonymousId (`segment/toEvents.ts`): a hash anyone can compute, so such a visitor never owns a
+ * lead's traits, even one it made (anyone sending that userId is the same visitor).
+ */
+const guessable = (visitorId: string) => /^p[ua]_/.test(visitorId);
+
 /** A lead with this many browsers and devices is most likely a shared or scripted address. */
 export const MAX_VISITORS_PER_LEAD = 50;
 
@@ -179,6 +186,8 @@ export async function linkVisitorsToLeads(
     for (const r of rows) counts.set(r.lead_id, Number(r.n));
   }
   const changedLinks = new Map<string, Selectable<LeadVisitorsTable>>();
+  /** Claimants a trusted source has now linked too: they may change traits from here on. */
+  const vouched: string[] = [];
   const pastLinks: PastLinksTable[] = [];
   const log: IdentityLogTable[] = [];
   const entry = (e: Omit<IdentityLogTable, 'id' | 'site_id'>) => log.push({ id: newId('id'), site_id: site, ...e });
@@ -216,8 +225,13 @@ export async function linkVisitorsToLeads(
     const link = links.get(visitorId);
     if (link?.lead_id === lead.id) {
       // Linked already: it changes known traits only if it made the lead (or a trusted source
-      // linked it). A browser linked by claiming the email stays a claimant on later requests.
-      applyTraits(lead, event, visitorId, link.owns_traits === 1, trusted);
+      // linked it). A browser linked by claiming the email stays a claimant on later requests,
+      // until a trusted source (a CRM naming this browser) vouches for it.
+      if (trusted && link.owns_traits !== 1) {
+        link.owns_traits = 1;
+        vouched.push(visitorId);
+      }
+      applyTraits(lead, event, visitorId, link.owns_traits === 1 && !guessable(visitorId), trusted);
       continue;
     }
     const creator = createdBy.get(lead.id) === event.id;
@@ -233,17 +247,17 @@ export async function linkVisitorsToLeads(
       }
       claims.add('link', clientKey, lead.id);
     }
-    applyTraits(lead, event, visitorId, creator, trusted);
+    applyTraits(lead, event, visitorId, creator && !guessable(visitorId), trusted);
     let next: Selectable<LeadVisitorsTable>;
     if (link) {
       // A shared computer: the earlier lead keeps its past, the new one gets what follows.
       pastLinks.push({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: event.ts });
-      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now, owns_traits: creator || trusted ? 1 : 0 };
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now, owns_traits: (creator && !guessable(visitorId)) || trusted ? 1 : 0 };
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: link.lead_id, kind: 'switched', detail: `this browser was linked to ${link.lead_id}; from this event on it counts for ${lead.id}`, at: event.ts });
       counts.set(link.lead_id, (counts.get(link.lead_id) ?? 1) - 1);
       relinked.add(link.lead_id);
     } else {
-      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: 0, linked_at: now, owns_traits: creator || trusted ? 1 : 0 };
+      next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: 0, linked_at: now, owns_traits: (creator && !guessable(visitorId)) || trusted ? 1 : 0 };
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: null, kind: 'linked', detail: `linked by ${event.type} ${event.name ?? ''}`.trim(), at: event.ts });
     }
     counts.set(lead.id, count + 1);
@@ -259,6 +273,7 @@ export async function linkVisitorsToLeads(
       .onConflict((oc) => oc.columns(['site_id', 'visitor_id']).doUpdateSet((eb) => ({ lead_id: eb.ref('excluded.lead_id'), from_ts: eb.ref('excluded.from_ts'), linked_at: eb.ref('excluded.linked_at'), owns_traits: eb.ref('excluded.owns_traits') })))
       .execute();
   }
+  if (vouched.length) await trx.updateTable('lead_visitors').set({ owns_traits: 1 }).where('site_id', '=', site).where('visitor_id', 'in', vouched).execute();
   if (pastLinks.length) await trx.insertInto('past_links').values(pastLinks).execute();
   if (log.length) await trx.insertInto('identity_log').values(log).execute();
   if (traitChanges.length) await trx.insertInto('trait_changes').values(traitChanges).execute();

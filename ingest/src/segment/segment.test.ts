@@ -107,6 +107,15 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect(JSON.stringify(rows)).not.toMatch(/4111111111111111|5555555555554444/);
   });
 
+  it("names a hybrid app's page (capacitor://, file://) like a screen instead of refusing it", async () => {
+    const anonymousId = randomUUID();
+    for (const url of ['capacitor://localhost/home', 'file:///index.html']) {
+      const res = await send('page', { anonymousId, name: 'Home', context: { page: { url } } });
+      expect(res.status).toBe(200);
+    }
+    expect((await eventsOf(anonymousId)).map((e) => e.url)).toEqual(['app://page/Home', 'app://page/Home']);
+  });
+
   it('takes the write key from the body', async () => {
     const res = await send('track', { writeKey: 'scored', anonymousId: randomUUID(), event: 'E' }, { Authorization: '' });
     expect(res.status).toBe(200);
@@ -146,13 +155,16 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect(row).toMatchObject({ ts: now - 10_000, client_ts: sentAt - 10_000, received_at: now });
   });
 
-  it('derives a stable visitor from userId, with one session a day', async () => {
+  it("derives a stable visitor from userId, with one session a day: one for a secret key's messages, another for a site key's", async () => {
     const userId = `user-${randomUUID()}`;
     for (const event of ['A', 'B']) expect((await send('track', { userId, event })).status).toBe(200);
-    const rows = await getDb().db.selectFrom('events').selectAll().where('name', 'in', ['A', 'B']).execute();
-    expect(rows).toHaveLength(2);
-    expect(new Set(rows.map((r) => r.visitor_id))).toEqual(new Set([expect.stringMatching(/^su_[\w-]{24}$/)]));
-    expect(new Set(rows.map((r) => r.session_id)).size).toBe(1);
+    expect((await send('track', { userId, event: 'C', context: { site: 'scored' } }, { Authorization: `Bearer ${TEST_SECRET_KEY}` })).status).toBe(200);
+    const rows = await getDb().db.selectFrom('events').selectAll().where('name', 'in', ['A', 'B', 'C']).orderBy('name').execute();
+    expect(rows).toHaveLength(3);
+    // The site key is public: its messages never write as the visitor a secret key's sender made.
+    expect(new Set(rows.slice(0, 2).map((r) => r.visitor_id))).toEqual(new Set([expect.stringMatching(/^pu_[\w-]{24}$/)]));
+    expect(rows[2]!.visitor_id).toMatch(/^su_[\w-]{24}$/);
+    expect(new Set(rows.slice(0, 2).map((r) => r.session_id)).size).toBe(1);
   });
 
   it('acknowledges alias and says why it was ignored; group records the company', async () => {

@@ -174,7 +174,7 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
           site = key === undefined ? onlySite : sites.get(key);
           if (!site) return reject(index, messageId, key === undefined ? 'context.site: name the site (its key) in context.site; the ingest serves more than one' : `context.site: unknown site key "${key}"`, 'context.site');
         }
-        const out = toEvent(site!, message, { receivedAt, batchSentAt });
+        const out = toEvent(site!, message, { receivedAt, batchSentAt, trusted: sender.kind === 'secret' });
         if ('row' in out) {
           indexOf.set(out.row.id, index);
           rows.push(out.row);

@@ -119,6 +119,9 @@ const textOf = (...values: unknown[]) => values.find((v): v is string => typeof 
  * const out = toEvent(site, { type: 'track', event: 'Signed Up', userId: 'u1' }, { receivedAt: Date.now() });
  * if ('row' in out) rows.push(out.row);
  */
+/** Visitor ids the server derives from a Segment userId or anonymousId (`su_`/`sa_` for a secret key's messages, `pu_`/`pa_` for a site key's). */
+export const DERIVED_VISITOR_ID = /^[sp][ua]_/;
+
 export function createSegmentMapper() {
   const classifiers = new Map<string, ReturnType<typeof createPageClassifier>>();
   const classifierOf = (site: SiteConfig) => {
@@ -127,7 +130,7 @@ export function createSegmentMapper() {
     return classify;
   };
 
-  return function toEvent(site: SiteConfig, raw: unknown, { receivedAt, batchSentAt }: { receivedAt: number; batchSentAt?: number }): MappedMessage {
+  return function toEvent(site: SiteConfig, raw: unknown, { receivedAt, batchSentAt, trusted = false }: { receivedAt: number; batchSentAt?: number; /** Sent with a secret key (a CRM, a backend), not a public site key. */ trusted?: boolean }): MappedMessage {
     // Depth first, before measuring: serialising a 5,000-level object would overflow the stack.
     const bad = unstorable(raw);
     if (bad) return { field: bad.field, error: `${bad.field}: ${bad.problem}` };
@@ -157,7 +160,15 @@ export function createSegmentMapper() {
 
     // An id that is a card or social security number is never stored, as on /v1/collect.
     if (m.anonymousId && idLooksSensitive(m.anonymousId)) return { field: 'anonymousId', error: 'anonymousId: looks like a card or social security number, which is never stored; send a random id' };
-    const visitorId = m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `sa_${hash(`anonymousId:${m.anonymousId}`, 24)}` : `su_${hash(`userId:${m.userId}`, 24)}`;
+    // Ids derived from a userId are a hash anyone can compute: a public site key's messages get
+    // ids of their own (pu_, pa_), so they never write as the visitor a secret key's sender
+    // (a CRM) made, nor name one of those ids themselves.
+    if (!trusted && m.anonymousId && DERIVED_VISITOR_ID.test(m.anonymousId)) {
+      return { field: 'anonymousId', error: 'anonymousId: ids starting su_, sa_, pu_ or pa_ are the server\'s; send the browser\'s own id' };
+    }
+    const [forUser, forAnonymous] = trusted ? ['su_', 'sa_'] : ['pu_', 'pa_'];
+    const visitorId =
+      m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `${forAnonymous}${hash(`anonymousId:${m.anonymousId}`, 24)}` : `${forUser}${hash(`userId:${m.userId}`, 24)}`;
     // Without a messageId there is nothing to dedup by: a random id, as Segment assigns one.
     const id = m.messageId && EVENT_ID.test(m.messageId) && !idLooksSensitive(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
     const page = m.context?.page ?? undefined;
@@ -166,7 +177,8 @@ export function createSegmentMapper() {
     const isPage = m.type === 'page' || m.type === 'screen';
     const pageUrl = textOf(page?.url, properties?.url);
     const url =
-      (pageUrl && URL.canParse(pageUrl) ? pageUrl : undefined) ??
+      // A hybrid app's page (capacitor://, file://) is no web page: it is named like a screen.
+      (pageUrl && URL.canParse(pageUrl) && isWebUrl(pageUrl) ? pageUrl : undefined) ??
       (m.type === 'screen' ? `app://screen/${encodeURIComponent(textOf(m.name, properties?.name) ?? '')}` : m.type === 'page' ? `app://page/${encodeURIComponent(textOf(m.name, properties?.name) ?? '')}` : 'app://server/');
 
     const event: TrackedEvent = {
