@@ -60,10 +60,10 @@ export async function scoreSiteEvents(
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
   /**
    * The earliest of a lead's new events: a replay they cause dates no stage change before it
-   * (`notBefore`), so a form whose browser's older anonymous history crosses the threshold
-   * makes an MQL now, not days before anyone filled the form. (Changes stay dated at the event
-   * that crossed the threshold, so pages viewed after it in the same batch never count as
-   * having preceded it.)
+   * (`notBefore`), nor before the form that named a lead this group linked (`namedAt`), so a
+   * browser's older anonymous history makes an MQL at the form, not days before anyone gave an
+   * email. (Changes stay dated at the event that crossed the threshold, so pages viewed after it
+   * in the same batch never count as having preceded it.)
    */
   const learnedAtOf = (mine: ScoredEvent[]) => (mine.length ? Math.min(...mine.map((e) => e.ts)) : now);
   const visitorOf = (e: { id: string }) => visitorOfId.get(e.id)!;
@@ -123,6 +123,13 @@ export async function scoreSiteEvents(
   work.recorded += created.length;
   const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now, createdBy, claims });
   for (const id of pastLeads) relinked.add(survivorOf(leads, id)?.id ?? id);
+  // When this group's events first named each lead (its form or identify): a history that
+  // reaches the lead with it cannot have qualified the lead before it was named.
+  const namedAt = new Map<string, number>();
+  for (const i of identities) {
+    const id = survivorOf(leads, leadIdOf.get(i.email) ?? '')?.id;
+    if (id && !(namedAt.get(id)! <= i.event.ts)) namedAt.set(id, i.event.ts);
+  }
 
   const leadOfEvent = (e: { id: string; ts: number }) => {
     const link = links.get(visitorOf(e));
@@ -144,7 +151,8 @@ export async function scoreSiteEvents(
       // Scores become exactly what a replay gives; the stage only moves forward (a late event
       // never takes a lead back from sales: only sales feedback or a rescore does that).
       const history = await eventsOfLead(trx, lead, INLINE_REPLAY_MAX_EVENTS + 1);
-      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history, learnedAt: learnedAtOf(mine) })).changes;
+      const learnedAt = Math.max(learnedAtOf(mine), relinked.has(leadId) ? (namedAt.get(leadId) ?? -Infinity) : -Infinity);
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history, learnedAt })).changes;
       else work.replays.push({ kind: 'lead', site_id: site, subject_id: leadId });
       continue;
     }

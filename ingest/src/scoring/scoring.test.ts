@@ -63,7 +63,8 @@ describeEachDialect('lead scoring', (getDb) => {
     // Two days later the browser fills a form: the lead is made now and qualifies now.
     const formAt = t0 + 2 * DAY;
     const email = `eng-${newId()}@fernhill.example`;
-    await postBatch(appAt(formAt + 500), { site: 'scored', sentAt: formAt + 500, events: [form(v, 's2', formAt, 'newsletter', { email })] });
+    // The script sends the page it was on in the same beacon as the form.
+    await postBatch(appAt(formAt + 500), { site: 'scored', sentAt: formAt + 500, events: [page(v, 's2', formAt - 60_000, '/newsletter', 2), form(v, 's2', formAt, 'newsletter', { email })] });
     const lead = (await json(getWithKey(appAt(formAt + 1000), `/v1/leads?email=${email}`))).leads[0];
     expect(lead.stage).toBe('mql');
     expect(lead.stageHistory.map((c: any) => [c.from, c.to, c.at])).toEqual([
