@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { funnelStageSchema } from '../../../shared/src/schemas.js';
-import { scoringSchema } from '../scoring/rulesSchema.js';
+import { globPattern, scoringSchema } from '../scoring/rulesSchema.js';
 import { WEBHOOK_EVENTS } from '../webhooks/events.js';
 import { webhookUrlSchema } from '../webhooks/webhookUrl.js';
 
 /** A URL rule: pages whose path matches get this funnel stage and category. */
 export const pageRuleSchema = z
   .object({
-    match: z.string().startsWith('/', 'must start with "/"'),
+    match: globPattern('path').pipe(z.string().startsWith('/', 'must start with "/"')),
     stage: funnelStageSchema.optional(),
     category: z.string().min(1).max(100).optional(),
   })

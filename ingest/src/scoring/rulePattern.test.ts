@@ -82,6 +82,24 @@ describe("fit rules' regular expressions", () => {
     issues.forEach((issue, i) => expect(issue.message).toMatch(bad[i]![1]));
   });
 
+  it('keep path and name patterns short: 500 characters and 20 wildcards at most, naming the field', () => {
+    const engagement = [
+      { id: 'long', match: { path: '/' + 'a'.repeat(500) }, points: 1 },
+      { id: 'stars', match: { name: '*a'.repeat(21) }, points: 1 },
+      { id: 'mixed', match: { path: '/**' + '*a'.repeat(200_000) + '**b' }, points: 1 },
+      { id: 'fine', match: { path: '/docs/**/setup', name: 'guide-*.pdf' }, points: 1 },
+    ];
+    const parsed = scoringSchema.safeParse({ engagement });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['engagement.0.match.path', 'path patterns are 500 characters at most'],
+      ['engagement.1.match.name', 'name patterns hold 20 wildcards at most'],
+      ['engagement.2.match.path', 'path patterns are 500 characters at most'],
+      ['engagement.2.match.path', 'path patterns hold 20 wildcards at most'],
+    ]);
+    expect(() => parseConfig({ sites: [{ key: 'demo', pages: [{ match: '/x' + '/*'.repeat(21), stage: 'top' }] }] }, 'x')).toThrow(/sites\.0\.pages\.0\.match: path patterns hold 20 wildcards at most/);
+  });
+
   it('are refused alike in the draft editor and in a config file at start', () => {
     const draft = parseDraft(JSON.stringify({ fit: [fitRule('cfo'), fitRule('(?<!vice )president')].map((r, i) => ({ ...r, id: `r${i}` })) }));
     expect(draft).toMatchObject({ ok: false, field: 'fit.1.matches', message: expect.stringMatching(/^fit\.1\.matches: lookarounds/) });

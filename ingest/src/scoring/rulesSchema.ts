@@ -10,17 +10,27 @@ export const limitSchema = z.union([
   z.object({ max: z.number().int().min(1).max(1000), perDays: z.number().positive().max(3650) }).strict(),
 ]);
 
+/**
+ * A path or name pattern: matching costs its length times the value's, so it is kept short
+ * (a backtest's draft is written by whoever holds a read key).
+ */
+export const globPattern = (what: string) =>
+  z
+    .string()
+    .max(500, `${what} patterns are 500 characters at most`)
+    .refine((p) => (p.match(/\*+/g)?.length ?? 0) <= 20, `${what} patterns hold 20 wildcards at most`);
+
 /** Which events an engagement rule matches: every condition given must hold. */
 export const eventMatchSchema = z
   .object({
     /** An event type, or `visit`: the first event of a visit (with `visit: "returning"`, a returning visit). */
     type: z.enum(['pageview', 'track', 'download', 'form', 'click', 'engagement', 'identify', 'vitals', 'visit']).optional(),
     stage: z.enum(['top', 'middle', 'bottom']).optional(),
-    category: z.string().optional(),
+    category: z.string().max(500).optional(),
     /** Path pattern, as in page rules: `*` within a segment, `**` across. */
-    path: z.string().startsWith('/').optional(),
+    path: globPattern('path').pipe(z.string().startsWith('/')).optional(),
     /** Event name: form id, file name, custom event name, marked click name (`*` wildcards). */
-    name: z.string().optional(),
+    name: globPattern('name').optional(),
     /** Properties that must have these values. */
     props: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     visit: z.enum(['first', 'returning']).optional(),
@@ -74,8 +84,8 @@ export const scoringSchema = z
       .object({ mql: z.object({ engagement: z.number().default(0), fit: z.number().default(0) }).strict() })
       .strict()
       .default({ mql: { engagement: 100, fit: 0 } }),
-    engagement: z.array(engagementRuleSchema).default([]),
-    fit: z.array(fitRuleSchema).default([]),
+    engagement: z.array(engagementRuleSchema).max(500).default([]),
+    fit: z.array(fitRuleSchema).max(500).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
