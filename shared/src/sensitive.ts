@@ -39,6 +39,14 @@ export function looksSensitive(value: string): boolean {
  */
 const DIGIT_RUN = /\d(?:[ ._/-]?\d)*/g;
 
+/**
+ * A payment card's number: 13 to 19 digits, opening as the card networks' do (2 to 6: Mastercard,
+ * American Express, Diners, JCB, Visa, Discover, UnionPay, Maestro), passing the Luhn check. A
+ * millisecond timestamp (17…) or an order number opening with 1, 7, 8, 9 or 0 is none, whatever
+ * its checksum: one in ten of those would otherwise read as a card.
+ */
+const isCardNumber = (digits: string) => digits.length >= 13 && digits.length <= 19 && digits[0]! >= '2' && digits[0]! <= '6' && passesLuhn(digits);
+
 /** The Luhn checksum every payment card number passes, and 9 in 10 other digit strings fail. */
 function passesLuhn(digits: string): boolean {
   let sum = 0;
@@ -66,7 +74,7 @@ function runHoldsSensitive(run: string, maxGroup = 19): boolean {
       // The groups of one number are joined by the same separator: not a date range's "-" and "/".
       if (j > i && (seps[j - 1] != seps[i] || Math.max(groups[i]!.length, groups[j]!.length) > maxGroup)) break;
       digits += groups[j];
-      if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
+      if (isCardNumber(digits)) return true;
       if (j == i + 2 && groups[i]!.length == 3 && groups[i + 1]!.length == 2 && groups[j]!.length == 4) return true;
     }
   }
