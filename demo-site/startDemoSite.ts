@@ -12,7 +12,9 @@ export async function startDemoSite(port: number, options: DemoSiteOptions): Pro
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port }, () => resolve(s));
     // A busy port is a setting to change, not a crash with a stack trace.
-    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set DEMO_PORT to another`) : err));
+    const refuse = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set DEMO_PORT to another`) : err);
+    s.once('error', refuse);
+    s.once('listening', () => s.off('error', refuse));
   });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

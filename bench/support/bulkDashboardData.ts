@@ -139,7 +139,7 @@ export async function fillDashboardData(db: Kysely<Database>, { leads, events }:
          '${ruleVersion}', ${engagement}, ts, ${fit}, ts, ${capped(`ts + (${h('i', 9)}) % (5 * ${DAY})`, now)}
        FROM (SELECT CAST(substr(visitor_id, 3) AS INTEGER) AS i, ts FROM events WHERE site_id = '${SITE}' AND type = 'form' AND visitor_id LIKE 'bl%') forms`,
     );
-    await run('lead_visitors', `INSERT INTO lead_visitors (site_id, visitor_id, lead_id, linked_at, from_ts) SELECT '${SITE}', 'bl' || substr(id, 5), id, created_at, 0 FROM leads WHERE id LIKE 'ld_b%'`);
+    await run('lead_visitors', `INSERT INTO lead_visitors (site_id, visitor_id, lead_id, linked_at, from_ts, owns_traits) SELECT '${SITE}', 'bl' || substr(id, 5), id, created_at, 0, 1 FROM leads WHERE id LIKE 'ld_b%'`);
 
     // Rule hits of the demo rules, on the leads' events and the anonymous visitors' page views.
     const hits: Array<[string, number, string]> = [

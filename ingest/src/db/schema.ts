@@ -164,7 +164,7 @@ export interface LeadVisitorsTable {
   linked_at: number;
   from_ts: ColumnType<number, number | undefined, number>;
   /** 1 when this browser may change the lead's known traits (it made the lead, or a trusted source linked it); 0 for a browser that claimed a known email (migration 021). */
-  owns_traits: ColumnType<0 | 1, 0 | 1 | undefined, 0 | 1>;
+  owns_traits: ColumnType<0 | 1, 0 | 1, 0 | 1>;
 }
 
 /**
