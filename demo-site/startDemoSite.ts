@@ -7,10 +7,10 @@ import { createDemoSite, type DemoSiteOptions } from './createDemoSite.js';
  * @example
  * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo', secretKey: settings.secretKey });
  */
-export async function startDemoSite(port: number, options: DemoSiteOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startDemoSite(port: number, options: DemoSiteOptions, host?: string): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const app = createDemoSite(options);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port, ...(host && { hostname: host }) }, () => resolve(s));
     // A busy port is a setting to change, not a crash with a stack trace.
     const refuse = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set DEMO_PORT to another`) : err);
     s.once('error', refuse);

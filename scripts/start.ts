@@ -12,7 +12,7 @@ async function main() {
   const settings = readSettings(env);
   const ingest = await startIngest(settings, env, { demoData: settings.demoData });
   // The ingest is up already: if the demo site cannot start, stop it too, so the error is the only thing left.
-  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey }).catch(async (err) => {
+  const demo = await startDemoSite(Number(env.DEMO_PORT), { ingestUrl: ingest.url, siteKey: 'demo', secretKey: settings.secretKey }, settings.host).catch(async (err) => {
     await ingest.close();
     throw err;
   });

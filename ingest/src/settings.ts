@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { loadOrCreateKeyFile } from './auth/keyFile.js';
 import { sqlitePathOf } from './db/openDatabase.js';
@@ -7,6 +8,8 @@ export type SecretKeySource = { from: 'environment' } | { from: 'file'; path: st
 
 export interface Settings {
   port: number;
+  /** `HOST`: the address to listen on (`127.0.0.1` behind a proxy on this machine); every interface when unset. */
+  host?: string;
   databaseUrl: string;
   configPath?: string;
   /** The bootstrap admin key: `LEADBEAM_SECRET_KEY`, or the one kept in the data folder. */
@@ -40,7 +43,9 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
   // Off unless said exactly: a typo must not open the SSRF check.
   const allowPrivateWebhooks = readSwitch(env, 'LEADBEAM_ALLOW_PRIVATE_WEBHOOKS') ?? false;
   const demoData = readSwitch(env, 'LEADBEAM_DEMO_DATA') ?? true;
-  const settings = { port, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks, demoData };
+  const host = env.HOST?.trim() || undefined;
+  if (host !== undefined && !isIP(host) && !/^[a-z0-9.-]+$/i.test(host)) throw new Error(`HOST: "${env.HOST}" is neither an IP address nor a host name`);
+  const settings = { port, host, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks, demoData };
   if (envKey) return { ...settings, secretKey: envKey, secretKeySource: { from: 'environment' } };
   const file = loadOrCreateKeyFile(dataDir);
   return { ...settings, secretKey: file.key, secretKeySource: { from: 'file', path: file.path, created: file.created } };

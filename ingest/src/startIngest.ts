@@ -99,7 +99,7 @@ export async function startIngest(
   };
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
-    const s = serve({ fetch: app.fetch, port: settings.port, serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: settings.port, ...(settings.host && { hostname: settings.host }), serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
     s.once('error', reject);
     s.once('listening', () => s.off('error', reject));
@@ -111,7 +111,8 @@ export async function startIngest(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   return {
-    url: `http://localhost:${port}`,
+    // Where to reach it from this machine: the address it listens on, when HOST named one.
+    url: `http://${!settings.host || settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
     port,
     location,
     configPath: resolvePath(settings.configPath ?? DEFAULT_CONFIG_PATH),

@@ -71,6 +71,24 @@ describeEachDialect('the server’s own limits (startIngest)', (getDb) => {
     }
   });
 
+  it('listens on every interface by default, and only on the address HOST names when set', async () => {
+    const everywhere = await start();
+    try {
+      expect((started.at(-1)!.server.address() as { address: string }).address).toMatch(/^(::|0\.0\.0\.0)$/);
+    } finally {
+      await everywhere.close();
+    }
+    const loopback = await startIngest(readSettings({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: getDb().url, LEADBEAM_SECRET_KEY: TEST_SECRET_KEY }), { LEADBEAM_CONFIG: '' });
+    try {
+      expect((started.at(-1)!.server.address() as { address: string }).address).toBe('127.0.0.1');
+      expect(loopback.url).toBe(`http://127.0.0.1:${loopback.port}`);
+      expect((await fetch(`${loopback.url}/health`)).status).toBe(200);
+    } finally {
+      await loopback.close();
+    }
+    expect(() => readSettings({ HOST: 'not a host!', LEADBEAM_SECRET_KEY: TEST_SECRET_KEY })).toThrow('HOST: "not a host!" is neither an IP address nor a host name');
+  });
+
   it('cuts a connection whose headers never finish, within the header timeout (well before the request timeout)', async () => {
     const ingest = await start({ LEADBEAM_HEADERS_TIMEOUT_MS: '1000' });
     try {
