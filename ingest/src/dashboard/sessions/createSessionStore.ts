@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { KeyHolder } from '../../auth/createKeyVerifier.js';
 import type { Database } from '../../db/schema.js';
@@ -14,11 +14,18 @@ export interface DashboardSession extends KeyHolder {
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+const bootstrapKeyIds = new Map<string, string>();
 /**
- * A session opened with the bootstrap key stores which key that was (a short digest, never the
- * key): once LEADBEAM_SECRET_KEY changes (a leaked key replaced), those sessions end with it.
+ * A session opened with the bootstrap key stores which key that was, never the key: once
+ * LEADBEAM_SECRET_KEY changes (a leaked key replaced), those sessions end with it. The mark is
+ * scrypt's (worked out once a process), so a database dump does not let anyone test guesses of an
+ * operator-chosen key at SHA-256's speed.
  */
-const bootstrapKeyId = (secretKey: string) => `bootstrap:${hashOf(`leadbeam session key:${secretKey}`).slice(0, 16)}`;
+function bootstrapKeyId(secretKey: string): string {
+  let id = bootstrapKeyIds.get(secretKey);
+  if (!id) bootstrapKeyIds.set(secretKey, (id = `bootstrap:${scryptSync(secretKey, 'leadbeam dashboard sessions', 12).toString('hex')}`));
+  return id;
+}
 
 /**
  * Dashboard sessions in the database, so every ingest process behind a load balancer knows
