@@ -5,12 +5,12 @@ import { MAX_QUEUE, createTransport } from './transport.js';
 
 type Answer = number | 'network-error' | { status: number; retryAfter?: string };
 let answers: Answer[];
-let requests: Array<{ at: number; ids: string[] }>;
+let requests: Array<{ at: number; ids: string[]; site: string }>;
 let beacons: string[][];
 
 const event = (n: number): TrackedEvent => ({ id: `event-${String(n).padStart(4, '0')}`, type: 'track', name: 'n', ts: Date.now(), visitorId: 'visitor-1', sessionId: 'session-1', visit: 1, url: 'https://a.example/' });
 const make = (canSend = () => true) => createTransport('https://t.example/v1/collect', 'demo', openDeviceStore(window), canSend, 1000);
-const stored = () => JSON.parse(localStorage.getItem('lb_q') || '[]') as TrackedEvent[];
+const stored = () => JSON.parse(localStorage.getItem('lb_q:demo') || '[]') as TrackedEvent[];
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -21,7 +21,8 @@ beforeEach(() => {
   vi.stubGlobal(
     'fetch',
     vi.fn(async (_url: string, init: RequestInit) => {
-      requests.push({ at: Date.now(), ids: JSON.parse(String(init.body)).events.map((e: TrackedEvent) => e.id) });
+      const body = JSON.parse(String(init.body));
+      requests.push({ at: Date.now(), ids: body.events.map((e: TrackedEvent) => e.id), site: body.site });
       const answer = answers.shift() ?? 200;
       if (answer === 'network-error') throw new TypeError('Failed to fetch');
       const { status, retryAfter } = typeof answer === 'number' ? { status: answer, retryAfter: undefined } : answer;
@@ -74,6 +75,22 @@ describe('transport', () => {
     await vi.waitFor(() => expect(requests).toHaveLength(2));
     expect(requests[1]!.ids).toEqual(['event-0001']);
     await vi.waitFor(() => expect(stored()).toEqual([]));
+  });
+
+  it("sends a site's waiting events under that site only, when two tags share an origin", async () => {
+    answers = ['network-error'];
+    make().push(event(1));
+    await vi.advanceTimersByTimeAsync(10);
+    // The next page carries another site's tag (staging beside production): it must not send
+    // the first site's events as its own, and they stay for the first site's next page.
+    vi.useRealTimers();
+    createTransport('https://t.example/v1/collect', 'staging', openDeviceStore(window), () => true, 1000).push(event(2));
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests[1]).toMatchObject({ site: 'staging', ids: ['event-0002'] });
+    expect(stored().map((e) => e.id)).toEqual(['event-0001']);
+    make();
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    expect(requests[2]).toMatchObject({ site: 'demo', ids: ['event-0001'] });
   });
 
   it('retries network errors, 408, 429 and 5xx with growing, jittered waits', async () => {

@@ -35,12 +35,14 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   let retryAt = 0;
   let inFlight: unknown;
 
-  // The queue is kept in localStorage under 'lb_q'.
+  // The queue is kept in localStorage under 'lb_q:' and the site's key: two tags on one origin
+  // (staging and production, two products) each send only their own events.
+  const key = 'lb_q:' + site;
   try {
-    queue = JSON.parse(store.getItem('lb_q')!) || [];
+    queue = JSON.parse(store.getItem(key)!) || [];
   } catch {}
 
-  const save = () => store.setItem('lb_q', JSON.stringify(queue));
+  const save = () => store.setItem(key, JSON.stringify(queue));
   const nextBatch = () => queue.filter((e) => !sent.has(e)).slice(0, MAX_BATCH);
   // A string body goes as text/plain: a "simple" request without a CORS preflight, which
   // could not finish while a page unloads.
