@@ -28,8 +28,8 @@ const pageQuery = z.object({
   merged: optional(z.string().max(100)),
 });
 
-/** The feedback the page offers (opportunity stays with the API and the CRM). */
-const FEEDBACK_TYPES = ['accepted', 'rejected', 'contacted', 'won', 'lost'] as const;
+/** The feedback the page offers: every answer the API takes. */
+const FEEDBACK_TYPES = ['accepted', 'rejected', 'contacted', 'opportunity', 'won', 'lost'] as const;
 /** The page's one feedback form: the pressed button gives `type`; each reason has its own field (`reason` is read too). */
 const feedbackForm = z.object({
   type: z.enum(FEEDBACK_TYPES),
@@ -41,7 +41,7 @@ const feedbackForm = z.object({
 });
 const mergeForm = z.object({ other: z.string().trim().min(1, 'give the other lead’s email or id').max(320) });
 
-const FEEDBACK_LABELS: Record<(typeof FEEDBACK_TYPES)[number], string> = { accepted: 'Accept', rejected: 'Reject', contacted: 'Contacted', won: 'Won', lost: 'Lost' };
+const FEEDBACK_LABELS: Record<(typeof FEEDBACK_TYPES)[number], string> = { accepted: 'Accept', rejected: 'Reject', contacted: 'Contacted', opportunity: 'Opportunity opened', won: 'Won', lost: 'Lost' };
 const REASON_LABELS: Record<(typeof REJECT_REASONS)[number], string> = { bad_fit: 'Bad fit', not_ready: 'Not ready to buy', no_budget: 'No budget', duplicate: 'Duplicate', other: 'Other' };
 const IDENTITY_LABELS = { linked: 'Browser linked', switched: 'Browser switched leads', refused: 'Link refused', merged: 'Leads merged' } as const;
 const EVENT_LABELS: Record<string, string> = { pageview: 'Page view', download: 'Download', form: 'Form', click: 'Click', engagement: 'Time on page', track: 'Event', identify: 'Identified', vitals: 'Web vitals', screen: 'Screen view' };
@@ -171,7 +171,7 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
     const action = (what: string) => pageHref(c, `${leadPath(lead.id)}/${what}`);
     const { done, merged } = query.data;
     const historyX = history ? history.at.map((t) => Math.round(t / 1000)) : [];
-    const quick = (['accepted', 'contacted', 'won'] as const).filter((t) => fits(lead.stage, t));
+    const quick = (['accepted', 'contacted', 'opportunity', 'won'] as const).filter((t) => fits(lead.stage, t));
     const mayReject = fits(lead.stage, 'rejected');
     const mayLose = fits(lead.stage, 'lost');
     return c.render(

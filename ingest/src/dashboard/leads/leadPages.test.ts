@@ -206,7 +206,7 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     // Accepted again later (SQL): the same form offers every answer that fits, the lost deal with its reason and the note.
     expect((await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: '', type: 'accepted', rejectReason: 'bad_fit', outcome: 'recycle' })).status).toBe(303);
     const [sqlForm] = feedbackForms(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text());
-    expect(answers(sqlForm!)).toEqual(['contacted', 'won', 'rejected', 'lost']);
+    expect(answers(sqlForm!)).toEqual(['contacted', 'opportunity', 'won', 'rejected', 'lost']);
     expect(sqlForm).toContain('name="note"');
     expect(sqlForm).toMatch(/<label for="lost-reason">Lost because<\/label>\s*<input id="lost-reason" name="lostReason" type="text" required=""/);
     const lost = await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: 'Renewed with the incumbent', type: 'lost', rejectReason: 'bad_fit', outcome: 'recycle', lostReason: 'chose a competitor' });
@@ -219,6 +219,20 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
       { type: 'lost', reason: 'chose a competitor', note: 'Renewed with the incumbent' },
     ]));
     expect(textOf(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text())).toMatch(/Sales feedback lost \(chose a competitor\) by bootstrap (Answered [^.]+ after the handover )?Renewed with the incumbent/);
+  });
+
+  it('marks an accepted lead an opportunity from the page, which then offers the deal’s outcome but no second opportunity', async () => {
+    const v = visitor();
+    await send(T - 10_000, [form(v, T - 20_000, { email: 'eli@fernhill.example', jobTitle: 'COO' })]);
+    const eli = await leadByEmail('eli@fernhill.example');
+    expect((await admin.post(`/app/leads/${eli.id}/feedback?site=demo`, { type: 'accepted' })).status).toBe(303);
+    const answers = async () => [...(await (await admin.get(`/app/leads/${eli.id}?site=demo`)).text()).matchAll(/<button type="submit" name="type" value="(\w+)"[^>]*>\s*([^<]+?)\s*</g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(await answers()).toContain('opportunity:Opportunity opened');
+    expect((await admin.post(`/app/leads/${eli.id}/feedback?site=demo`, { type: 'opportunity', note: 'Scoping call booked' })).status).toBe(303);
+    expect((await leadByEmail(eli.email)).stage).toBe('opportunity');
+    expect(await answers()).toEqual(['contacted:Contacted', 'won:Won', 'lost:Lost']);
+    const stored = await getDb().db.selectFrom('feedback').select(['type', 'note', 'by_user']).where('lead_id', '=', eli.id).where('type', '=', 'opportunity').execute();
+    expect(stored).toEqual([{ type: 'opportunity', note: 'Scoping call booked', by_user: 'bootstrap' }]);
   });
 
   it('merges another lead into this one after asking, by email; the merged id leads to the survivor', async () => {
