@@ -26,6 +26,35 @@ describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
     expect(await stored([good.id, nulProp.id, nulKey.id, nulTitle.id])).toEqual([good.id]);
   });
 
+  it('refuses only the event with a lone UTF-16 surrogate (PostgreSQL cannot store it), naming the field, keeping the good ones', async () => {
+    const visitorId = 'v_' + newId();
+    const good = makeEvent({ visitorId });
+    const form = { visitorId, type: 'form' as const, name: 'contact' };
+    const highTrait = makeEvent({ ...form, traits: { email: 'ana@fernhill.example', company: '\ud800' } });
+    const lowProp = makeEvent({ visitorId, props: { note: 'a\udfffb' } });
+    const reversedPair = makeEvent({ visitorId, title: 'x\udc00\ud800' });
+    const loneKey = makeEvent({ visitorId, props: { ['k\ud83d']: 1 } });
+    // A proper pair (an emoji) is text like any other.
+    const emoji = makeEvent({ ...form, traits: { email: 'bo@fernhill.example', company: 'Fernhill \ud83d\ude80' } });
+    // Sent as JSON text, the way a browser's JSON.stringify escapes a lone surrogate.
+    const body = JSON.stringify({ site: 'demo', sentAt: Date.now(), events: [highTrait, good, lowProp, reversedPair, loneKey, emoji] });
+    expect(body).toContain('"company":"\\ud800"');
+    const res = await postBatch(app(), body);
+    expect(res.status).toBe(200);
+    const answer = await res.json();
+    expect(answer.accepted).toBe(2);
+    expect(answer.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [0, 'traits.company'],
+      [2, 'props.note'],
+      [3, 'title'],
+      [4, 'props.k\\ud83d'],
+    ]);
+    expect(answer.rejected[0].error).toMatch(/^traits\.company: .*lone UTF-16 surrogate/);
+    expect(await stored([good.id, highTrait.id, lowProp.id, reversedPair.id, loneKey.id, emoji.id])).toEqual([good.id, emoji.id].sort());
+    const kept = await getDb().db.selectFrom('events').select('traits').where('id', '=', emoji.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(kept.traits)).toContain('Fernhill \ud83d\ude80');
+  });
+
   it('refuses only the event whose visitorId, sessionId or id is a card or social security number, naming the field, and stores none of them', async () => {
     const visitorId = 'v_' + newId();
     const good = makeEvent({ visitorId });
