@@ -59,22 +59,25 @@ export async function scoreSiteEvents(
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
   /**
-   * The earliest of a lead's new events: a replay they cause dates no stage change before it
+   * The earliest of a lead's new events (the first: they are in scoring order): a replay they cause dates no stage change before it
    * (`notBefore`), nor before the form that named a lead this group linked (`namedAt`), so a
    * browser's older anonymous history makes an MQL at the form, not days before anyone gave an
    * email. (Changes stay dated at the event that crossed the threshold, so pages viewed after it
    * in the same batch never count as having preceded it.)
    */
-  const learnedAtOf = (mine: ScoredEvent[]) => (mine.length ? Math.min(...mine.map((e) => e.ts)) : now);
+  const learnedAtOf = (mine: ScoredEvent[]) => mine[0]?.ts ?? now;
   const visitorOf = (e: { id: string }) => visitorOfId.get(e.id)!;
   const events = sortEvents(rows.map(toScoredEvent));
   const visitorIds = [...new Set(rows.map((r) => r.visitor_id))].sort();
+  // Each visitor's events, in scoring order: grouped once, so a group of many visitors costs
+  // events, not visitors × events (a 13,500-message batch took 21 s).
+  const eventsOfVisitorHere = groupBy(events, visitorOf);
 
   // Each visitor's own (anonymous) score, and where it started: a new lead's first scores.
   const scoringOf = new Map<string, VisitorScoring>();
   for (const visitorId of visitorIds) {
     const v = visitors.get(visitorKey(site, visitorId))!;
-    const mine = events.filter((e) => visitorOf(e) === visitorId);
+    const mine = eventsOfVisitorHere.get(visitorId) ?? [];
     const before: ScoreState | undefined = v.score_state ? fromJson(v.score_state) : preEvents.get(visitorKey(site, visitorId)) === 0 ? emptyState() : undefined;
     let state: ScoreState | undefined;
     if (before && mine.every((e) => comesAfter(before, e))) {
@@ -107,7 +110,8 @@ export async function scoreSiteEvents(
       .where('visitor_id', 'in', [...new Set(earlier.map(visitorOf))])
       .execute();
     // An event from before its visitor's current link belongs to an earlier lead: replay that one.
-    for (const e of earlier) for (const p of past) if (p.visitor_id === visitorOf(e) && p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
+    const pastOf = groupBy(past, (p) => p.visitor_id);
+    for (const e of earlier) for (const p of pastOf.get(visitorOf(e)) ?? []) if (p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
   const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => trustedIds?.has(e.id) ?? false);
   const clients = [...new Set(identities.flatMap((i) => (i.clientKey ? [i.clientKey] : [])))];
@@ -135,11 +139,16 @@ export async function scoreSiteEvents(
     const link = links.get(visitorOf(e));
     return link && e.ts >= link.from_ts ? link.lead_id : undefined;
   };
+  const eventsOfLeadHere = new Map<string, ScoredEvent[]>();
+  for (const e of events) {
+    const leadId = leadOfEvent(e);
+    if (leadId) (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(e);
+  }
   const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);
   for (const leadId of [...leadIds].sort()) {
     const lead = survivorOf(leads, leadId);
     if (!lead || lead.id !== leadId) continue;
-    const mine = events.filter((e) => leadOfEvent(e) === leadId);
+    const mine = eventsOfLeadHere.get(leadId) ?? [];
     // Pages only ever join a lead through new page views (an earlier one lowers first_at), so
     // these are exact without a rebuild; what can take pages away marks the lead (touched).
     for (const e of mine) if (e.type === 'pageview') work.pages.push({ site_id: site, lead_id: leadId, path: e.path, stage: (e.stage ?? '') as LeadPagesTable['stage'], first_at: e.ts });
@@ -166,4 +175,16 @@ export async function scoreSiteEvents(
     work.changes.push(...run.changes.map((c): LeadStageChange => ({ ...c, leadId, source: 'scoring', ruleVersion: scorer.version })));
     work.leads.push(scoredLead(lead, scorer, run.state, run.stage, now));
   }
+}
+
+/** Items by key, each list keeping the items' order. */
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list) list.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
