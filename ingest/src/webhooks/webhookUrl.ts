@@ -21,8 +21,9 @@ export const INTERNAL_SUFFIXES = ['cluster.local', 'home.arpa', 'internal', 'loc
  * `127.0.0.1`, so the check sees what a connection would use), `localhost`, a `*.localhost`
  * name, a name under a suffix that only resolves inside a network (`INTERNAL_SUFFIXES`:
  * `*.internal` such as `metadata.google.internal`, `*.local`, `*.svc`, `*.home.arpa`, …), or a
- * single-label name. Names that resolve to such addresses are refused at delivery, after DNS
- * (see `createCheckedLookup`).
+ * single-label name, however many dots it has in a row or at either end (`localhost..`,
+ * `.metadata.google.internal..`). Names that resolve to such addresses are refused at
+ * delivery, after DNS (see `createCheckedLookup`).
  *
  * @example
  * webhookUrlProblem('http://0x7f000001/hook') // 'the host (read as 127.0.0.1) is a loopback address: webhooks only go to public addresses'
@@ -37,8 +38,9 @@ export function webhookUrlProblem(url: string, { allowPrivate = false }: Webhook
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must be an http(s) URL';
   if (allowPrivate) return null;
-  // One trailing dot is the same name, fully qualified: `localhost.` is `localhost`.
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = checkedHost(parsed.hostname);
+  if (host === undefined) return `${parsed.hostname} is not a valid host name`;
+  if (!host) return 'the host name is empty: webhooks only go to public hosts';
   if (isIpAddress(host)) {
     const why = whyNotPublic(host);
     if (!why) return null;
@@ -52,6 +54,31 @@ export function webhookUrlProblem(url: string, { allowPrivate = false }: Webhook
   if (suffix) return `${host} is an internal host name (*.${suffix}), which resolves only inside a network: webhooks only go to public hosts`;
   if (!host.includes('.')) return `"${host}" is a single-label host name, which resolves only inside a network: use a public, fully qualified name`;
   return null;
+}
+
+/**
+ * The host the name checks look at: an IPv6 address without its brackets, or a name without
+ * empty labels, read again by the URL parser. One trailing dot is the same name, fully
+ * qualified (`localhost.` is `localhost`); more (`localhost..`), a leading dot or dots in a row
+ * (`metadata..google.internal`) are no valid name, and a resolver may well drop them, so the
+ * check sees the name without them rather than let such a spelling slip past it. Reading it
+ * again turns what is left of an address in another spelling (`0x7f.1..`, which the parser
+ * took for a name because of its dots) into the address (`127.0.0.1`). Undefined when what is
+ * left is no host at all (`999.999..`: too large for an address).
+ *
+ * @example
+ * checkedHost('metadata.google.internal..') // 'metadata.google.internal'
+ * checkedHost('0x7f.1..') // '127.0.0.1'
+ */
+function checkedHost(hostname: string): string | undefined {
+  if (hostname.startsWith('[')) return hostname.slice(1, -1);
+  const name = hostname.split('.').filter(Boolean).join('.');
+  if (name === hostname || !name) return name;
+  try {
+    return new URL(`http://${name}/`).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
