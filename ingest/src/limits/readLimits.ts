@@ -4,7 +4,8 @@ export interface Limits {
   perAddressPerMinute: number;
   /**
    * Events a minute one client address may send to `/v1/collect` (each request carries up to
-   * 500); 0 turns it off. Off by default too when `LEADBEAM_RATE_LIMIT=0`.
+   * 500), and, counted apart, messages it may send to the Segment-compatible routes with the
+   * public site key; 0 turns it off. Off by default too when `LEADBEAM_RATE_LIMIT=0`.
    */
   eventsPerAddressPerMinute: number;
   /** Requests a minute all clients together may send for one site; 0 turns it off. */

@@ -85,6 +85,28 @@ describeEachDialect('rate limits on the Segment-compatible API', (getDb) => {
     }
   });
 
+  it("counts a site key's messages against its address's events budget, as /v1/collect's events; secret keys are exempt", async () => {
+    const { segment } = await listen({ perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'], segmentPerAddressPerMinute: 0, segmentPerKeyPerMinute: 0, eventsPerAddressPerMinute: 10 });
+    const from = (i: number) => ({ 'X-Forwarded-For': `203.0.113.${i}` });
+    const batchOf = (n: number, event = 'Email Opened') => ({ batch: Array.from({ length: n }, () => ({ type: 'track', ...track(), event })) });
+    expect((await segment('batch', batchOf(6), from(20))).status).toBe(200);
+    // Five more do not fit in ten: refused whole, none stored, and a Segment client retries after Retry-After.
+    const event = `Over budget ${randomUUID()}`;
+    const limited = await segment('batch', batchOf(5, event), from(20));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await limited.json()).error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/more than 10 events a minute from one address/) });
+    expect(await getDb().db.selectFrom('events').select('id').where('name', '=', event).execute()).toEqual([]);
+    // Four still fit; then even a single call is one too many.
+    expect((await segment('batch', batchOf(4), from(20))).status).toBe(200);
+    expect((await segment('track', track(), from(20))).status).toBe(429);
+    // Another address has its own budget; a secret key (a trusted server) has none from this one.
+    expect((await segment('batch', batchOf(10), from(21))).status).toBe(200);
+    const secret = await segment('batch', { ...batchOf(50), context: { site: 'demo' } }, { ...from(20), Authorization: `Bearer ${TEST_SECRET_KEY}` });
+    expect(secret.status).toBe(200);
+    expect((await secret.json()).accepted).toBe(50);
+  });
+
   it('turns off with 0', async () => {
     const { segment } = await listen({ perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: [], segmentPerAddressPerMinute: 0, segmentPerKeyPerMinute: 0 });
     const statuses = await Promise.all(Array.from({ length: 20 }, () => segment('track', track()).then((r) => r.status)));

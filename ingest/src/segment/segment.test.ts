@@ -68,6 +68,21 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect((await res.json()).error.field).toBe('body');
   });
 
+  it('refuses a batch of more than 500 messages naming batch, with a site key or a secret key, and stores none of it', async () => {
+    const event = `Flood ${randomUUID()}`;
+    const batch = Array.from({ length: 501 }, (_, i) => ({ type: 'track', anonymousId: `flood-${i}-${randomUUID()}`, event, context: { site: 'scored' } }));
+    for (const authorization of [basic('scored'), `Bearer ${TEST_SECRET_KEY}`]) {
+      const res = await send('batch', { batch }, { Authorization: authorization });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'invalid_request', field: 'batch', message: expect.stringMatching(/^batch: 501 messages is more than 500 a batch/) } });
+    }
+    expect(await getDb().db.selectFrom('events').select('id').where('name', '=', event).execute()).toEqual([]);
+    // 500, what /v1/collect takes a batch, is stored.
+    const full = await send('batch', { batch: batch.slice(1) });
+    expect(full.status).toBe(200);
+    expect(await full.json()).toMatchObject({ accepted: 500, rejected: [] });
+  });
+
   it('answers 401 for a wrong write key, in the header or in the body', async () => {
     const res = await send('track', { anonymousId: randomUUID(), event: 'E' }, { Authorization: basic('nope') });
     expect(res.status).toBe(401);

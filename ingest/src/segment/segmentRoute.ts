@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { describeRoute } from 'hono-openapi';
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
+import { MAX_BATCH_EVENTS } from '../../../shared/src/schemas.js';
 import type { LeadbeamConfig } from '../config/schema.js';
 import type { Database, EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
@@ -34,6 +35,12 @@ export interface SegmentOptions {
 
 /** Segment's limit on a request, after decompression. */
 export const SEGMENT_MAX_BATCH_BYTES = 500 * 1024;
+/**
+ * Most messages in one batch: `/v1/collect`'s 500 events a batch. Segment itself counts only
+ * bytes, but its libraries send fewer a batch (15 to 250 by default); 500 KB of tiny
+ * messages would otherwise be over 10,000 events in one request.
+ */
+export const SEGMENT_MAX_BATCH_MESSAGES = MAX_BATCH_EVENTS;
 
 /** What a Segment call answers: Segment's `success`, then what leadbeam did (its clients ignore the rest). */
 export interface SegmentResult {
@@ -92,15 +99,15 @@ const SUMMARIES: Record<'batch' | SegmentType, string> = {
 // body's alternative to HTTP Basic, `context.site` names the site when a secret key sends.
 const writeKey = z.string().optional();
 const singleBody = messageSchema.omit({ type: true }).extend({ writeKey });
-const batchBody = z.object({ batch: z.array(messageSchema), sentAt: z.string().optional(), context: z.looseObject({ site: z.string().optional() }).optional(), writeKey });
+const batchBody = z.object({ batch: z.array(messageSchema).max(SEGMENT_MAX_BATCH_MESSAGES), sentAt: z.string().optional(), context: z.looseObject({ site: z.string().optional() }).optional(), writeKey });
 const describeCall = (call: 'batch' | SegmentType) =>
   describeRoute({
     tags: ['Segment-compatible'],
     summary: SUMMARIES[call],
     description:
-      'Segment’s HTTP Tracking API. With a site key as the write key every message goes to that site; with a secret key (bootstrap or named, `write` scope) each names its site in `context.site` (unless the ingest serves one). A call’s `userId` that is an email links the visitor (`anonymousId`) to that lead, under the identity guardrails. Rate limited per client address and per key (429 with `Retry-After`). Gzip bodies are read.',
+      'Segment’s HTTP Tracking API. With a site key as the write key every message goes to that site; with a secret key (bootstrap or named, `write` scope) each names its site in `context.site` (unless the ingest serves one). A call’s `userId` that is an email links the visitor (`anonymousId`) to that lead, under the identity guardrails. Rate limited per client address and per key, and a site key’s messages count against its client address’s events budget, as on `/v1/collect` (429 with `Retry-After`). Gzip bodies are read.',
     security: [{ writeKey: [] }, { secretKey: ['write'] }],
-    requestBody: jsonBody(call === 'batch' ? batchBody : singleBody, call === 'batch' ? `Messages, each with its \`type\`; ${SEGMENT_MAX_BATCH_BYTES} bytes in all` : 'One message; its type is the path'),
+    requestBody: jsonBody(call === 'batch' ? batchBody : singleBody, call === 'batch' ? `Messages, each with its \`type\`; at most ${SEGMENT_MAX_BATCH_MESSAGES}, ${SEGMENT_MAX_BATCH_BYTES} bytes in all` : 'One message; its type is the path'),
     responses: {
       200: jsonAnswer(call === 'batch' ? 'Stored; bad messages listed in `rejected`, the good ones kept' : 'Stored (or ignored, saying why)', schemaRef('SegmentResult')),
       ...errorResponses(400, 401, 403, 429),
@@ -114,9 +121,10 @@ const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'stri
 /**
  * Segment's HTTP Tracking API, so backends, email tools and CRMs can send events with Segment's
  * or RudderStack's libraries: `POST /batch`, `/identify`, `/track`, `/page`, `/screen`, `/group`
- * and `/alias` (mounted under `/v1`). Gzip bodies are read; 32 KB an event and 500 KB a batch,
- * 400 beyond. Messages become events (`toEvents.ts`) and go through the same write pipeline,
- * identity guardrails and scoring as the script's; the browser bot filter does not apply.
+ * and `/alias` (mounted under `/v1`). Gzip bodies are read; 32 KB an event, 500 KB and 500
+ * messages a batch, 400 beyond. Messages become events (`toEvents.ts`) and go through the same
+ * write pipeline, identity guardrails and scoring as the script's; the browser bot filter does
+ * not apply.
  * A single call with a bad message answers 400; a batch keeps its good messages and lists the
  * others (400 only when none is good).
  *
@@ -124,8 +132,9 @@ const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'stri
  * names its site in `context.site` (or the batch's `context.site`); when the config declares
  * one site, that one. Senders with the public site key count against the identity guardrails
  * per client address, as the script does; secret-key senders are trusted (a CRM sync creates
- * many leads from one address). Rate limits (`limits`): per client address before the body is
- * read, per key once the call is authenticated; 429 with `Retry-After` beyond.
+ * many leads from one address). Rate limits (`limits`): requests per client address before the
+ * body is read, requests per key once the call is authenticated, and a site key's messages per
+ * client address (`/v1/collect`'s events budget; secret keys are exempt); 429 with `Retry-After`.
  *
  * @example
  * app.route('/v1', createSegmentRoute({ db, config, secretKey, writer }));
@@ -156,6 +165,12 @@ export function createSegmentRoute({ db, config, secretKey, writer, now = Date.n
       if (isBatch && !Array.isArray(body.batch)) throw new ApiError(400, 'invalid_request', 'batch: expected a list of messages', { field: 'batch' });
       // A single call's type is its path, whatever the body says.
       const messages: unknown[] = isBatch ? (body.batch as unknown[]) : [{ ...body, type: call }];
+      // Whatever the key, as /v1/collect: 400 like Segment's own size limits, which its clients drop rather than retry.
+      if (messages.length > SEGMENT_MAX_BATCH_MESSAGES) {
+        throw new ApiError(400, 'invalid_request', `batch: ${messages.length} messages is more than ${SEGMENT_MAX_BATCH_MESSAGES} a batch; send smaller batches`, { field: 'batch' });
+      }
+      // The public key buys no more than the script's endpoint: its messages count as /v1/collect's events do.
+      if (sender.kind === 'site') limits?.checkSiteKeyEvents(c, messages.length);
       const batchSentAt = isBatch ? sentAtOf(body.sentAt) : undefined;
       const prefix = isBatch ? (i: number) => `batch.${i}.` : () => '';
 
