@@ -129,16 +129,32 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     ...requiresKey('read'),
     parameters: [idParameter],
     responses: {
-      200: jsonAnswer('The score and its items', {
+      200: jsonAnswer('The score and its items; the items’ `remaining` add up to `engagement` and `fit`', {
         type: 'object',
+        required: ['leadId', 'ruleVersion', 'at', 'engagement', 'fit', 'total', 'items'],
         properties: {
           leadId: { type: 'string' },
           ruleVersion: { type: 'string' },
-          at: { type: 'string', format: 'date-time' },
+          at: { type: 'string', format: 'date-time', description: 'The moment the score is decayed to: now' },
           engagement: { type: 'number' },
           fit: { type: 'number' },
           total: { type: 'number' },
-          items: { type: 'array', items: { type: 'object', properties: { ruleId: { type: 'string' }, eventId: { type: 'string' }, points: { type: 'number' }, ts: { type: ['string', 'null'], format: 'date-time' } } } },
+          items: {
+            type: 'array',
+            description: 'Each rule hit (engagement first, oldest first), then a line for a cap or rounding where the items would not add up to the score shown',
+            items: {
+              type: 'object',
+              required: ['kind', 'eventId', 'ruleId', 'ts', 'points', 'remaining'],
+              properties: {
+                kind: { type: 'string', enum: ['engagement', 'fit'], description: 'Which score the item counts towards' },
+                eventId: { type: ['string', 'null'], description: 'The event that hit the rule; null for a fit rule (from traits) and for the `cap:<kind>` and `rounding:<kind>` lines' },
+                ruleId: { type: 'string', description: 'The rule’s id, or `cap:engagement`, `cap:fit`, `rounding:engagement`, `rounding:fit`' },
+                ts: { type: ['string', 'null'], format: 'date-time', description: 'When the event happened; null where `eventId` is' },
+                points: { type: 'number', description: 'The points the rule gave (0 for a cap or rounding line)' },
+                remaining: { type: 'number', description: 'What is left of them now, after decay, rounded to two decimals (a cap or rounding line: its correction, maybe negative)' },
+              },
+            },
+          },
         },
       }),
       ...errorResponses(401, 403, 404, 409),

@@ -21,6 +21,11 @@ const ERROR_MEANING: Record<keyof typeof ERROR_RESPONSES, string> = {
   503: 'A dependency (the database) is not answering. `Retry-After` says when to try again.',
 };
 
+/** The headers an error answer carries, beside its body. */
+const ERROR_HEADERS: Partial<Record<keyof typeof ERROR_RESPONSES, Record<string, { description: string; required: boolean; schema: Record<string, unknown> }>>> = {
+  401: { 'WWW-Authenticate': { description: 'The scheme to use: `Bearer` on keyed routes, `Basic realm="leadbeam"` on the Segment-compatible ones.', required: true, schema: { type: 'string' } } },
+};
+
 /** The document minus its paths, as hono-openapi takes it. */
 type Documentation = NonNullable<NonNullable<Parameters<typeof openAPIRouteHandler>[1]>['documentation']>;
 
@@ -204,7 +209,10 @@ export function apiDocumentation(version: string): Documentation {
         },
       },
       responses: Object.fromEntries(
-        Object.entries(ERROR_RESPONSES).map(([status, name]) => [name, { description: ERROR_MEANING[Number(status) as keyof typeof ERROR_RESPONSES], content: { 'application/json': { schema: ref('Error') } } }]),
+        Object.entries(ERROR_RESPONSES).map(([status, name]) => {
+          const headers = ERROR_HEADERS[Number(status) as keyof typeof ERROR_RESPONSES];
+          return [name, { description: ERROR_MEANING[Number(status) as keyof typeof ERROR_RESPONSES], ...(headers && { headers }), content: { 'application/json': { schema: ref('Error') } } }];
+        }),
       ),
     },
   };

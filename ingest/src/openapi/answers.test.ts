@@ -1,0 +1,114 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch, testConfig } from '../../../test/support/ingest.js';
+import type { TrackedEvent } from '../../../shared/src/types.js';
+import { createApp } from '../app.js';
+import { createKeyStore } from '../keys/keyStore.js';
+import { documentedAnswerCheck, type OpenApiDocument } from './documentedAnswer.fixture.js';
+
+const DAY = 86_400_000;
+
+/**
+ * Real answers, checked against the OpenAPI document that clients are generated from: each
+ * status is documented for its operation, each body validates against that answer's schema
+ * with every field it sends named there (`documentedAnswerCheck`), and each `Retry-After` or
+ * `WWW-Authenticate` sent is a documented header. openapi.test.ts checks the document itself.
+ */
+describeEachDialect('answers as the OpenAPI document describes them', (getDb) => {
+  const t0 = Date.now() - 20 * DAY;
+  // Three page views of 2 points decayed to ⅔ each (log2(1.5) half-lives later): 1.33 shown for
+  // each, 4 for the score, so a rounding line makes up the 0.01.
+  const at = t0 + Math.round(Math.log2(1.5) * 30 * DAY);
+  const app = (now = () => at) => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, now, allowPrivateWebhooks: true });
+  const auth = (key = TEST_SECRET_KEY) => ({ Authorization: `Bearer ${key}` });
+  const call = (path: string, init: RequestInit = {}, now?: () => number) => app(now).request(path, { ...init, headers: { ...auth(), ...init.headers } });
+  const problemsOf = async () => documentedAnswerCheck((await (await app().request('/openapi.json')).json()) as OpenApiDocument);
+
+  /** A scored lead: three page views on one day, then a form with an email and a job title that fits. */
+  const makeLead = async () => {
+    const visitorId = 'v_' + newId();
+    const event = (overrides: Partial<TrackedEvent>) => makeEvent({ visitorId, sessionId: `s-${visitorId}`, ts: t0, ...overrides });
+    const email = `answers-${newId()}@fernhill.example`;
+    const sent = await postBatch(app(() => t0 + 1000), {
+      site: 'scored',
+      sentAt: t0 + 1000,
+      events: [event({}), event({ path: '/a', url: `${DEMO_ORIGIN}/a` }), event({ path: '/b', url: `${DEMO_ORIGIN}/b` }), event({ ts: t0 + 500, type: 'form', name: 'contact', traits: { email, jobTitle: 'Controller' }, url: `${DEMO_ORIGIN}/contact` })],
+    });
+    expect(sent.status).toBe(200);
+    const { leads } = (await (await call(`/v1/leads?email=${encodeURIComponent(email)}`)).json()) as { leads: Array<{ id: string }> };
+    return { visitorId, leadId: leads[0]!.id };
+  };
+
+  it('GET /v1/leads/{id}/score: its engagement, fit and rounding items, every field named, eventId and ts null where they are', async () => {
+    const check = await problemsOf();
+    const { leadId } = await makeLead();
+    const res = await call(`/v1/leads/${leadId}/score`);
+    expect(res.status).toBe(200);
+    const score = (await res.clone().json()) as { items: Array<Record<string, unknown>> };
+    // The answer holds each kind of item the schema must describe.
+    expect(score.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'engagement', ruleId: 'page-view', eventId: expect.any(String), ts: new Date(t0).toISOString(), points: 2, remaining: 1.33 }),
+        { kind: 'engagement', ruleId: 'rounding:engagement', eventId: null, ts: null, points: 0, remaining: 0.01 },
+        { kind: 'fit', ruleId: 'finance', eventId: null, ts: null, points: 15, remaining: 15 },
+      ]),
+    );
+    expect(await check('GET', '/v1/leads/{id}/score', res)).toEqual([]);
+  });
+
+  it('declares every field of the score answer required, and null only where it is sent', async () => {
+    const doc = (await (await app().request('/openapi.json')).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: any }> }> }>> };
+    const schema = doc.paths['/v1/leads/{id}/score']!.get!.responses['200']!.content['application/json']!.schema;
+    expect([...schema.required].sort()).toEqual(['at', 'engagement', 'fit', 'items', 'leadId', 'ruleVersion', 'total']);
+    const item = schema.properties.items.items;
+    expect([...item.required].sort()).toEqual(['eventId', 'kind', 'points', 'remaining', 'ruleId', 'ts']);
+    expect(item.properties.eventId.type).toEqual(['string', 'null']);
+    expect(item.properties.ts.type).toEqual(['string', 'null']);
+    expect(item.properties.kind.enum).toEqual(['engagement', 'fit']);
+  });
+
+  it('every keyed GET answers as documented: found, not found, without a key and with too small a one', async () => {
+    const check = await problemsOf();
+    const { visitorId, leadId } = await makeLead();
+    // A webhook registered before the lead's next stage change, so its log holds a delivery.
+    const hook = await call('/v1/webhooks', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['lead.sql'] }) });
+    expect(await check('POST', '/v1/webhooks', hook)).toEqual([]);
+    const { id: hookId } = (await hook.json()) as { id: string };
+    const feedback = await call(`/v1/leads/${leadId}/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'accepted' }) });
+    expect(feedback.status).toBe(200);
+    const readKey = (await createKeyStore({ db: getDb().db }).create({ name: `answers-${newId()}`, scopes: ['read'] })).key;
+
+    const answers: Array<[path: string, url: string, status: number, init?: RequestInit]> = [
+      ['/v1/visitors/{visitorId}', `/v1/visitors/${visitorId}`, 200],
+      ['/v1/visitors/{visitorId}', '/v1/visitors/v_nobody', 404],
+      ['/v1/visitors/{visitorId}/events', `/v1/visitors/${visitorId}/events?limit=2`, 200],
+      ['/v1/visitors/{visitorId}/events', '/v1/visitors/v_nobody/events', 404],
+      ['/v1/leads', '/v1/leads?site=scored&limit=1', 200],
+      ['/v1/leads', '/v1/leads?cursor=nonsense', 400],
+      ['/v1/leads/{id}', `/v1/leads/${leadId}`, 200],
+      ['/v1/leads/{id}', '/v1/leads/ld_nobody', 404],
+      ['/v1/leads/{id}/score', '/v1/leads/ld_nobody/score', 404],
+      ['/v1/leads/{id}/export', `/v1/leads/${leadId}/export`, 200],
+      ['/v1/leads/{id}/export', '/v1/leads/ld_nobody/export', 404],
+      ['/v1/webhooks', '/v1/webhooks', 200],
+      ['/v1/webhooks/{id}/deliveries', `/v1/webhooks/${hookId}/deliveries`, 200],
+      ['/v1/reports/speed-to-lead', '/v1/reports/speed-to-lead?site=scored', 200],
+      ['/v1/reports/follow-up', '/v1/reports/follow-up?site=scored', 200],
+      ['/v1/reports/weekly-evaluation', '/v1/reports/weekly-evaluation?site=scored', 200],
+      ['/v1/scoring/rulesets', '/v1/scoring/rulesets?site=scored', 200],
+      ['/v1/scoring/rule-hits', '/v1/scoring/rule-hits?site=scored', 200],
+      ['/v1/keys', '/v1/keys', 200],
+      ['/v1/leads/{id}', `/v1/leads/${leadId}`, 401, { headers: { Authorization: '' } }],
+      ['/v1/keys', '/v1/keys', 403, { headers: auth(readKey) }],
+    ];
+    const problems: string[] = [];
+    for (const [path, url, status, init] of answers) {
+      const res = await call(url, init);
+      expect(res.status, `GET ${url}`).toBe(status);
+      problems.push(...(await check('GET', path, res)));
+    }
+    expect(problems).toEqual([]);
+    // The delivery log was not empty: its items were checked too.
+    expect(((await (await call(`/v1/webhooks/${hookId}/deliveries`)).json()) as { deliveries: unknown[] }).deliveries.length).toBeGreaterThan(0);
+  });
+});
