@@ -3,8 +3,10 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch, testConfig } from '../../../test/support/ingest.js';
 import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
+import { openDatabase } from '../db/openDatabase.js';
 import { createKeyStore } from '../keys/keyStore.js';
 import { documentedAnswerCheck, type OpenApiDocument } from './documentedAnswer.fixture.js';
+import { EVENT_WRITING_TAGS } from './pipelineAnswers.js';
 
 const DAY = 86_400_000;
 
@@ -65,6 +67,58 @@ describeEachDialect('answers as the OpenAPI document describes them', (getDb) =>
     expect(item.properties.eventId.type).toEqual(['string', 'null']);
     expect(item.properties.ts.type).toEqual(['string', 'null']);
     expect(item.properties.kind.enum).toEqual(['engagement', 'fit']);
+  });
+
+  it('every answer of POST /v1/collect is documented, the 503 of a store that fails with its Retry-After included', async () => {
+    const check = await problemsOf();
+    // Each site may send once a minute: the second batch of a site is answered 429.
+    const limited = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 1, trustedProxies: [] } });
+    const { db: unmigrated } = openDatabase('sqlite::memory:'); // never migrated: every commit fails
+    try {
+      const broken = createApp({ db: unmigrated, config: testConfig, secretKey: TEST_SECRET_KEY });
+      const answers: Array<[status: number, res: Response]> = [
+        [200, await postBatch(app(Date.now), { events: [makeEvent()] })],
+        [202, await postBatch(app(Date.now), { events: [makeEvent()] }, { 'User-Agent': 'curl/8.5.0' })],
+        [400, await postBatch(app(Date.now), '{"site": ')],
+        [400, await postBatch(app(Date.now), { events: [{ ...makeEvent(), id: 'not an id!' }] })],
+        [403, await postBatch(app(Date.now), { events: [makeEvent()] }, { Origin: 'https://evil.example' })],
+        [404, await postBatch(app(Date.now), { site: 'nope', events: [makeEvent()] })],
+        [413, await postBatch(app(Date.now), 'x'.repeat(600 * 1024))],
+        [200, await postBatch(limited, { site: 'other', events: [makeEvent({ url: 'https://other.example/' })] }, { Origin: 'https://other.example' })],
+        [429, await postBatch(limited, { site: 'other', events: [makeEvent({ url: 'https://other.example/' })] }, { Origin: 'https://other.example' })],
+        [503, await postBatch(broken, { events: [makeEvent()] })],
+      ];
+      const problems: string[] = [];
+      for (const [status, res] of answers) {
+        expect(res.status, `an answer of ${status}`).toBe(status);
+        problems.push(...(await check('POST', '/v1/collect', res)));
+      }
+      expect(answers.at(-1)![1].headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(problems).toEqual([]);
+    } finally {
+      await unmigrated.destroy();
+    }
+  });
+
+  it('a Segment call whose store fails answers 503 with Retry-After, as documented; so may every operation that writes events', async () => {
+    const check = await problemsOf();
+    const { db: unmigrated } = openDatabase('sqlite::memory:');
+    try {
+      const broken = createApp({ db: unmigrated, config: testConfig, secretKey: TEST_SECRET_KEY });
+      const res = await broken.request('/v1/track', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from('demo:').toString('base64')}` },
+        body: JSON.stringify({ anonymousId: newId(), event: 'Trial Started' }),
+      });
+      expect(res.status).toBe(503);
+      expect(await check('POST', '/v1/track', res)).toEqual([]);
+    } finally {
+      await unmigrated.destroy();
+    }
+    const doc = (await (await app().request('/openapi.json')).json()) as { paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, unknown> }>> };
+    const writing = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).filter(([, op]) => op.tags?.some((t) => EVENT_WRITING_TAGS.includes(t))).map(([method, op]) => [`${method} ${path}`, op] as const));
+    expect(writing.map(([where]) => where)).toEqual(expect.arrayContaining(['post /v1/collect', 'post /v1/batch', 'post /v1/track', 'post /v1/identify']));
+    for (const [where, op] of writing) expect(op.responses['503'], where).toEqual({ $ref: '#/components/responses/Unavailable' });
   });
 
   it('every keyed GET answers as documented: found, not found, without a key and with too small a one', async () => {

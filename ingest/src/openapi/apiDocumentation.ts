@@ -18,12 +18,14 @@ const ERROR_MEANING: Record<keyof typeof ERROR_RESPONSES, string> = {
   413: 'The body is over the size limit.',
   429: 'Over a rate limit. `Retry-After` says in how many seconds to try again.',
   500: 'A bug; nothing about the request is disclosed. It is logged.',
-  503: 'A dependency (the database) is not answering. `Retry-After` says when to try again.',
+  503: 'Storage is unavailable (the database is not answering, or the ingest is shutting down): nothing was stored. `Retry-After` says when to send the same request again; every operation that writes events may answer it.',
 };
 
 /** The headers an error answer carries, beside its body. */
 const ERROR_HEADERS: Partial<Record<keyof typeof ERROR_RESPONSES, Record<string, { description: string; required: boolean; schema: Record<string, unknown> }>>> = {
   401: { 'WWW-Authenticate': { description: 'The scheme to use: `Bearer` on keyed routes, `Basic realm="leadbeam"` on the Segment-compatible ones.', required: true, schema: { type: 'string' } } },
+  429: { 'Retry-After': { description: 'Whole seconds until the limit lets the request through again (at least 1).', required: true, schema: { type: 'integer', minimum: 1 } } },
+  503: { 'Retry-After': { description: 'Whole seconds to wait before sending the same request again.', required: true, schema: { type: 'integer', minimum: 1 } } },
 };
 
 /** The document minus its paths, as hono-openapi takes it. */
