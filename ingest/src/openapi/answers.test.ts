@@ -146,6 +146,7 @@ describeEachDialect('answers as the OpenAPI document describes them', (getDb) =>
       ['/v1/leads/{id}/export', '/v1/leads/ld_nobody/export', 404],
       ['/v1/webhooks', '/v1/webhooks', 200],
       ['/v1/webhooks/{id}/deliveries', `/v1/webhooks/${hookId}/deliveries`, 200],
+      ['/v1/webhooks/{id}/deliveries', '/v1/webhooks/wh_nobody/deliveries', 404],
       ['/v1/reports/speed-to-lead', '/v1/reports/speed-to-lead?site=scored', 200],
       ['/v1/reports/follow-up', '/v1/reports/follow-up?site=scored', 200],
       ['/v1/reports/weekly-evaluation', '/v1/reports/weekly-evaluation?site=scored', 200],

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { fromJson } from '../db/json.js';
 import type { Database, DeliveryStatus } from '../db/schema.js';
+import { ApiError } from '../http/apiError.js';
 
 const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
@@ -29,7 +30,8 @@ export interface PresentedDelivery {
 
 /**
  * A webhook's deliveries, newest first (at most `limit`), each with every attempt in order.
- * Two queries (deliveries by webhook and time; their attempts by delivery).
+ * Two queries (deliveries by webhook and time; their attempts by delivery). Throws 404 for an
+ * id that is no webhook and has no delivery logged: a removed webhook's log stays readable.
  *
  * @example
  * const deliveries = await listDeliveries(db, 'wh_3q2-7wYbV0kP1xQe', { limit: 50 });
@@ -37,6 +39,9 @@ export interface PresentedDelivery {
  */
 export async function listDeliveries(db: Kysely<Database>, webhookId: string, { limit = 100 }: { limit?: number } = {}): Promise<PresentedDelivery[]> {
   const deliveries = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  if (!deliveries.length && !(await db.selectFrom('webhooks').select('id').where('id', '=', webhookId).executeTakeFirst())) {
+    throw new ApiError(404, 'not_found', `id: no webhook "${webhookId}"`, { field: 'id' });
+  }
   const attempts = deliveries.length
     ? await db
         .selectFrom('webhook_attempts')

@@ -72,6 +72,7 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
   app.get('/:id/deliveries', describeRoute({
     tags: ['Webhooks'],
     summary: 'The last 100 deliveries of a webhook, each with every attempt',
+    description: 'A removed webhook’s log stays readable; an id that is no webhook and has no delivery logged answers 404.',
     ...requiresKey('admin'),
     parameters: [idParameter],
     responses: {
@@ -97,7 +98,7 @@ export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks =
           },
         },
       }),
-      ...errorResponses(401, 403),
+      ...errorResponses(401, 403, 404),
     },
   }), async (c) => c.json({ deliveries: (await listDeliveries(db, c.req.param('id'))).map(({ webhookId: _, ...d }) => d) }));
 
