@@ -95,6 +95,37 @@ describeEachDialect('identity guardrails against one client', (getDb) => {
     expect((await leadOf(email)).traits.jobTitle).toBe('Controller');
   });
 
+  it('a claimant cannot change known traits with forms that carry no email, in the claiming batch or later, nor with a mistyped email, nor with its older anonymous forms', async () => {
+    const email = `ana-${newId()}@fernhill.example`;
+    const at = (ts: number, e: TrackedEvent) => ({ ...e, ts });
+    await post('203.0.113.12', [at(Date.now() - 120_000, form('v_' + newId(), { email, name: 'Ana Kovac', jobTitle: 'CFO', company: 'Fernhill' }))]);
+    const before = await leadOf(email);
+    const attacker = 'v_' + newId();
+    // Anonymous first, after the person's form: a form that names nobody, stored before the claim.
+    await post('198.51.100.68', [at(Date.now() - 60_000, form(attacker, { company: 'Early Evil Ltd' }))]);
+    // Then one batch: the claim, a form without an email, an identify with a junk email.
+    await post('198.51.100.68', [
+      at(Date.now() - 3000, form(attacker, { email })),
+      at(Date.now() - 2000, form(attacker, { jobTitle: 'Student', company: 'Nobody Ltd', name: 'Rewritten' })),
+      at(Date.now() - 1000, form(attacker, { email: 'test@test', name: 'Junk' }, 'identify')),
+    ]);
+    await post('198.51.100.68', [form(attacker, { jobTitle: 'Intern', industry: 'Gambling' })]);
+    const known = { email, name: 'Ana Kovac', jobTitle: 'CFO', company: 'Fernhill' };
+    const after = await leadOf(email);
+    expect(after.visitorIds).toContain(attacker);
+    expect(after.traits).toMatchObject({ ...known, industry: 'Gambling' });
+    expect(after.score.fit).toBe(before.score.fit);
+    // A full replay from the stored events agrees.
+    await app().request(`/v1/admin/rescore?lead=${after.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadOf(email)).traits).toMatchObject({ ...known, industry: 'Gambling' });
+    // Every attempt on the lead is on record, refused.
+    const refused = await getDb().db.selectFrom('trait_changes').select(['trait', 'value']).where('lead_id', '=', after.id).where('accepted', '=', 0).execute();
+    expect(refused).toEqual(expect.arrayContaining([{ trait: 'jobTitle', value: 'Student' }, { trait: 'company', value: 'Nobody Ltd' }, { trait: 'name', value: 'Rewritten' }, { trait: 'name', value: 'Junk' }, { trait: 'jobTitle', value: 'Intern' }]));
+    // The person's own browser still changes them with a form that has no email field.
+    await post('203.0.113.12', [form(before.visitorIds[0], { jobTitle: 'Controller' })]);
+    expect((await leadOf(email)).traits).toMatchObject({ jobTitle: 'Controller', company: 'Fernhill', email });
+  });
+
   it(`a burst of made-up browsers from one client links at most ${MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR}, and the person’s real next device still links`, async () => {
     const email = `bo-${newId()}@fernhill.example`;
     await post('203.0.113.20', [form('v_' + newId(), { email })]);

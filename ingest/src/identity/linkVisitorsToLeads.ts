@@ -54,6 +54,13 @@ export function identityEvents(
   });
 }
 
+/** An event that gives traits but names nobody (no plausible email). */
+export interface TraitEvent {
+  event: ScoredEvent;
+  visitorId: string;
+  trusted?: boolean;
+}
+
 /** Where a visitor's anonymous scoring started in this group: a state and the events applied to it. */
 export interface VisitorScoring {
   state: ScoreState;
@@ -169,17 +176,38 @@ export async function linkVisitorsToLeads(
   {
     site,
     identities,
+    traitEvents = [],
     leadIdOf,
     leads,
     links,
     now,
     createdBy = new Map(),
     claims,
-  }: { site: string; identities: IdentityEvent[]; leadIdOf: Map<string, string>; leads: Map<string, Lead>; links: Map<string, Link>; now: number; createdBy?: Map<string, string>; claims?: ClaimBook },
+  }: {
+    site: string;
+    identities: IdentityEvent[];
+    /** Events that give traits but name nobody: a linked browser's change its lead's traits as guarded. */
+    traitEvents?: TraitEvent[];
+    leadIdOf: Map<string, string>;
+    leads: Map<string, Lead>;
+    links: Map<string, Link>;
+    now: number;
+    createdBy?: Map<string, string>;
+    claims?: ClaimBook;
+  },
 ): Promise<Set<string>> {
   const relinked = new Set<string>();
-  if (!identities.length) return relinked;
+  if (!identities.length && !traitEvents.length) return relinked;
   const targetIds = [...new Set(identities.map((i) => survivorOf(leads, leadIdOf.get(i.email)!)?.id).filter((id): id is string => !!id))];
+  /** The lead a trait event's browser is linked to at that event, as the links stand now. */
+  const leadOfTraitEvent = ({ event, visitorId }: TraitEvent) => {
+    const link = links.get(visitorId);
+    return link && event.ts >= link.from_ts ? survivorOf(leads, link.lead_id) : undefined;
+  };
+  const traitLeadIds = traitEvents.flatMap((t) => {
+    const id = links.get(t.visitorId)?.lead_id;
+    return id ? [survivorOf(leads, id)?.id ?? id] : [];
+  });
   const counts = new Map<string, number>();
   if (targetIds.length) {
     const rows = await trx.selectFrom('lead_visitors').select(['lead_id', (eb) => eb.fn.countAll<number>().as('n')]).where('lead_id', 'in', targetIds).groupBy('lead_id').execute();
@@ -192,13 +220,14 @@ export async function linkVisitorsToLeads(
   const log: IdentityLogTable[] = [];
   const entry = (e: Omit<IdentityLogTable, 'id' | 'site_id'>) => log.push({ id: newId('id'), site_id: site, ...e });
   const traitChanges: TraitChangesTable[] = [];
-  const sanitised: ScoredEvent[] = [];
+  const sanitised = new Set<ScoredEvent>();
   const traitsNow = new Map<string, LeadTraits>();
   const traitsOf = (lead: Lead) => traitsNow.get(lead.id) ?? traitsNow.set(lead.id, fromJson(lead.traits)).get(lead.id)!;
   // Traits a trusted source (an API key's holder) set: no browser changes them after.
   const trustedTraits = new Map<string, Set<string>>();
-  if (targetIds.length) {
-    const set = await trx.selectFrom('trait_changes').select(['lead_id', 'trait']).where('lead_id', 'in', targetIds).where('accepted', '=', 1).where('source', 'like', 'api:%').execute();
+  const guardedIds = [...new Set([...targetIds, ...traitLeadIds])];
+  if (guardedIds.length) {
+    const set = await trx.selectFrom('trait_changes').select(['lead_id', 'trait']).where('lead_id', 'in', guardedIds).where('accepted', '=', 1).where('source', 'like', 'api:%').execute();
     for (const r of set) trustedTraits.set(r.lead_id, (trustedTraits.get(r.lead_id) ?? new Set()).add(r.trait));
   }
 
@@ -215,11 +244,28 @@ export async function linkVisitorsToLeads(
     }
     if (decisions.some((d) => !d.accepted)) {
       event.traits = kept;
-      sanitised.push(event);
+      sanitised.add(event);
     }
   };
 
-  for (const { event, visitorId, email, clientKey, trusted } of identities) {
+  // Identities and trait events in scoring order: a form without an email right after a claim
+  // in one batch is the claimant's.
+  const steps: Array<IdentityEvent | TraitEvent> = [...identities, ...traitEvents].sort((a, b) => a.event.ts - b.event.ts || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+  for (const step of steps) {
+    if (!('email' in step)) {
+      const lead = leadOfTraitEvent(step);
+      if (!lead) continue;
+      const { event, visitorId, trusted } = step;
+      // Only a form or identify that carries the lead's email names it: another email (mistyped, junk) changes nothing.
+      if (event.traits?.email) {
+        const { email: _other, ...rest } = event.traits;
+        event.traits = rest;
+        sanitised.add(event);
+      }
+      applyTraits(lead, event, visitorId, links.get(visitorId)!.owns_traits === 1 && !guessable(visitorId), trusted);
+      continue;
+    }
+    const { event, visitorId, email, clientKey, trusted } = step;
     const lead = survivorOf(leads, leadIdOf.get(email) ?? '');
     if (!lead) continue;
     const link = links.get(visitorId);

@@ -134,6 +134,25 @@ describeEachDialect('identity', (getDb) => {
     expect(score.items.filter((i: any) => i.ruleId === 'pricing')).toHaveLength(2);
   });
 
+  it('a merge keeps the survivor’s traits and email: the merged lead’s, even given later, only fill its gaps, in replays too', async () => {
+    const [v1, v2] = ['v_' + newId(), 'v_' + newId()];
+    const t0 = Date.now() - DAY;
+    const [dana, other] = [`dana-${newId()}@fernhill.example`, `dana-${newId()}@northgate.example`];
+    await send(t0 + 10, [form(v1, t0, dana, 1, { jobTitle: 'Financial Controller', company: 'Fernhill Foods' })]);
+    // The other lead's form came later, with other details and one the survivor lacks.
+    await send(t0 + 20, [form(v2, t0 + 15, other, 1, { jobTitle: 'CFO', company: 'Northgate', phone: '+44 20 7946 0002' })]);
+    const [survivor, merged] = [await leadByEmail(dana), await leadByEmail(other)];
+    const res = await at(t0 + 30).request(`/v1/leads/${survivor.id}/merge`, { method: 'POST', body: JSON.stringify({ leadId: merged.id }), headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+    expect(res.status).toBe(200);
+    const expected = { email: dana, jobTitle: 'Financial Controller', company: 'Fernhill Foods', phone: '+44 20 7946 0002' };
+    expect((await res.json()).traits).toEqual(expected);
+    // The merged browser's next form neither changes what is known nor the lead's email.
+    await send(t0 + 40, [form(v2, t0 + 35, other, 1, { jobTitle: 'CEO' })]);
+    expect((await leadByEmail(dana)).traits).toEqual(expected);
+    await at(t0 + 50).request(`/v1/admin/rescore?lead=${survivor.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadByEmail(dana)).traits).toEqual(expected);
+  });
+
   it('expires anonymous visitors after the retention period, keeping leads’ visitors and recent ones', async () => {
     const now = Date.now();
     const [old, recent, known] = ['v_' + newId(), 'v_' + newId(), 'v_' + newId()];

@@ -55,7 +55,7 @@ export function survivorOf(leads: Map<string, Lead>, id: string): Lead | undefin
 
 /** Every event that counts for a lead, in scoring order: each linked visitor's events from its link's start, and those of earlier links within their time ranges. `limit` stops reading early. */
 export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; site_id: string }, limit?: number): Promise<ScoredEvent[]> {
-  const current = await trx.selectFrom('lead_visitors').select(['visitor_id', 'from_ts']).where('lead_id', '=', lead.id).execute();
+  const current = await trx.selectFrom('lead_visitors').select(['visitor_id', 'from_ts', 'owns_traits']).where('lead_id', '=', lead.id).execute();
   const past = await trx.selectFrom('past_links').select(['visitor_id', 'from_ts', 'until_ts']).where('lead_id', '=', lead.id).execute();
   if (!current.length && !past.length) return [];
   let q = trx
@@ -71,7 +71,13 @@ export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; si
     .orderBy('ts')
     .orderBy('id');
   if (limit !== undefined) q = q.limit(limit);
-  return (await q.execute()).map(toScoredEvent);
+  // A claimant's events (from its link on) only fill traits the lead's own browsers left unknown.
+  const claimedFrom = new Map(current.filter((l) => l.owns_traits !== 1).map((l) => [l.visitor_id, l.from_ts]));
+  return (await q.execute()).map((row) => {
+    const e = toScoredEvent(row);
+    if (row.ts >= (claimedFrom.get(row.visitor_id) ?? Infinity)) e.claimant = true;
+    return e;
+  });
 }
 
 /** Every event of one visitor, in scoring order; `limit` stops reading early. */
@@ -213,8 +219,10 @@ export function reachedBits(c: Pick<LeadStageChange, 'from' | 'to' | 'source'>):
 
 /** A lead's row after scoring: state, scores as stored (before decay), stage and traits. */
 export function scoredLead(lead: Lead, scorer: Scorer, state: ScoreState, stage: Stage, now: number): Lead {
+  // A lead's email trait is the email that names it: no event's (a merged lead's, a mistyped
+  // identify's) replaces it.
   const fit = scorer.fitHits(state.traits).reduce((a, h) => a + h.points, 0);
-  const traits = { ...fromJson(lead.traits), ...state.traits };
+  const traits = { ...fromJson(lead.traits), ...state.traits, email: lead.email };
   return { ...lead, score_state: toJson(state), engagement: state.engagement, engagement_at: state.at, fit, stage, traits: toJson(traits), rule_version: scorer.version, updated_at: now };
 }
 

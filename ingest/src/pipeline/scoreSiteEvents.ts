@@ -114,6 +114,10 @@ export async function scoreSiteEvents(
     for (const e of earlier) for (const p of pastOf.get(visitorOf(e)) ?? []) if (p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
   const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => trustedIds?.has(e.id) ?? false);
+  // Events that give traits without naming anyone (a form with no email field, an identify
+  // with a mistyped email): a linked browser's still go through the guardrails.
+  const named = new Set(identities.map((i) => i.event));
+  const traitEvents = events.filter((e) => e.traits && !named.has(e)).map((event) => ({ event, visitorId: visitorOf(event), trusted: trustedIds?.has(event.id) ?? false }));
   const clients = [...new Set(identities.flatMap((i) => (i.clientKey ? [i.clientKey] : [])))];
   // What these clients created and linked in the last hour: the guardrails' budget.
   const claims = clients.length ? await loadClaims(trx, site, clients, now) : undefined;
@@ -125,7 +129,7 @@ export async function scoreSiteEvents(
   // Recorded first, so a lead's history starts with its creation.
   await recordStageChanges(trx, created, now);
   work.recorded += created.length;
-  const relinked = await linkVisitorsToLeads(trx, { site, identities, leadIdOf, leads, links, now, createdBy, claims });
+  const relinked = await linkVisitorsToLeads(trx, { site, identities, traitEvents, leadIdOf, leads, links, now, createdBy, claims });
   for (const id of pastLeads) relinked.add(survivorOf(leads, id)?.id ?? id);
   // When this group's events first named each lead (its form or identify): a history that
   // reaches the lead with it cannot have qualified the lead before it was named.
@@ -142,7 +146,9 @@ export async function scoreSiteEvents(
   const eventsOfLeadHere = new Map<string, ScoredEvent[]>();
   for (const e of events) {
     const leadId = leadOfEvent(e);
-    if (leadId) (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(e);
+    // A claimant's events only fill the lead's unknown traits (a copy: the visitor's own scoring keeps them whole).
+    const mine = links.get(visitorOf(e))?.owns_traits === 1 ? e : { ...e, claimant: true };
+    if (leadId) (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(mine);
   }
   const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);
   for (const leadId of [...leadIds].sort()) {

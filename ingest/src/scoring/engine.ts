@@ -19,6 +19,11 @@ export interface ScoredEvent {
   props: Record<string, unknown> | null;
   /** Traits a form or identify event carried. */
   traits: LeadTraits | null;
+  /**
+   * Sent by a browser that does not own its lead's traits (it claimed a known lead's email, or
+   * came with a merged lead): its traits only fill what is still unknown, in replays too.
+   */
+  claimant?: boolean;
 }
 
 /**
@@ -130,7 +135,7 @@ export function createScorer(rules: ScoringRules) {
       lastId: e.id,
       visits: visitStart ? [...state.visits, e.sessionId].slice(-RECENT_VISITS) : state.visits,
       fired: { ...state.fired },
-      traits: e.traits ? { ...state.traits, ...Object.fromEntries(Object.entries(e.traits).filter(([, v]) => v)) } : state.traits,
+      traits: e.traits ? mergeTraits(state.traits, e.traits, e.claimant) : state.traits,
     };
     const hits: RuleHit[] = [];
     let qualifies: Qualification | undefined;
@@ -229,4 +234,16 @@ export function replay(scorer: Scorer, events: ScoredEvent[]) {
     hits.push(...result.hits);
   }
   return { state, hits };
+}
+
+/**
+ * Traits after an event's: what it gives (empty values give nothing) replaces what is known,
+ * or, from a claimant, only fills what is still unknown. Pure.
+ *
+ * @example
+ * mergeTraits({ jobTitle: 'CFO' }, { jobTitle: 'Intern', phone: '1' }, true) // { phone: '1', jobTitle: 'CFO' }
+ */
+export function mergeTraits(known: LeadTraits, given: LeadTraits, fillOnly = false): LeadTraits {
+  const values = Object.fromEntries(Object.entries(given).filter(([, v]) => v));
+  return fillOnly ? { ...values, ...known } : { ...known, ...values };
 }
