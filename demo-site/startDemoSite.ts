@@ -1,8 +1,11 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { listenUrl } from '../ingest/src/cli/listenUrl.js';
 import { createDemoSite, type DemoSiteOptions } from './createDemoSite.js';
 
 /**
- * Serves the demo site on `port`; resolves once it listens, rejects when it cannot (a busy port).
+ * Serves the demo site on `port`, on every interface or only on `host` (the HOST setting);
+ * resolves once it listens, with the URL that reaches it (on the address `host` names, as the
+ * ingest's), and rejects when it cannot (a busy port).
  *
  * @example
  * const demo = await startDemoSite(3000, { ingestUrl: 'http://localhost:8787', siteKey: 'demo', secretKey: settings.secretKey });
@@ -19,7 +22,7 @@ export async function startDemoSite(port: number, options: DemoSiteOptions, host
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
   return {
-    url: `http://localhost:${actual}`,
+    url: listenUrl(host, actual),
     port: actual,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
