@@ -146,9 +146,10 @@ export async function scoreSiteEvents(
   const eventsOfLeadHere = new Map<string, ScoredEvent[]>();
   for (const e of events) {
     const leadId = leadOfEvent(e);
+    if (!leadId) continue;
     // A claimant's events only fill the lead's unknown traits (a copy: the visitor's own scoring keeps them whole).
-    const mine = links.get(visitorOf(e))?.owns_traits === 1 ? e : { ...e, claimant: true };
-    if (leadId) (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(mine);
+    const mine = links.get(visitorOf(e))!.owns_traits === 1 ? e : { ...e, claimant: true };
+    (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(mine);
   }
   const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);
   for (const leadId of [...leadIds].sort()) {
