@@ -59,7 +59,7 @@ export default [
         ecma: 2020,
         compress: { passes: 3, unsafe_arrows: true },
         // Internal names nothing outside the bundle reads (the page's API keeps its names).
-        mangle: { properties: { regex: /^(flushOnHide|lbAt)$/ } },
+        mangle: { properties: { regex: /^(flushOnHide|forgetQueue|lbAt)$/ } },
         format: { comments: false },
       }),
     ],

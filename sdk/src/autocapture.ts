@@ -1,6 +1,6 @@
 import { createEngagement } from './engagement.js';
 import { readForm } from './forms.js';
-import { now, on } from './dom.js';
+import { now, on, yes } from './dom.js';
 import type { Tracker } from './tracker.js';
 
 /**
@@ -14,12 +14,13 @@ const FILE_PATH = /\.(?!html?$|php$|aspx?$)\w{2,5}$/i;
  * What the script captures with no code from the site owner: downloads, marked clicks, form
  * submissions, single-page-app navigation, engaged time and scroll depth.
  *
- * @param hashRouting count hash changes as page views (`data-hash`)
+ * @param hashRouting count hash changes as page views (`data-hash`; a yes/no option, see `yes`)
  * @example
  * startAutocapture(createTracker({ site: 'demo', api }), true);
  */
 export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?: unknown) {
   const engagement = createEngagement();
+  hashRouting = yes(hashRouting);
   const pageKey = () => location.pathname + (hashRouting ? location.hash : '');
   let key = pageKey();
   let url = location.href;
@@ -31,10 +32,10 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
 
   // Downloads and marked clicks: one listener for the whole document, middle clicks too.
   const clicked = (e: MouseEvent) => {
+    if (e.button > 1) return;
     const target = e.target as Element;
     const marked = target.closest?.('[data-leadbeam-event]');
     const link = target.closest?.('a[href],[data-leadbeam-download]');
-    if (e.button > 1) return;
     if (marked) {
       const props: Record<string, string> = {};
       for (const { name, value } of marked.attributes) if (name.startsWith('data-leadbeam-prop-')) props[name.slice(19)] = value;
@@ -57,8 +58,8 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
   const submitted = (form: HTMLFormElement & { lbAt?: number }) => {
     if (now() - form.lbAt! < 999) return;
     form.lbAt = now();
-    const { name, traits } = readForm(form);
-    capture('form', name, 0, { traits });
+    // readForm gives { name, traits }: the event takes both as they are.
+    capture('form', 0, 0, readForm(form));
   };
   on('submit', (e) => submitted(e.target));
   const submit = HTMLFormElement.prototype.submit;
@@ -74,7 +75,7 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
     if (pageKey() != key) {
       reportEngagement();
       key = pageKey();
-      page(undefined, url);
+      page(0 as never, url); // 0: no props, as capture takes them
       url = location.href;
     }
   };

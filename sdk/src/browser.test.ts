@@ -232,3 +232,60 @@ describe('before it has started', () => {
     expect(batches.flatMap((b) => b.events)).toMatchObject([{ type: 'pageview' }, { type: 'form', name: 'signup' }]);
   });
 });
+
+describe('privacy and the tag', () => {
+  const stored = () => Object.keys({ ...localStorage }).filter((k) => localStorage.getItem(k));
+
+  it('keeps nothing on the device in consent mode when a form is submitted and the page left before optIn()', async () => {
+    const beacon = vi.spyOn(navigator, 'sendBeacon').mockReturnValue(true);
+    document.addEventListener('submit', (e) => e.preventDefault());
+    document.body.innerHTML = '<form id="signup" action="/thanks"><input type="email" name="email" value="ana@fernhill.example"></form>';
+    await loadScriptTag({ 'data-site': 'demo', 'data-consent': 'required' });
+    document.getElementById('signup')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    window.dispatchEvent(new Event('pagehide'));
+    await idle();
+    expect(stored()).toEqual([]);
+    expect(beacon).not.toHaveBeenCalled();
+    expect(batches).toHaveLength(0);
+  });
+});
+
+describe("the tag's yes/no attributes", () => {
+  const pageviews = () => batches.flatMap((b) => b.events).filter((e) => e.type == 'pageview');
+
+  // Bare, "true" or any other value: on; "false", "0", "no" or "off", in any case: off.
+  for (const [value, on] of [['', true], ['true', true], ['false', false], ['FALSE', false], ['0', false], ['no', false], ['off', false]] as const) {
+    it(`reads data-respect-dnt="${value}" as ${on ? 'on' : 'off'}`, async () => {
+      vi.spyOn(navigator, 'doNotTrack', 'get').mockReturnValue('1');
+      await loadScriptTag({ 'data-site': 'demo', 'data-respect-dnt': value });
+      await idle();
+      expect(pageviews()).toHaveLength(on ? 0 : 1);
+    });
+
+    it(`reads data-track-automation="${value}" as ${on ? 'on' : 'off'}`, async () => {
+      vi.spyOn(navigator, 'webdriver', 'get').mockReturnValue(true);
+      await loadScriptTag({ 'data-site': 'demo', 'data-track-automation': value });
+      await idle();
+      expect(pageviews()).toHaveLength(on ? 1 : 0);
+    });
+
+    it(`reads data-hash="${value}" as ${on ? 'on' : 'off'}`, async () => {
+      await loadScriptTag({ 'data-site': 'demo', 'data-hash': value });
+      await idle();
+      (window as any).happyDOM.setURL('https://www.example.com/blog/post#/settings');
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(pageviews()).toHaveLength(on ? 2 : 1);
+    });
+  }
+
+  it('leaves each option off without its attribute', async () => {
+    vi.spyOn(navigator, 'doNotTrack', 'get').mockReturnValue('1');
+    await loadScriptTag({ 'data-site': 'demo' });
+    await idle();
+    (window as any).happyDOM.setURL('https://www.example.com/blog/post#/settings');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(pageviews()).toHaveLength(1);
+  });
+});

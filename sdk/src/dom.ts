@@ -15,3 +15,9 @@ export const on = (type: string, listener: (e: any) => unknown) => {
 
 /** Date.now(), which the script reads in many places: shorter, once gzipped. */
 export const now = () => Date.now();
+
+/**
+ * A yes/no option: on when present (`data-hash`, `data-hash="true"`), off when absent or
+ * "false", "0", "no" or "off" in any case, so templates that print a boolean work either way.
+ */
+export const yes = (value: unknown) => !/^(false|0|no|off)$/i.test((value ?? 0) as string);

@@ -35,6 +35,15 @@ describe('consent mode (data-consent="required")', () => {
     expect(document.cookie).toBe('');
   });
 
+  it('keeps nothing on the device when the page is hidden or left before optIn()', async () => {
+    const t = tracker({ consent: 'required' });
+    t.page();
+    t.flush(); // what the page hiding or leaving (a form posting to another page) calls
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(storedKeys()).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
   it('starts recording at optIn(), with this page, and remembers the choice on the next page', async () => {
     const t = tracker({ consent: 'required' });
     t.page();
@@ -58,6 +67,9 @@ describe('optOut()', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(sent).toEqual([]);
     expect(localStorage.getItem('lb')).toBeFalsy();
+    t.flush();
+    // What was queued is gone from the device too (an empty queue may stay: nothing in it).
+    expect(JSON.parse(localStorage.getItem('lb_q:demo') || '[]')).toEqual([]);
     const later = tracker();
     later.page();
     await vi.advanceTimersByTimeAsync(5000);
@@ -81,6 +93,19 @@ describe('browser signals', () => {
     delete (navigator as any).globalPrivacyControl;
   });
 
+  it('keeps nothing on the device under Do Not Track or Global Privacy Control, even when the page is hidden', async () => {
+    vi.spyOn(navigator, 'doNotTrack', 'get').mockReturnValue('1');
+    const t = tracker({ respectDnt: 'true' });
+    t.page();
+    t.flush();
+    Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+    tracker().flush();
+    delete (navigator as any).globalPrivacyControl;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(storedKeys()).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
   it('honours Do Not Track only when the site enables it', async () => {
     vi.spyOn(navigator, 'doNotTrack', 'get').mockReturnValue('1');
     tracker({ respectDnt: 'true' }).page();
@@ -89,6 +114,25 @@ describe('browser signals', () => {
     tracker().page();
     await vi.advanceTimersByTimeAsync(2000);
     expect(sent).toHaveLength(1);
+  });
+
+  it('reads respectDnt and trackAutomation as yes/no options: true or any value but false, 0, no or off', async () => {
+    // Page views sent, each once (trackers on one page share the stored queue and resend it).
+    const pageviews = () => new Set(sent.map((e) => e.id)).size;
+    vi.spyOn(navigator, 'doNotTrack', 'get').mockReturnValue('1');
+    for (const respectDnt of [true, '', 'yes', 'true']) tracker({ respectDnt }).page();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pageviews()).toBe(0);
+    for (const respectDnt of [false, 'false', 'Off', 'NO', '0', 0, undefined]) tracker({ respectDnt }).page();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pageviews()).toBe(7);
+    vi.spyOn(navigator, 'webdriver', 'get').mockReturnValue(true);
+    for (const trackAutomation of [false, 'false', 'no', undefined]) tracker({ trackAutomation }).page();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pageviews()).toBe(7);
+    for (const trackAutomation of [true, '']) tracker({ trackAutomation }).page();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pageviews()).toBe(9);
   });
 
   it('skips browsers under automation unless the site turns that off', async () => {

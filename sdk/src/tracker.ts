@@ -1,4 +1,4 @@
-import { now } from './dom.js';
+import { now, yes } from './dom.js';
 import type { EventType, LeadTraits, TrackedEvent } from '../../shared/src/types.js';
 import { readPageTags } from './page.js';
 import { openDeviceStore } from './storage.js';
@@ -12,9 +12,9 @@ export interface TrackerOptions {
   api: string;
   /** `'required'`: record, keep and send nothing until `optIn()` (`data-consent="required"`). */
   consent?: string;
-  /** Honour the browser's Do Not Track setting (`data-respect-dnt`). Global Privacy Control is always honoured. */
+  /** Honour the browser's Do Not Track setting (`data-respect-dnt`; a yes/no option, see `yes`). Global Privacy Control is always honoured. */
   respectDnt?: unknown;
-  /** Also track browsers driven by automation, i.e. `navigator.webdriver` (`data-track-automation`). */
+  /** Also track browsers driven by automation, i.e. `navigator.webdriver` (`data-track-automation`; a yes/no option, see `yes`). */
   trackAutomation?: unknown;
   /** How long to gather events into one request, in ms (default 1000). */
   delay?: number;
@@ -42,8 +42,8 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
   // records nothing at all (not even in memory) until the visitor opts in.
   const blocked = (choice = store.getItem('lb_c')) =>
     choice == '0' ||
-    (choice != '1' && (consent == 'required' || nav.globalPrivacyControl || (respectDnt && nav.doNotTrack == '1'))) ||
-    (nav.webdriver && !trackAutomation);
+    (choice != '1' && (consent == 'required' || nav.globalPrivacyControl || (yes(respectDnt) && nav.doNotTrack == '1'))) ||
+    (nav.webdriver && !yes(trackAutomation));
   const transport = createTransport(api.replace(/\/+$/, '') + '/v1/collect', site, store, () => !blocked(), delay);
   let state: VisitState | undefined;
 
@@ -103,7 +103,7 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     optOut() {
       store.setItem('lb_c', '0');
       forget();
-      transport.clear();
+      transport.forgetQueue();
     },
     /** The visitor agrees: from now on visits are recorded, starting with this page. */
     optIn() {

@@ -60,7 +60,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
     let retryAfter: string | null | undefined;
     try {
       const res = await fetch(endpoint, { method: 'POST', body: body(batch), keepalive: true });
-      if (/408|429|5../.test('' + res.status)) retryAfter = res.headers.get('Retry-After') || '';
+      if (/408|429|5../.test(res.status as any)) retryAfter = res.headers.get('Retry-After') || '';
       else {
         if (!res.ok) stats.dropped += batch.length;
         queue = queue.filter((e) => !batch.includes(e));
@@ -79,12 +79,15 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
 
   /**
    * The page is being hidden or left: persist, then hand the next batch to sendBeacon, which
-   * outlives the page. Offline or backing off, events wait for the next page instead.
+   * outlives the page. Offline or backing off, events wait for the next page instead. While
+   * sending is not allowed (no consent yet, opted out) nothing is written to the device either.
    */
   function flushOnHide() {
-    save();
-    const batch = nextBatch();
-    if (!attempt && navigator.onLine && canSend() && batch[0] && navigator.sendBeacon(endpoint, body(batch))) mark(batch, 1);
+    if (canSend()) {
+      save();
+      const batch = nextBatch();
+      if (!attempt && navigator.onLine && batch[0] && navigator.sendBeacon(endpoint, body(batch))) mark(batch, 1);
+    }
   }
 
   /** Queues an event for the next batch: in `delay` ms, or at once when a batch is full. */
@@ -102,7 +105,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
     flushOnHide,
     stats,
     /** Forgets every queued event (opt-out). */
-    clear() {
+    forgetQueue() {
       queue = [];
       save();
     },
