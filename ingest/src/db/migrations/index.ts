@@ -20,6 +20,7 @@ import { handovers } from './018_handovers.js';
 import { leadPages } from './019_lead_pages.js';
 import { leadSearch } from './020_lead_search.js';
 import { linkOwners } from './021_link_owners.js';
+import { eventsWithTraits } from './022_events_with_traits.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '019_lead_pages': leadPages,
   '020_lead_search': leadSearch,
   '021_link_owners': linkOwners,
+  '022_events_with_traits': eventsWithTraits,
 };
