@@ -80,7 +80,9 @@ export async function scoreSiteEvents(
     const mine = eventsOfVisitorHere.get(visitorId) ?? [];
     const before: ScoreState | undefined = v.score_state ? fromJson(v.score_state) : preEvents.get(visitorKey(site, visitorId)) === 0 ? emptyState() : undefined;
     let state: ScoreState | undefined;
-    if (before && mine.every((e) => comesAfter(before, e))) {
+    // Exact incrementally only from a state of these rules, with every new event after it.
+    const current = before && (before.rules === undefined || before.rules === scorer.version);
+    if (before && current && mine.every((e) => comesAfter(before, e))) {
       const run = runLead(scorer, { state: before, stage: 'visitor' }, mine);
       const subject = visitorSubject(site, visitorId);
       work.hits.push(...run.hits.map((h) => ({ ...h, subject })));

@@ -133,6 +133,28 @@ describeEachDialect('rule set versions', (getDb) => {
     expect(await db.selectFrom('ruleset_versions').select('id').where('site_id', '=', 'pub').execute()).toHaveLength(2);
   });
 
+  it('an anonymous visitor is scored under a published rule set too: on the next read and from its next event on', async () => {
+    const { db } = getDb();
+    const config = configWith({ anon: RULES });
+    const { scorers } = await loadScorerRegistry(db, config);
+    const app = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers });
+    const visitorId = 'v_' + newId();
+    const pricing = (ts: number, session: string) => makeEvent({ visitorId, sessionId: session, ts, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` });
+    const t = Date.now() - 10_000;
+    const first = await postBatch(app, { site: 'anon', events: [pricing(t, 's_first_visit')] });
+    expect(first.status, await first.clone().text()).toBe(200);
+    const engagement = async () => (await (await app.request(`/v1/visitors/${visitorId}?site=anon`, { headers: auth() })).json()).score.engagement as number;
+    expect(await engagement()).toBeCloseTo(6, 1);
+    const richer = { ...RULES, engagement: [{ ...RULES.engagement[0]!, points: 12 }, RULES.engagement[1]!] };
+    expect((await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'anon', rules: richer }) })).status).toBe(201);
+    expect(await engagement()).toBeCloseTo(12, 1);
+    // The next event continues from the history scored under the new rules: 12 + 12, not 6 + 12.
+    expect((await postBatch(app, { site: 'anon', events: [pricing(t + 1000, 's_second_visit')] })).status).toBe(200);
+    expect(await engagement()).toBeCloseTo(24, 1);
+    const stored = await db.selectFrom('visitors').select('engagement').where('site_id', '=', 'anon').where('visitor_id', '=', visitorId).executeTakeFirstOrThrow();
+    expect(stored.engagement).toBeCloseTo(24, 1);
+  });
+
   it('names the bad field of a draft as a path, and publishing takes an admin key while a read key may only look', async () => {
     const { db } = getDb();
     const config = configWith({ val: RULES });

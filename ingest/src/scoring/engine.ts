@@ -42,6 +42,11 @@ export interface ScoreState {
   fired: Record<string, Array<number | string>>;
   /** Traits from forms and identify calls so far: later values win, empty ones never erase. */
   traits: LeadTraits;
+  /**
+   * The rule version the state was scored under (absent in states kept before it was recorded):
+   * an anonymous visitor's state from older rules is replayed, as a lead's is by its `rule_version`.
+   */
+  rules?: string;
 }
 
 export interface RuleHit {
@@ -136,6 +141,7 @@ export function createScorer(rules: ScoringRules) {
       visits: visitStart ? [...state.visits, e.sessionId].slice(-RECENT_VISITS) : state.visits,
       fired: { ...state.fired },
       traits: e.traits ? mergeTraits(state.traits, e.traits, e.claimant) : state.traits,
+      rules: version,
     };
     const hits: RuleHit[] = [];
     let qualifies: Qualification | undefined;

@@ -6,7 +6,11 @@ import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 import { emptyState, type Scorer } from '../scoring/engine.js';
 import { ApiError } from '../http/apiError.js';
-import { fromJson } from '../db/json.js';
+import { fromJson, toJson } from '../db/json.js';
+import { eventsOfVisitor } from '../leads/leadStore.js';
+import { INLINE_REPLAY_MAX_EVENTS } from '../pipeline/scoreSiteEvents.js';
+import { markForReplay } from '../replay/replayQueue.js';
+import { runLead } from '../scoring/runLead.js';
 import { presentEvent } from './presentEvent.js';
 import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
@@ -36,6 +40,23 @@ export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | un
   };
 }
 
+/**
+ * The visitor with its engagement under the rules in effect. A published rule set rescores
+ * leads at once; an anonymous visitor's state is replayed when it next sends an event, so one
+ * read before then scores its history here (at most INLINE_REPLAY_MAX_EVENTS events; a longer
+ * one is marked for the replay worker and shown as stored until then).
+ */
+async function underCurrentRules(db: Kysely<Database>, scorer: Scorer, visitor: Selectable<VisitorsTable>, now: number): Promise<Selectable<VisitorsTable>> {
+  const rules = visitor.score_state ? fromJson(visitor.score_state).rules : undefined;
+  if (rules === undefined || rules === scorer.version) return visitor;
+  const history = await eventsOfVisitor(db, visitor.site_id, visitor.visitor_id, INLINE_REPLAY_MAX_EVENTS + 1);
+  if (history.length > INLINE_REPLAY_MAX_EVENTS) {
+    await markForReplay(db, [{ kind: 'visitor', site_id: visitor.site_id, subject_id: visitor.visitor_id }], now);
+    return visitor;
+  }
+  const { state } = runLead(scorer, { state: emptyState(), stage: 'visitor' }, history);
+  return { ...visitor, score_state: toJson(state) };
+}
 
 const cursorSchema = z.object({ ts: z.number().int(), id: z.string() });
 const encodeCursor = (e: Pick<EventsTable, 'ts' | 'id'>) => Buffer.from(JSON.stringify({ ts: e.ts, id: e.id })).toString('base64url');
@@ -80,10 +101,12 @@ export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysel
     parameters: [visitorIdParameter, ...siteParameter],
     responses: { 200: jsonAnswer('The visitor', schemaRef('Visitor')), ...errorResponses(401, 403, 404) },
   }), async (c) => {
-    const visitor = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
-    if (!visitor) throw noVisitor(c.req.param('visitorId'));
+    const found = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
+    if (!found) throw noVisitor(c.req.param('visitorId'));
+    const scorer = scorers.get(found.site_id);
+    const visitor = scorer ? await underCurrentRules(db, scorer, found, now()) : found;
     const link = await db.selectFrom('lead_visitors').select(['lead_id', 'owns_traits']).where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
-    return c.json(presentVisitor(visitor, scorers.get(visitor.site_id), link, now()));
+    return c.json(presentVisitor(visitor, scorer, link, now()));
   });
 
   app.get('/:visitorId/events', describeRoute({
