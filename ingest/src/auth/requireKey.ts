@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, KeyScope } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import { createKeyVerifier, holds } from './createKeyVerifier.js';
+import { createKeyGuessLimit, tooManyKeyGuesses, type KeyGuessLimit } from './keyGuesses.js';
 
 /** A 401 that tells the client which scheme to use. */
 const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message, { field: 'authorization', headers: { 'WWW-Authenticate': 'Bearer' } });
@@ -14,20 +15,42 @@ const unauthorized = (message: string) => new ApiError(401, 'unauthorized', mess
  * the key file: every scope) or an unrevoked named key holding the scope (`admin` holds them
  * all). No key or an unknown one: 401; a key without the scope: 403 naming it. The scope may
  * depend on the request (`apiScope`). Site keys are not keys here: they only write events.
+ * Wrong keys are counted per client address (`keyGuesses`): after too many, every key that
+ * address presents gets 429 with `Retry-After`, unchecked, until its window passes.
  *
  * @example
  * const requireKey = createRequireKey({ db, secretKey });
  * app.use('/v1/webhooks/*', requireKey('admin'));
  * app.use('/v1/leads/*', requireKey(apiScope));
  */
-export function createRequireKey({ db, secretKey, now }: { db: Kysely<Database>; secretKey: string; now?: () => number }) {
+export function createRequireKey({
+  db,
+  secretKey,
+  now,
+  trustedProxies,
+  keyGuesses = createKeyGuessLimit({ trustedProxies }),
+}: {
+  db: Kysely<Database>;
+  secretKey: string;
+  now?: () => number;
+  /** Proxies whose `X-Forwarded-For` names the client whose wrong keys are counted (default: `LEADBEAM_TRUSTED_PROXIES`, else loopback). */
+  trustedProxies?: string[];
+  /** The count of wrong keys per client address; one is made when not given. */
+  keyGuesses?: KeyGuessLimit;
+}) {
   const verifyKey = createKeyVerifier({ db, secretKey, now });
   return (scope: KeyScope | ((c: Context) => KeyScope)) =>
     createMiddleware(async (c, next) => {
       const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
       if (!match) throw unauthorized('authorization: send "Authorization: Bearer <secret key>"');
+      // Not checked at all once the address has guessed too often: a right key would tell it so.
+      const wait = keyGuesses.blockedFor(c);
+      if (wait) throw tooManyKeyGuesses(keyGuesses, wait);
       const holder = await verifyKey(match[1]!);
-      if (!holder) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
+      if (!holder) {
+        keyGuesses.failed(c);
+        throw unauthorized('authorization: the key is not valid (unknown or revoked)');
+      }
       const needed = typeof scope === 'function' ? scope(c) : scope;
       if (!holds(holder, needed)) {
         throw new ApiError(403, 'forbidden', `authorization: key "${holder.name}" lacks the "${needed}" scope that ${c.req.method} ${c.req.path} needs`, { field: 'authorization' });

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { KeyHolder } from '../../auth/createKeyVerifier.js';
 import { holds } from '../../auth/createKeyVerifier.js';
+import { createKeyGuessLimit, describeKeyGuessLimit, type KeyGuessLimit } from '../../auth/keyGuesses.js';
 import type { SessionStore } from '../sessions/createSessionStore.js';
 import { setSessionCookie } from '../sessions/sessionCookie.js';
 import { BarePage } from '../layout/BarePage.js';
@@ -30,19 +31,36 @@ function SignInForm({ next, error }: { next: string; error?: string }) {
 /**
  * `GET /app/sign-in` shows a password field for a secret key; `POST` checks the key and starts
  * a session (an HttpOnly, SameSite=Strict cookie holding a random token, never the key).
- * A key without `read` or `admin` scope (a CRM's `write`-only key) opens no session.
+ * A key without `read` or `admin` scope (a CRM's `write`-only key) opens no session. Wrong keys
+ * are counted per client address (`keyGuesses`): after too many, the form answers 429 with
+ * `Retry-After` and says when to try again, checking no key from that address until then.
  *
  * @example
  * dashboard.route('/', createSignInRoute({ sessions, verifyKey }));
  */
-export function createSignInRoute({ sessions, verifyKey }: { sessions: SessionStore; verifyKey: (key: string) => Promise<KeyHolder | undefined> }) {
+export function createSignInRoute({
+  sessions,
+  verifyKey,
+  keyGuesses = createKeyGuessLimit(),
+}: {
+  sessions: SessionStore;
+  verifyKey: (key: string) => Promise<KeyHolder | undefined>;
+  /** The count of wrong keys per client address; one (trusting `LEADBEAM_TRUSTED_PROXIES`, else a proxy on this host) is made when not given. */
+  keyGuesses?: KeyGuessLimit;
+}) {
   const app = new Hono();
   app.get('/sign-in', (c) => c.html(<SignInForm next={safeNext(c.req.query('next'))} />));
   app.post('/sign-in', async (c) => {
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
     const key = typeof form.key === 'string' ? form.key.trim() : '';
+    const wait = key ? keyGuesses.blockedFor(c) : 0;
+    if (wait) {
+      const error = `Too many wrong keys from your address (${describeKeyGuessLimit(keyGuesses)}). Try again in ${wait} seconds.`;
+      return c.html(<SignInForm next={next} error={error} />, 429, { 'Retry-After': String(wait) });
+    }
     const holder = key ? await verifyKey(key) : undefined;
+    if (key && !holder) keyGuesses.failed(c);
     if (!holder) return c.html(<SignInForm next={next} error="That key is not valid (unknown or revoked)." />, 401);
     if (!holds(holder, 'read')) return c.html(<SignInForm next={next} error={`Key "${holder.name}" may not read leads: sign in with a key that has the read or admin scope.`} />, 403);
     const { token } = await sessions.start(holder);
