@@ -14,10 +14,11 @@ import { toScoredEvent } from '../scoring/runLead.js';
 export async function eventsOfLeads(db: Kysely<Database>, site: string, leadIds: string[]): Promise<Map<string, ScoredEvent[]>> {
   const histories = new Map<string, ScoredEvent[]>(leadIds.map((id) => [id, []]));
   if (!leadIds.length) return histories;
-  const current = await db.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts']).where('lead_id', 'in', leadIds).execute();
+  const current = await db.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts', 'owns_traits']).where('lead_id', 'in', leadIds).execute();
   const past = await db.selectFrom('past_links').select(['visitor_id', 'lead_id', 'from_ts', 'until_ts']).where('lead_id', 'in', leadIds).execute();
-  const links = new Map<string, Array<{ lead: string; from: number; until: number }>>();
-  for (const l of current) links.set(l.visitor_id, [...(links.get(l.visitor_id) ?? []), { lead: l.lead_id, from: Number(l.from_ts), until: Infinity }]);
+  const links = new Map<string, Array<{ lead: string; from: number; until: number; claimant?: boolean }>>();
+  // A claimant's events only fill traits, as in `eventsOfLead`.
+  for (const l of current) links.set(l.visitor_id, [...(links.get(l.visitor_id) ?? []), { lead: l.lead_id, from: Number(l.from_ts), until: Infinity, claimant: l.owns_traits !== 1 }]);
   for (const l of past) links.set(l.visitor_id, [...(links.get(l.visitor_id) ?? []), { lead: l.lead_id, from: Number(l.from_ts), until: Number(l.until_ts) }]);
   const visitors = [...links.keys()];
   for (let i = 0; i < visitors.length; i += 500) {
@@ -28,7 +29,7 @@ export async function eventsOfLeads(db: Kysely<Database>, site: string, leadIds:
       if (row.site_id !== site) continue;
       const ts = Number(row.ts);
       for (const link of links.get(row.visitor_id) ?? []) {
-        if (ts >= link.from && ts < link.until) histories.get(link.lead)!.push(toScoredEvent({ ...row, ts }));
+        if (ts >= link.from && ts < link.until) histories.get(link.lead)!.push(link.claimant ? { ...toScoredEvent({ ...row, ts }), claimant: true } : toScoredEvent({ ...row, ts }));
       }
     }
   }

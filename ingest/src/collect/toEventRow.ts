@@ -89,5 +89,7 @@ export function toEventRow(
     // Nested props are JSON text by now: the schema dropped what they held when it flattened them.
     props: toJsonOrNull(e.props && dropSensitiveProps(e.props)),
     traits: toJsonOrNull(e.traits),
+    // A browser's or the site key's: the writer marks a secret key's batches (`PendingBatch.trusted`).
+    trusted: 0,
   };
 }

@@ -268,6 +268,8 @@ export interface EventsTable {
   props: Json<Record<string, PropValue>> | null;
   /** Lead traits (form and identify events). */
   traits: Json<LeadTraits> | null;
+  /** 1: sent with a secret key (a backend, a CRM), which no browser can forge; 0: a browser or the site key. */
+  trusted: 0 | 1;
 }
 
 export interface VisitorsTable {

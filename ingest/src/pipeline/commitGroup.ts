@@ -86,6 +86,8 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
 
   const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[c.row.id, batches[c.batch]!.clientKey!] as const] : [])));
   const trustedIds = new Set(candidates.flatMap((c) => (batches[c.batch]!.trusted ? [c.row.id] : [])));
+  // Stored with the event, so rules that ask for a server's event (`sentBy`) hold in replays too.
+  for (const c of candidates) if (batches[c.batch]!.trusted) c.row.trusted = 1;
   const visitors = await lockVisitors(trx, candidates.map((c) => c.row), now);
   const preEvents = new Map([...visitors].map(([k, v]) => [k, v.events]));
 

@@ -9,7 +9,7 @@ import { eventsNaming, likePatternOf } from './eventsNaming.js';
 describeEachDialect('events naming an email', (getDb) => {
   const event = (email: string, type: EventsTable['type'] = 'form', site = 'scored'): EventsTable => {
     const id = newId();
-    return { site_id: site, id, visitor_id: `v_${id}`, session_id: `s_${id}`, type, name: null, ts: Date.now(), client_ts: Date.now(), received_at: Date.now(), visit: 1, url: 'https://x.example/', path: '/', referrer: null, title: null, stage: null, category: null, campaign: null, props: null, traits: toJson({ email, company: 'Fernhill' }) };
+    return { site_id: site, id, visitor_id: `v_${id}`, session_id: `s_${id}`, type, name: null, ts: Date.now(), client_ts: Date.now(), received_at: Date.now(), visit: 1, url: 'https://x.example/', path: '/', referrer: null, title: null, stage: null, category: null, campaign: null, props: null, traits: toJson({ email, company: 'Fernhill' }), trusted: 0 };
   };
 
   it('finds the email however it was typed, in any event type, and nothing else', async () => {

@@ -24,6 +24,8 @@ export interface ScoredEvent {
    * came with a merged lead): its traits only fill what is still unknown, in replays too.
    */
   claimant?: boolean;
+  /** Sent with a secret key (a backend, a CRM): no browser can forge it. */
+  trusted?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export function createScorer(rules: ScoringRules) {
         if (m.props && Object.entries(m.props).some(([k, v]) => e.props?.[k] !== v)) return false;
         if (m.minEngagedSeconds !== undefined && !(Number(e.props?.engagedMs) >= m.minEngagedSeconds * 1000)) return false;
         if (m.minScrollDepth !== undefined && !(Number(e.props?.scrollDepth) >= m.minScrollDepth)) return false;
+        if (m.sentBy === 'server' && !e.trusted) return false;
         return true;
       },
     };

@@ -36,6 +36,12 @@ export const eventMatchSchema = z
     visit: z.enum(['first', 'returning']).optional(),
     minEngagedSeconds: z.number().nonnegative().optional(),
     minScrollDepth: z.number().min(0).max(100).optional(),
+    /**
+     * `server`: only events sent with a secret key (a backend or CRM through the server-side
+     * API). Anyone can send a browser's events with the public site key, so a rule that
+     * qualifies a lead at once should ask for this.
+     */
+    sentBy: z.enum(['server']).optional(),
   })
   .strict();
 

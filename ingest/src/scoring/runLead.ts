@@ -33,6 +33,7 @@ export function toScoredEvent(e: Selectable<EventsTable> | EventsTable): ScoredE
     sessionId: e.session_id,
     props: fromJsonOrNull(e.props),
     traits: fromJsonOrNull(e.traits),
+    trusted: e.trusted === 1,
   };
 }
 

@@ -21,6 +21,7 @@ import { leadPages } from './019_lead_pages.js';
 import { leadSearch } from './020_lead_search.js';
 import { linkOwners } from './021_link_owners.js';
 import { eventsWithTraits } from './022_events_with_traits.js';
+import { trustedEvents } from './023_trusted_events.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '020_lead_search': leadSearch,
   '021_link_owners': linkOwners,
   '022_events_with_traits': eventsWithTraits,
+  '023_trusted_events': trustedEvents,
 };
