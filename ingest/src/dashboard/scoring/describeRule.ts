@@ -20,6 +20,7 @@ export function describeRule(rule: EngagementRule | FitRule): { matches: string;
     m.type !== 'visit' && m.visit && `${m.visit} visit`,
     m.minEngagedSeconds !== undefined && `≥ ${m.minEngagedSeconds} s engaged`,
     m.minScrollDepth !== undefined && `≥ ${m.minScrollDepth} % scrolled`,
+    m.sentBy === 'server' && 'sent by a server with a secret key',
   ].filter(Boolean);
   const limit = rule.limit === 'always' ? 'every time' : rule.limit === 'once' ? 'once' : rule.limit === 'oncePerVisit' ? 'once a visit' : `at most ${rule.limit.max} per ${rule.limit.perDays} day${rule.limit.perDays === 1 ? '' : 's'}`;
   return { matches: (parts.length ? parts.join(', ') : 'any event') + (rule.qualifies ? ` → ${rule.qualifies.toUpperCase()} at once` : ''), limit };
