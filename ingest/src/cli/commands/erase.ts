@@ -22,12 +22,19 @@ export function eraseCommand(env: Record<string, string | undefined>): Command {
           const data = await exportLead(db, leadId);
           if (!data) throw new Error(`no lead ${leadId}`);
           throw new Error(
-            `would erase from ${location}: ${data.leads.length} leads, ${data.browsers.length} browsers, ${data.events.length} events, ${data.webhookDeliveries.length} webhook deliveries of ${leadId}; run again with --yes to erase`,
+            `would erase from ${location}: ${data.leads.length} leads, ${data.browsers.length} browsers${unlinkedNote(data.browsers)}, ${data.events.length} events, ${data.webhookDeliveries.length} webhook deliveries of ${leadId}; run again with --yes to erase`,
           );
         }
         const report = await eraseLead(db, leadId, { actor: 'cli', now: Date.now() });
         if (!report) throw new Error(`no lead ${leadId}`);
-        console.log(`erased ${leadId} from ${location}: ${report.leads} leads, ${report.visitors} browsers, ${report.events} events, ${report.deliveries} webhook deliveries`);
+        const cleaned = report.visitorsCleaned ? ` (and the person's events from ${report.visitorsCleaned} other browsers, kept)` : '';
+        console.log(`erased ${leadId} from ${location}: ${report.leads} leads, ${report.visitors} browsers${cleaned}, ${report.events} events, ${report.deliveries} webhook deliveries`);
       });
     });
+}
+
+/** Browsers never linked to the person lose only the events naming them: say how many of those there are. */
+function unlinkedNote(browsers: object[]): string {
+  const n = browsers.filter((b) => 'linked' in b && b.linked === false).length;
+  return n ? ` (${n} never linked: only their events naming the person)` : '';
 }
