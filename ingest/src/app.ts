@@ -3,6 +3,7 @@ import { collectCors } from './collect/collectCors.js';
 import type { Kysely } from 'kysely';
 import { apiScope } from './auth/apiScope.js';
 import { createRequireKey } from './auth/requireKey.js';
+import { createKeyGuessLimit } from './auth/keyGuesses.js';
 import { createKeysRoute } from './keys/keysRoute.js';
 import { handleError, handleNotFound } from './http/apiError.js';
 import { closeUnreadBodies } from './http/closeUnreadBodies.js';
@@ -55,7 +56,12 @@ export interface AppOptions {
   scorers?: Map<string, Scorer>;
   /** Where reports read (the dashboard's report pages, `/v1/reports`): `openReportReader` on SQLite; `db` when absent. */
   reportsDb?: Kysely<Database>;
-  /** Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes (see `limits/readLimits.ts`); none when absent. */
+  /**
+   * Rate limits on `/v1/collect` and, when their fields are given, the Segment-compatible routes
+   * (see `limits/readLimits.ts`); none when absent. Its `trustedProxies` also say whose
+   * `X-Forwarded-For` names the client for the identity guardrails and the one count of wrong
+   * keys (`auth/keyGuesses.ts`); loopback when absent. Nothing here reads the environment.
+   */
   limits?: Pick<Limits, 'perAddressPerMinute' | 'perSitePerMinute' | 'trustedProxies'> & Partial<Pick<Limits, 'eventsPerAddressPerMinute' | 'segmentPerAddressPerMinute' | 'segmentPerKeyPerMinute'>>;
 }
 
@@ -75,8 +81,14 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   const app = new Hono();
   app.use('*', observeRequests());
   app.use('*', closeUnreadBodies());
+  // Without limits given, a proxy on this host is trusted as readLimits does by default.
+  const trustedProxies = limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies;
+  // One count of wrong secret keys per client address for every place that checks a key (the
+  // keyed API, the dashboard's sign-in form, the Segment-compatible routes): a guesser gets 20
+  // in all, not 20 at each door.
+  const keyGuesses = createKeyGuessLimit({ trustedProxies });
   // The bootstrap key may do anything; named keys what their scopes allow (auth/apiScope.ts).
-  const requireKey = createRequireKey({ db, secretKey, now });
+  const requireKey = createRequireKey({ db, secretKey, now, keyGuesses });
   const allowedOrigins = new Set(config.sites.flatMap((s) => s.allowedOrigins));
   const scorers = sharedScorers ?? createScorers(config);
   const events =
@@ -105,9 +117,8 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.use('/v1/*', (c, next) => (OWN_BODY_LIMITS.test(c.req.path) ? next() : limitApiBody(c, next)));
   app.use('/v1/collect', collectCors(allowedOrigins));
   // Identity guardrails count per client: a keyed hash of its address, never the address.
-  // Without limits given, a proxy on this host is trusted as readLimits does by default.
-  const addressOf = createClientAddress(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);
-  const isThisMachine = createThisMachineCheck(limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies);
+  const addressOf = createClientAddress(trustedProxies);
+  const isThisMachine = createThisMachineCheck(trustedProxies);
   const keyOf = createClientKey(secretKey);
   // This machine itself (a test, a benchmark, a local proxy that forwarded no address): per-client
   // limits could not tell its users apart. A forwarded address always counts, loopback or not.
@@ -115,7 +126,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.route('/v1/collect', createCollectRoute({ config, writer: events, now, limits: limits && createCollectLimits(limits), clientKeyOf }));
   // Segment's HTTP API for server-side senders: authenticated by key, so no CORS and no bot filter.
   const segmentLimits = limits && createSegmentLimits({ segmentPerAddressPerMinute: 0, segmentPerKeyPerMinute: 0, ...limits });
-  app.route('/v1', createSegmentRoute({ db, config, secretKey, writer: events, now, clientKeyOf, limits: segmentLimits }));
+  app.route('/v1', createSegmentRoute({ db, config, secretKey, writer: events, now, clientKeyOf, limits: segmentLimits, keyGuesses }));
 
   app.use('/v1/visitors/*', requireKey(apiScope));
   app.route('/v1/visitors', createVisitorsRoute({ db, scorers, now }));
@@ -139,7 +150,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.get('/', (c) => c.redirect('/app', 302));
   app.get('/dashboard', (c) => c.redirect('/app', 301));
   // The marketer's dashboard: pages for people, signed in with a secret key.
-  app.route('/app', createDashboard({ db, reportsDb, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks }));
+  app.route('/app', createDashboard({ db, reportsDb, config, scorers, secretKey, now, onCommitted: () => void dispatcher?.kick(), allowPrivateWebhooks, keyGuesses }));
   // The OpenAPI document of every route above (each describes itself) and its reference page.
   app.route('/', createOpenApiRoute(app));
   return app;

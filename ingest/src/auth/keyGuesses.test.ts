@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { TEST_SECRET_KEY, testConfig } from '../../../test/support/ingest.js';
-import { createApp } from '../app.js';
+import { createApp, type AppOptions } from '../app.js';
 import { handleError } from '../http/apiError.js';
 import { createKeyGuessLimit, FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS } from './keyGuesses.js';
 import { createRequireKey } from './requireKey.js';
@@ -16,8 +16,8 @@ describeEachDialect('guessing secret keys on the API', (getDb) => {
   const servers: ServerType[] = [];
   afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
   afterEach(() => void vi.unstubAllEnvs());
-  const listen = async () => {
-    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
+  const listen = async (limits?: AppOptions['limits']) => {
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits });
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
@@ -63,12 +63,46 @@ describeEachDialect('guessing secret keys on the API', (getDb) => {
     for (let i = 0; i < MAX_FAILED_KEY_CHECKS * 2; i++) expect((await call('/v1/webhooks', '198.51.100.22', TEST_SECRET_KEY)).status).toBe(200);
   });
 
-  it('believes X-Forwarded-For only from the proxies LEADBEAM_TRUSTED_PROXIES names, as the other limits do', async () => {
-    // Trusting no proxy: every forwarded address is this one loopback client, spoofed or not.
+  it("believes X-Forwarded-For only from the proxies the app's own limits name, never from the environment", async () => {
+    // The environment trusts a proxy on this host, the app's settings trust none: every forwarded
+    // address is this one loopback client, spoofed or not.
+    vi.stubEnv('LEADBEAM_TRUSTED_PROXIES', 'loopback');
+    const trustingNone = await listen({ perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: [] });
+    for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) expect((await trustingNone('/v1/webhooks', `192.0.2.${i}`, wrong(i))).status).toBe(401);
+    expect((await trustingNone('/v1/webhooks', '192.0.2.200', TEST_SECRET_KEY)).status).toBe(429);
+    // The other way round: the app trusts the proxy on this host, the environment trusts none.
     vi.stubEnv('LEADBEAM_TRUSTED_PROXIES', '');
-    const call = await listen();
-    for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) expect((await call('/v1/webhooks', `192.0.2.${i}`, wrong(i))).status).toBe(401);
-    expect((await call('/v1/webhooks', '192.0.2.200', TEST_SECRET_KEY)).status).toBe(429);
+    const trustingLoopback = await listen({ perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] });
+    for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) expect((await trustingLoopback('/v1/webhooks', `192.0.2.${i}`, wrong(i))).status).toBe(401);
+    expect((await trustingLoopback('/v1/webhooks', '192.0.2.200', TEST_SECRET_KEY)).status).toBe(200);
+  });
+
+  it('counts the wrong keys of one address together on the keyed API, the sign-in form and the Segment-compatible routes', async () => {
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    servers.push(server);
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = '203.0.113.90';
+    const api = (key: string) => fetch(`${origin}/v1/leads?email=ana@fernhill.example`, { headers: { 'X-Forwarded-For': client, Authorization: `Bearer ${key}` } });
+    const signIn = (key: string) =>
+      fetch(`${origin}/app/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { Origin: origin, 'Content-Type': 'application/x-www-form-urlencoded', 'X-Forwarded-For': client },
+        body: new URLSearchParams({ key, next: '/app/leads' }).toString(),
+      });
+    const segment = (key: string) =>
+      fetch(`${origin}/v1/track`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': client, Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ anonymousId: 'a-1', event: 'Trial Started', context: { site: 'scored' } }),
+      });
+    const doors = [api, signIn, segment];
+    // A third of the limit at each door: none of them alone has seen too many.
+    for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) expect((await doors[i % doors.length]!(wrong(i))).status).toBe(401);
+    for (const door of doors) expect((await door(TEST_SECRET_KEY)).status).toBe(429);
   });
 
   it('checks keys from an address again once its window has passed', async () => {

@@ -1,22 +1,20 @@
 import type { Context } from 'hono';
 import { ApiError } from '../http/apiError.js';
 import { createClientAddress } from '../limits/clientAddress.js';
-import { readLimits } from '../limits/readLimits.js';
+import { DEFAULT_LIMITS } from '../limits/readLimits.js';
 
 /** Wrong keys one client address may present within a window before key checks are refused. */
 export const MAX_FAILED_KEY_CHECKS = 20;
 /** How long that window lasts, from the address's first wrong key. */
 export const FAILED_KEY_WINDOW_MS = 60_000;
 
-/**
- * The proxies a running server believes, as it reads them for its other limits:
- * `LEADBEAM_TRUSTED_PROXIES`, or loopback when unset. The default when none are passed in, so a
- * server behind a trusted proxy counts each client apart instead of them all as the proxy.
- */
-const trustedProxiesOfEnvironment = () => readLimits({ LEADBEAM_TRUSTED_PROXIES: process.env.LEADBEAM_TRUSTED_PROXIES }).trustedProxies;
-
 export interface KeyGuessOptions {
-  /** Proxies whose `X-Forwarded-For` is believed, as for the other per-address limits (default: `LEADBEAM_TRUSTED_PROXIES`, else loopback). */
+  /**
+   * Proxies whose `X-Forwarded-For` is believed: the app's own `limits.trustedProxies`, as for its
+   * other per-address limits (`createApp` passes them; default: loopback, as `DEFAULT_LIMITS`).
+   * Never read from the environment here: the server reads `LEADBEAM_TRUSTED_PROXIES` once, in
+   * `readLimits`, and hands the result down.
+   */
   trustedProxies?: string[];
   maxFailures?: number;
   windowMs?: number;
@@ -31,14 +29,16 @@ export interface KeyGuessOptions {
  * Once an address has presented `maxFailures` wrong keys, every key it presents, right or
  * wrong, is refused without being checked until its window passes, so the answers tell it
  * nothing more. Other addresses are never affected. Counted in this process's memory; expired
- * windows are swept once a window.
+ * windows are swept once a window. One limit is shared by every place that checks a secret key
+ * (`createApp` makes it and hands it to `requireKey`, the dashboard's sign-in form and the
+ * Segment-compatible routes), so a guesser's wrong keys count together wherever it sends them.
  *
  * @example
- * const guesses = createKeyGuessLimit();
+ * const guesses = createKeyGuessLimit({ trustedProxies: limits.trustedProxies });
  * const wait = guesses.blockedFor(c); // seconds; 0: check the key
  * if (!(await verifyKey(key))) guesses.failed(c);
  */
-export function createKeyGuessLimit({ trustedProxies = trustedProxiesOfEnvironment(), maxFailures = MAX_FAILED_KEY_CHECKS, windowMs = FAILED_KEY_WINDOW_MS, clock = Date.now }: KeyGuessOptions = {}) {
+export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedProxies, maxFailures = MAX_FAILED_KEY_CHECKS, windowMs = FAILED_KEY_WINDOW_MS, clock = Date.now }: KeyGuessOptions = {}) {
   const addressOf = createClientAddress(trustedProxies);
   const windows = new Map<string, { failures: number; resetAt: number }>();
   let sweepAt = clock() + windowMs;

@@ -19,7 +19,7 @@ const unauthorized = (message: string) => new ApiError(401, 'unauthorized', mess
  * address presents gets 429 with `Retry-After`, unchecked, until its window passes.
  *
  * @example
- * const requireKey = createRequireKey({ db, secretKey });
+ * const requireKey = createRequireKey({ db, secretKey, keyGuesses });
  * app.use('/v1/webhooks/*', requireKey('admin'));
  * app.use('/v1/leads/*', requireKey(apiScope));
  */
@@ -27,15 +27,12 @@ export function createRequireKey({
   db,
   secretKey,
   now,
-  trustedProxies,
-  keyGuesses = createKeyGuessLimit({ trustedProxies }),
+  keyGuesses = createKeyGuessLimit(),
 }: {
   db: Kysely<Database>;
   secretKey: string;
   now?: () => number;
-  /** Proxies whose `X-Forwarded-For` names the client whose wrong keys are counted (default: `LEADBEAM_TRUSTED_PROXIES`, else loopback). */
-  trustedProxies?: string[];
-  /** The count of wrong keys per client address; one is made when not given. */
+  /** The count of wrong keys per client address, shared with the app's other key checks (`createApp` passes its one); one trusting a proxy on this host is made when not given. */
   keyGuesses?: KeyGuessLimit;
 }) {
   const verifyKey = createKeyVerifier({ db, secretKey, now });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import { createKeyVerifier } from '../auth/createKeyVerifier.js';
+import type { KeyGuessLimit } from '../auth/keyGuesses.js';
 import { createAssetsRoute } from './assets/createAssetsRoute.js';
 import type { DashboardDeps, DashboardEnv } from './dashboardEnv.js';
 import { createLayout } from './layout/createLayout.js';
@@ -30,13 +31,14 @@ const tooLarge = (max: number) => (): never => {
 /**
  * The marketer's dashboard, served by the ingest at `/app`: sign-in with a secret key, then
  * server-rendered pages (Hono JSX) over the same stores as the API. Each page is a sub-app of
- * its own folder, mounted below.
+ * its own folder, mounted below. The sign-in form counts wrong keys in `keyGuesses`, the app's
+ * one count shared with the API (its own when not given).
  *
  * @example
- * app.route('/app', createDashboard({ db, config, scorers, secretKey }));
+ * app.route('/app', createDashboard({ db, config, scorers, secretKey, keyGuesses }));
  */
-export function createDashboard(deps: DashboardDeps) {
-  const { db, config, secretKey, now } = deps;
+export function createDashboard(deps: DashboardDeps & { keyGuesses?: KeyGuessLimit }) {
+  const { db, config, secretKey, now, keyGuesses } = deps;
   const app = new Hono<DashboardEnv>();
   const sessions = createSessionStore({ db, secretKey, now });
 
@@ -70,7 +72,7 @@ export function createDashboard(deps: DashboardDeps) {
   // a bigger body is refused before anyone reads it, signed in or not.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', limitBodySize(DASHBOARD_MAX_BODY_BYTES, tooLarge(DASHBOARD_MAX_BODY_BYTES)));
   app.post('/sign-in', limitBodySize(SIGN_IN_MAX_BODY_BYTES, tooLarge(SIGN_IN_MAX_BODY_BYTES)));
-  app.route('/', createSignInRoute({ sessions, verifyKey: createKeyVerifier({ db, secretKey, now }) }));
+  app.route('/', createSignInRoute({ sessions, verifyKey: createKeyVerifier({ db, secretKey, now }), keyGuesses }));
   app.use('*', createRequireSession({ sessions, config }));
   app.post('/sign-out', async (c) => {
     const token = readSessionCookie(c);

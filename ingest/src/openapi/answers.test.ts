@@ -4,6 +4,7 @@ import { DEMO_ORIGIN, TEST_SECRET_KEY, makeEvent, newId, postBatch, testConfig }
 import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
 import { openDatabase } from '../db/openDatabase.js';
+import { MAX_FAILED_KEY_CHECKS } from '../auth/keyGuesses.js';
 import { createKeyStore } from '../keys/keyStore.js';
 import { documentedAnswerCheck, type OpenApiDocument } from './documentedAnswer.fixture.js';
 import { EVENT_WRITING_TAGS } from './pipelineAnswers.js';
@@ -119,6 +120,35 @@ describeEachDialect('answers as the OpenAPI document describes them', (getDb) =>
     const writing = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).filter(([, op]) => op.tags?.some((t) => EVENT_WRITING_TAGS.includes(t))).map(([method, op]) => [`${method} ${path}`, op] as const));
     expect(writing.map(([where]) => where)).toEqual(expect.arrayContaining(['post /v1/collect', 'post /v1/batch', 'post /v1/track', 'post /v1/identify']));
     for (const [where, op] of writing) expect(op.responses['503'], where).toEqual({ $ref: '#/components/responses/Unavailable' });
+  });
+
+  it('every operation that checks a key answers 429 with Retry-After, as documented, once its address has sent too many wrong keys', async () => {
+    const check = await problemsOf();
+    const doc = (await (await app().request('/openapi.json')).json()) as OpenApiDocument & { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
+    // One app, so one count; in-process requests all come from the same (socketless) client.
+    const guessed = app(Date.now);
+    for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) {
+      expect((await guessed.request('/v1/leads', { headers: auth(`sk_guess_${String(i).padStart(16, '0')}`) })).status).toBe(401);
+    }
+    const problems: string[] = [];
+    let keyed = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.security?.some((s) => 'secretKey' in s || 'writeKey' in s)) continue;
+        keyed++;
+        // The right key: refused unchecked all the same.
+        const res = await guessed.request(path.replace(/\{\w+\}/g, 'no-such-id'), {
+          method: method.toUpperCase(),
+          headers: { ...auth(), 'Content-Type': 'application/json' },
+          ...(method !== 'get' && method !== 'delete' && { body: JSON.stringify({ anonymousId: 'a-1', event: 'E', context: { site: 'scored' }, batch: [] }) }),
+        });
+        expect(res.status, `${method.toUpperCase()} ${path}`).toBe(429);
+        expect(res.headers.get('retry-after'), `${method.toUpperCase()} ${path}`).toMatch(/^[1-9]\d*$/);
+        problems.push(...(await check(method.toUpperCase(), path, res)));
+      }
+    }
+    expect(keyed).toBeGreaterThan(20);
+    expect(problems).toEqual([]);
   });
 
   it('every keyed GET answers as documented: found, not found, without a key and with too small a one', async () => {

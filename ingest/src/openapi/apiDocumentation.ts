@@ -16,7 +16,7 @@ const ERROR_MEANING: Record<keyof typeof ERROR_RESPONSES, string> = {
   404: 'Nothing of that id, or no such route.',
   409: 'The change conflicts with the current state (e.g. merging a lead into itself, deleting a webhook from the config file).',
   413: 'The body is over the size limit.',
-  429: 'Over a rate limit. `Retry-After` says in how many seconds to try again.',
+  429: 'Over a rate limit, or, on an operation that takes a key, too many wrong keys from this client address (20 a minute, counted together on the keyed API, the Segment-compatible routes and the dashboard’s sign-in): until its minute passes every key it presents, the right one too, is refused unchecked. `Retry-After` says in how many seconds to try again.',
   500: 'A bug; nothing about the request is disclosed. It is logged.',
   503: 'Storage is unavailable (the database is not answering, or the ingest is shutting down): nothing was stored. `Retry-After` says when to send the same request again; every operation that writes events may answer it.',
 };

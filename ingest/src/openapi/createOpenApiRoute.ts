@@ -6,6 +6,7 @@ import { packageRoot } from '../packageRoot.js';
 import { apiDocumentation } from './apiDocumentation.js';
 import { createDocsRoute } from './createDocsRoute.js';
 import { jsonAnswer } from './jsonAnswer.js';
+import { withKeyGuessAnswers } from './keyGuessAnswers.js';
 import { withPipelineAnswers } from './pipelineAnswers.js';
 
 /**
@@ -14,8 +15,9 @@ import { withPipelineAnswers } from './pipelineAnswers.js';
  * each route carries beside its handler (request schemas through `resolver`, the same zod
  * schemas that validate) and `apiDocumentation` (security schemes, the error body, answers),
  * plus the answers of the write pipeline on every operation that writes events
- * (`withPipelineAnswers`); it is made on the first request, once every route is registered, and
- * kept.
+ * (`withPipelineAnswers`) and the 429 of too many wrong keys on every operation that checks a
+ * key (`withKeyGuessAnswers`); it is made on the first request, once every route is registered,
+ * and kept.
  *
  * The page and its script both come from this server (`createDocsRoute`): it works offline.
  *
@@ -37,7 +39,7 @@ export function createOpenApiRoute(api: Hono) {
     }),
     async (c) => {
       // `/openapi.json` and `/sdk.js` look like static files to hono-openapi: list every route.
-      document ??= withPipelineAnswers(await generateSpecs(api, { documentation: apiDocumentation(version), excludeStaticFile: false }, c));
+      document ??= withKeyGuessAnswers(withPipelineAnswers(await generateSpecs(api, { documentation: apiDocumentation(version), excludeStaticFile: false }, c)));
       return c.json(document);
     },
   );

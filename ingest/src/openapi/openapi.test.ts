@@ -58,8 +58,12 @@ describeEachDialect('the OpenAPI document', (getDb) => {
           // A readiness check's 503 is its answer, not an error: the one exception.
           if (Number(status) >= 400 && where !== 'GET /ready') expect(JSON.stringify(answer), `${where} ${status}`).toMatch(/#\/components\/(responses\/\w+|schemas\/Error)"/);
         }
-        // Keyed operations document what they answer without the key, or with too small a one.
-        if (op.security?.some((s) => 'secretKey' in s)) expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['401', '403']));
+        // Keyed operations document what they answer without the key, or with too small a one,
+        // and the 429 of an address that has sent too many wrong keys (auth/keyGuesses.ts).
+        if (op.security?.some((s) => 'secretKey' in s || 'writeKey' in s)) {
+          expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['401', '403', '429']));
+          expect(op.responses['429'], where).toEqual({ $ref: '#/components/responses/RateLimited' });
+        }
         for (const media of Object.values(op.requestBody?.content ?? {})) expect(Object.keys(media.schema).length, `${where}: a body schema`).toBeGreaterThan(0);
       }
     }

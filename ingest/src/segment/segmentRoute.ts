@@ -11,6 +11,7 @@ import type { Database, EventsTable } from '../db/schema.js';
 import { ApiError } from '../http/apiError.js';
 import { countRejectedEvent } from '../ops/metrics.js';
 import type { SegmentLimits } from '../limits/createSegmentLimits.js';
+import type { KeyGuessLimit } from '../auth/keyGuesses.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
 import { createSegmentAuth } from './segmentAuth.js';
 import { SEGMENT_TYPES, createSegmentMapper, messageSchema, type SegmentType } from './toEvents.js';
@@ -31,6 +32,8 @@ export interface SegmentOptions {
   clientKeyOf?: (c: Context) => string | undefined;
   /** Rate limits per client address and per key (`limits/createSegmentLimits.ts`); none when absent. */
   limits?: SegmentLimits;
+  /** The app's count of wrong keys per client address, shared with its other key checks (`segmentAuth.ts`); one of its own when absent. */
+  keyGuesses?: KeyGuessLimit;
 }
 
 /** Segment's limit on a request, after decompression. */
@@ -105,7 +108,7 @@ const describeCall = (call: 'batch' | SegmentType) =>
     tags: ['Segment-compatible'],
     summary: SUMMARIES[call],
     description:
-      'Segment’s HTTP Tracking API. With a site key as the write key every message goes to that site; with a secret key (bootstrap or named, `write` scope) each names its site in `context.site` (unless the ingest serves one). A call’s `userId` that is an email links the visitor (`anonymousId`) to that lead, under the identity guardrails. Rate limited per client address and per key, and a site key’s messages count against its client address’s events budget, as on `/v1/collect` (429 with `Retry-After`). Gzip bodies are read.',
+      'Segment’s HTTP Tracking API. With a site key as the write key every message goes to that site; with a secret key (bootstrap or named, `write` scope) each names its site in `context.site` (unless the ingest serves one). A call’s `userId` that is an email links the visitor (`anonymousId`) to that lead, under the identity guardrails. Rate limited per client address and per key, and a site key’s messages count against its client address’s events budget, as on `/v1/collect`; an address that has sent too many wrong keys (here, on the keyed API and the dashboard’s sign-in together) has every key refused until its minute passes (429 with `Retry-After`). Gzip bodies are read.',
     security: [{ writeKey: [] }, { secretKey: ['write'] }],
     requestBody: jsonBody(call === 'batch' ? batchBody : singleBody, call === 'batch' ? `Messages, each with its \`type\`; at most ${SEGMENT_MAX_BATCH_MESSAGES}, ${SEGMENT_MAX_BATCH_BYTES} bytes in all` : 'One message; its type is the path'),
     responses: {
@@ -140,8 +143,8 @@ const sentAtOf = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'stri
  * app.route('/v1', createSegmentRoute({ db, config, secretKey, writer }));
  * // curl -u "$SITE_KEY:" https://ingest.example/v1/track -d '{"userId":"u1","event":"Signed Up"}'
  */
-export function createSegmentRoute({ db, config, secretKey, writer, now = Date.now, clientKeyOf, limits }: SegmentOptions) {
-  const authenticate = createSegmentAuth({ db, config, secretKey, now });
+export function createSegmentRoute({ db, config, secretKey, writer, now = Date.now, clientKeyOf, limits, keyGuesses }: SegmentOptions) {
+  const authenticate = createSegmentAuth({ db, config, secretKey, now, keyGuesses });
   const toEvent = createSegmentMapper();
   const sites = new Map(config.sites.map((s) => [s.key, s]));
   const onlySite = config.sites.length === 1 ? config.sites[0] : undefined;

@@ -36,7 +36,7 @@ function SignInForm({ next, error }: { next: string; error?: string }) {
  * `Retry-After` and says when to try again, checking no key from that address until then.
  *
  * @example
- * dashboard.route('/', createSignInRoute({ sessions, verifyKey }));
+ * dashboard.route('/', createSignInRoute({ sessions, verifyKey, keyGuesses }));
  */
 export function createSignInRoute({
   sessions,
@@ -45,7 +45,7 @@ export function createSignInRoute({
 }: {
   sessions: SessionStore;
   verifyKey: (key: string) => Promise<KeyHolder | undefined>;
-  /** The count of wrong keys per client address; one (trusting `LEADBEAM_TRUSTED_PROXIES`, else a proxy on this host) is made when not given. */
+  /** The count of wrong keys per client address, shared with the API's key checks (`createApp` passes its one); one trusting a proxy on this host is made when not given. */
   keyGuesses?: KeyGuessLimit;
 }) {
   const app = new Hono();
