@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cutText } from './cutText.js';
 import { dropSensitiveProps, dropSensitiveTraits } from './sensitive.js';
 import { mapTraits } from './traits.js';
 import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
@@ -10,8 +11,11 @@ export const MAX_BATCH_BYTES = 512 * 1024;
 /** Most events in one batch. */
 export const MAX_BATCH_EVENTS = 500;
 
-/** Text that is cut to `max` characters rather than refused: a long title never costs an event. */
-const text = (max: number) => z.string().transform((s) => s.trim().slice(0, max));
+/**
+ * Text that is cut to `max` characters rather than refused: a long title never costs an event.
+ * The cut never splits an emoji (`cutText`): half of one is text no store keeps.
+ */
+const text = (max: number) => z.string().transform((s) => cutText(s.trim(), max));
 const epochMs = z.number().int().positive().max(8.64e15);
 
 export const funnelStageSchema = z.enum(['top', 'middle', 'bottom']);
@@ -39,18 +43,19 @@ export const campaignSchema = z
   .strict();
 
 /**
- * Flattens properties: flat values stay, strings are cut to 2,000 characters, anything else
- * is kept as its JSON text; at most 50 keys. Sensitive names and values are dropped first, at
- * every depth (`dropSensitiveProps`): once a nested object is JSON text, nothing can.
+ * Flattens properties: flat values stay, strings are cut to 2,000 characters and names to 100
+ * (never inside an emoji: `cutText`), anything else is kept as its JSON text; at most 50 keys.
+ * Sensitive names and values are dropped first, at every depth (`dropSensitiveProps`): once a
+ * nested object is JSON text, nothing can.
  */
 function flattenProps(props: Record<string, unknown>): Record<string, PropValue> | undefined {
   const out: Record<string, PropValue> = {};
   for (const [key, value] of Object.entries(dropSensitiveProps(props)).slice(0, 50)) {
     if (value === undefined) continue;
-    out[key.slice(0, 100)] =
+    out[cutText(key, 100)] =
       value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
         ? (value as PropValue)
-        : (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)).slice(0, 2000);
+        : cutText(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value), 2000);
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -65,12 +70,12 @@ export const trackedEventSchema = z
   .object({
     id: z.string().min(8).max(64).regex(/^[\w-]+$/, 'letters, digits, - and _ only'),
     type: z.enum(EVENT_TYPES),
-    name: z.union([z.string(), z.number()]).transform((v) => String(v).trim().slice(0, 200) || undefined).optional(),
+    name: z.union([z.string(), z.number()]).transform((v) => cutText(String(v).trim(), 200) || undefined).optional(),
     ts: epochMs,
     visitorId: z.string().min(8).max(64),
     sessionId: z.string().min(8).max(64),
     visit: z.number().int().min(1).max(1_000_000),
-    url: z.string().max(8000).refine(isUrl, 'must be an absolute http(s) URL').transform((s) => s.slice(0, 2000)),
+    url: z.string().max(8000).refine(isUrl, 'must be an absolute http(s) URL').transform((s) => cutText(s, 2000)),
     path: text(2000).refine((p) => p.startsWith('/'), 'must start with "/"').optional(),
     referrer: text(2000).optional(),
     title: text(500).optional(),

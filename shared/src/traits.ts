@@ -1,3 +1,4 @@
+import { cutText } from './cutText.js';
 import { TRAIT_NAMES, type LeadTraits } from './types.js';
 
 /**
@@ -22,8 +23,8 @@ const normalise = (field: string) => field.toLowerCase().replace(/[\W_]/g, '');
 
 /**
  * Maps what a form or `identify` sent onto lead traits: known trait names and field-name
- * aliases are kept (trimmed, at most 200 characters, emails 320), empty values and other keys
- * are dropped.
+ * aliases are kept (trimmed, at most 200 characters, emails 320, never cut inside an emoji:
+ * `cutText`), empty values and other keys are dropped.
  *
  * @example
  * mapTraits({ work_email: ' Ana@Example.com ', job_title: 'CFO', message: 'hi' })
@@ -34,7 +35,7 @@ export function mapTraits(fields: Record<string, unknown>): LeadTraits {
   for (const [field, raw] of Object.entries(fields)) {
     const trait = (TRAIT_NAMES as readonly string[]).includes(field) ? (field as keyof LeadTraits) : TRAIT_ALIASES[normalise(field).replace(/^(work|business|your)(?=.)/, '')];
     if (!trait || raw === null || raw === undefined || typeof raw === 'object') continue;
-    const value = String(raw).trim().slice(0, trait === 'email' ? 320 : 200);
+    const value = cutText(String(raw).trim(), trait === 'email' ? 320 : 200);
     if (value) traits[trait] = value;
   }
   return traits;

@@ -1,4 +1,5 @@
 import { CLICK_ID_PARAM, dropSensitiveUrlText, idLooksSensitive, looksSensitiveValue, stripSecretParams, stripSecretsInText } from '../../../shared/src/sensitive.js';
+import { cutText } from '../../../shared/src/cutText.js';
 import type { Campaign } from '../../../shared/src/types.js';
 
 const PARAMS: Array<[string, keyof Campaign]> = [
@@ -33,7 +34,8 @@ export function campaignOf(url: string, referrer?: string | null): Campaign | un
   const params = new URLSearchParams(page.search.slice(1).replace(/;/g, '&'));
   for (const [param, key] of PARAMS) {
     const value = params.get(param)?.trim();
-    if (value) found[key] = value.slice(0, key === 'gclid' || key === 'fbclid' || key === 'msclkid' || key === 'li_fat_id' ? 500 : 200);
+    // Cut as the schema cuts a sent campaign (`?utm_source=%F0%9F%9A%80` decodes to an emoji).
+    if (value) found[key] = cutText(value, key === 'gclid' || key === 'fbclid' || key === 'msclkid' || key === 'li_fat_id' ? 500 : 200);
   }
   if (referrer && URL.canParse(referrer) && new URL(referrer).host !== page.host) found.referrer = referrer;
   return Object.keys(found).length ? found : undefined;
