@@ -189,6 +189,8 @@ export interface PastLinksTable {
   lead_id: string;
   from_ts: number;
   until_ts: number;
+  /** The link's `owns_traits` when it ended (1 for links ended before it was kept). */
+  owns_traits: 0 | 1;
 }
 
 export interface IdentityLogTable {

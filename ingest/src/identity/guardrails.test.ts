@@ -126,6 +126,37 @@ describeEachDialect('identity guardrails against one client', (getDb) => {
     expect((await leadOf(email)).traits).toMatchObject({ jobTitle: 'Controller', company: 'Fernhill', email });
   });
 
+  it('a claimant that switches to another lead still only filled the claimed lead’s gaps: its window there replays as a claimant’s', async () => {
+    const email = `ana-${newId()}@fernhill.example`;
+    const at = (ts: number, e: TrackedEvent) => ({ ...e, ts });
+    await post('203.0.113.13', [at(Date.now() - 120_000, form('v_' + newId(), { email, jobTitle: 'CFO', company: 'Fernhill' }))]);
+    const attacker = 'v_' + newId();
+    await post('198.51.100.69', [at(Date.now() - 60_000, form(attacker, { company: 'Evil Ltd', jobTitle: 'Intern' }))]);
+    await post('198.51.100.69', [at(Date.now() - 30_000, form(attacker, { email }))]);
+    // The browser moves on to a new lead: its claim becomes an earlier link of the first.
+    await post('198.51.100.69', [at(Date.now() - 10_000, form(attacker, { email: `new-${newId()}@elsewhere.example` }))]);
+    const lead = await leadOf(email);
+    expect(lead.traits).toMatchObject({ email, jobTitle: 'CFO', company: 'Fernhill' });
+    await app().request(`/v1/admin/rescore?lead=${lead.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadOf(email)).traits).toMatchObject({ email, jobTitle: 'CFO', company: 'Fernhill' });
+  });
+
+  it(`a form naming a person whose lead could not be made gives the browser's own lead none of its traits`, async () => {
+    const client = '203.0.113.31';
+    const desk = 'v_' + newId();
+    const colleague = `cal-${newId()}@fernhill.example`;
+    await post(client, [form(desk, { email: colleague, jobTitle: 'Controller' })]);
+    // The office's address makes its leads for the hour.
+    await post(client, Array.from({ length: MAX_NEW_LEADS_PER_CLIENT_PER_HOUR }, () => form('v_' + newId(), { email: `x-${newId()}@fernhill.example` })));
+    const person = `pat-${newId()}@fernhill.example`;
+    await post(client, [form(desk, { email: person, phone: '+44 20 7946 0999', company: 'Pat & Co', jobTitle: 'Buyer' })]);
+    expect(await leadOf(person)).toBeUndefined();
+    const lead = await leadOf(colleague);
+    expect(lead.traits).toEqual({ email: colleague, jobTitle: 'Controller' });
+    await app().request(`/v1/admin/rescore?lead=${lead.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadOf(colleague)).traits).toEqual({ email: colleague, jobTitle: 'Controller' });
+  });
+
   it(`a burst of made-up browsers from one client links at most ${MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR}, and the person’s real next device still links`, async () => {
     const email = `bo-${newId()}@fernhill.example`;
     await post('203.0.113.20', [form('v_' + newId(), { email })]);

@@ -297,7 +297,7 @@ export async function linkVisitorsToLeads(
     let next: Selectable<LeadVisitorsTable>;
     if (link) {
       // A shared computer: the earlier lead keeps its past, the new one gets what follows.
-      pastLinks.push({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: event.ts });
+      pastLinks.push({ site_id: site, visitor_id: visitorId, lead_id: link.lead_id, from_ts: link.from_ts, until_ts: event.ts, owns_traits: link.owns_traits });
       next = { site_id: site, visitor_id: visitorId, lead_id: lead.id, from_ts: event.ts, linked_at: now, owns_traits: (creator && !guessable(visitorId)) || trusted ? 1 : 0 };
       entry({ visitor_id: visitorId, lead_id: lead.id, other_lead_id: link.lead_id, kind: 'switched', detail: `this browser was linked to ${link.lead_id}; from this event on it counts for ${lead.id}`, at: event.ts });
       counts.set(link.lead_id, (counts.get(link.lead_id) ?? 1) - 1);

@@ -7,6 +7,7 @@ import type { RuleHit, ScoredEvent, ScoreState, Scorer } from '../scoring/engine
 import type { Stage } from '../scoring/lifecycle.js';
 import { toScoredEvent, type StageChange } from '../scoring/runLead.js';
 import { enqueueStageChanges } from '../webhooks/outbox.js';
+import { normaliseEmail } from './email.js';
 
 export type Lead = Selectable<LeadsTable>;
 
@@ -54,9 +55,9 @@ export function survivorOf(leads: Map<string, Lead>, id: string): Lead | undefin
 }
 
 /** Every event that counts for a lead, in scoring order: each linked visitor's events from its link's start, and those of earlier links within their time ranges. `limit` stops reading early. */
-export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; site_id: string }, limit?: number): Promise<ScoredEvent[]> {
+export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; site_id: string; email: string }, limit?: number): Promise<ScoredEvent[]> {
   const current = await trx.selectFrom('lead_visitors').select(['visitor_id', 'from_ts', 'owns_traits']).where('lead_id', '=', lead.id).execute();
-  const past = await trx.selectFrom('past_links').select(['visitor_id', 'from_ts', 'until_ts']).where('lead_id', '=', lead.id).execute();
+  const past = await trx.selectFrom('past_links').select(['visitor_id', 'from_ts', 'until_ts', 'owns_traits']).where('lead_id', '=', lead.id).execute();
   if (!current.length && !past.length) return [];
   let q = trx
     .selectFrom('events')
@@ -71,13 +72,24 @@ export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; si
     .orderBy('ts')
     .orderBy('id');
   if (limit !== undefined) q = q.limit(limit);
-  // A claimant's events (from its link on) only fill traits the lead's own browsers left unknown.
-  const claimedFrom = new Map(current.filter((l) => l.owns_traits !== 1).map((l) => [l.visitor_id, l.from_ts]));
-  return (await q.execute()).map((row) => {
-    const e = toScoredEvent(row);
-    if (row.ts >= (claimedFrom.get(row.visitor_id) ?? Infinity)) e.claimant = true;
-    return e;
-  });
+  // A claimant's events (while it was linked, now or before) only fill traits the lead's own browsers left unknown.
+  const claims = [...current.map((l) => ({ ...l, until_ts: Infinity })), ...past].filter((l) => l.owns_traits !== 1);
+  const claimed = (row: { visitor_id: string; ts: number }) => claims.some((l) => l.visitor_id === row.visitor_id && row.ts >= l.from_ts && row.ts < l.until_ts);
+  return (await q.execute()).map((row) => asLeadEvent(toScoredEvent(row), lead.email, claimed(row)));
+}
+
+/**
+ * An event as it counts for a lead's traits: a claimant's only fill what is unknown, and one
+ * naming another person's email (a form whose lead could not be made or linked) gives the lead
+ * none of them. A copy when it differs: the visitor's own scoring keeps the event whole.
+ *
+ * @example
+ * asLeadEvent(form, 'ana@fernhill.example', false) // form, or form without traits if it names bo@…
+ */
+export function asLeadEvent(e: ScoredEvent, leadEmail: string, claimant: boolean): ScoredEvent {
+  const named = normaliseEmail(e.traits?.email);
+  if (named && named !== leadEmail) return { ...e, traits: null };
+  return claimant ? { ...e, claimant: true } : e;
 }
 
 /** Every event of one visitor, in scoring order; `limit` stops reading early. */

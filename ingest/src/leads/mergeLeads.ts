@@ -36,7 +36,7 @@ export async function mergeLeads(db: Kysely<Database>, scorers: Map<string, Scor
     // The merged lead's browsers join as claimants: their events fill the survivor's unknown
     // traits but never replace what the survivor's own browsers gave (nor its email).
     await trx.updateTable('lead_visitors').set({ lead_id: survivor.id, owns_traits: 0 }).where('lead_id', '=', merged.id).execute();
-    await trx.updateTable('past_links').set({ lead_id: survivor.id }).where('lead_id', '=', merged.id).execute();
+    await trx.updateTable('past_links').set({ lead_id: survivor.id, owns_traits: 0 }).where('lead_id', '=', merged.id).execute();
     await trx.updateTable('leads').set({ merged_into: survivor.id, updated_at: at }).where('id', '=', merged.id).execute();
     // Its pages are the survivor's now: the first-touch job rebuilds the survivor's (marked below).
     await trx.deleteFrom('lead_pages').where('site_id', '=', merged.site_id).where('lead_id', '=', merged.id).execute();

@@ -85,7 +85,6 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   if (!candidates.length) return { outcomes, stageChanges: false, queuedReplays: false };
 
   const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[c.row.id, batches[c.batch]!.clientKey!] as const] : [])));
-  const trustedIds = new Set(candidates.flatMap((c) => (batches[c.batch]!.trusted ? [c.row.id] : [])));
   // Stored with the event, so rules that ask for a server's event (`sentBy`) hold in replays too.
   for (const c of candidates) if (batches[c.batch]!.trusted) c.row.trusted = 1;
   const visitors = await lockVisitors(trx, candidates.map((c) => c.row), now);
@@ -134,7 +133,7 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   }
   for (const site of [...bySite.keys()].sort()) {
     const scorer = scorers.get(site);
-    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work, clientOf, trustedIds });
+    if (scorer) await scoreSiteEvents(trx, { site, scorer, rows: bySite.get(site)!, visitors, preEvents, now, work, clientOf });
   }
 
   await saveVisitors(trx, [...visitors.values()]);

@@ -3,6 +3,7 @@ import { fromJson, toJson } from '../db/json.js';
 import type { Database, EventsTable, LeadPagesTable } from '../db/schema.js';
 import { findOrCreateLeads, identityEvents, linkVisitorsToLeads, type Link, type VisitorScoring } from '../identity/linkVisitorsToLeads.js';
 import {
+  asLeadEvent,
   eventsOfLead,
   eventsOfVisitor,
   leadSubject,
@@ -54,7 +55,7 @@ export interface ScoringWork {
  */
 export async function scoreSiteEvents(
   trx: Kysely<Database>,
-  { site, scorer, rows, visitors, preEvents, now, work, clientOf, trustedIds }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string>; trustedIds?: Set<string> },
+  { site, scorer, rows, visitors, preEvents, now, work, clientOf }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string> },
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
@@ -80,9 +81,11 @@ export async function scoreSiteEvents(
     const mine = eventsOfVisitorHere.get(visitorId) ?? [];
     const before: ScoreState | undefined = v.score_state ? fromJson(v.score_state) : preEvents.get(visitorKey(site, visitorId)) === 0 ? emptyState() : undefined;
     let state: ScoreState | undefined;
-    // Exact incrementally only from a state of these rules, with every new event after it.
-    const current = before && (before.rules === undefined || before.rules === scorer.version);
-    if (before && current && mine.every((e) => comesAfter(before, e))) {
+    if (before && mine.every((e) => comesAfter(before, e))) {
+      // A state scored under other rules (or kept before states recorded theirs) goes on
+      // incrementally for now and is replayed off the request path (an empty one has nothing
+      // to replay): a published rule set costs no beacon a read of its visitor's history.
+      if (before.lastId && before.rules !== scorer.version) work.replays.push({ kind: 'visitor', site_id: site, subject_id: visitorId });
       const run = runLead(scorer, { state: before, stage: 'visitor' }, mine);
       const subject = visitorSubject(site, visitorId);
       work.hits.push(...run.hits.map((h) => ({ ...h, subject })));
@@ -115,11 +118,11 @@ export async function scoreSiteEvents(
     const pastOf = groupBy(past, (p) => p.visitor_id);
     for (const e of earlier) for (const p of pastOf.get(visitorOf(e)) ?? []) if (p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
-  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => trustedIds?.has(e.id) ?? false);
+  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => e.trusted === true);
   // Events that give traits without naming anyone (a form with no email field, an identify
   // with a mistyped email): a linked browser's still go through the guardrails.
   const named = new Set(identities.map((i) => i.event));
-  const traitEvents = events.filter((e) => e.traits && !named.has(e)).map((event) => ({ event, visitorId: visitorOf(event), trusted: trustedIds?.has(event.id) ?? false }));
+  const traitEvents = events.filter((e) => e.traits && !named.has(e)).map((event) => ({ event, visitorId: visitorOf(event), trusted: event.trusted === true }));
   const clients = [...new Set(identities.flatMap((i) => (i.clientKey ? [i.clientKey] : [])))];
   // What these clients created and linked in the last hour: the guardrails' budget.
   const claims = clients.length ? await loadClaims(trx, site, clients, now) : undefined;
@@ -148,9 +151,9 @@ export async function scoreSiteEvents(
   const eventsOfLeadHere = new Map<string, ScoredEvent[]>();
   for (const e of events) {
     const leadId = leadOfEvent(e);
-    if (!leadId) continue;
-    // A claimant's events only fill the lead's unknown traits (a copy: the visitor's own scoring keeps them whole).
-    const mine = links.get(visitorOf(e))!.owns_traits === 1 ? e : { ...e, claimant: true };
+    const lead = leadId ? survivorOf(leads, leadId) : undefined;
+    if (!leadId || !lead) continue;
+    const mine = asLeadEvent(e, lead.email, links.get(visitorOf(e))!.owns_traits !== 1);
     (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(mine);
   }
   const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);

@@ -11,6 +11,7 @@ import { listRulesets } from './listRulesets.js';
 import { loadScorerRegistry } from './loadScorerRegistry.js';
 import { publishRuleset } from './publishRuleset.js';
 import { rescoreRuleset } from './rescoreRuleset.js';
+import { createReplayWorker } from '../replay/createReplayWorker.js';
 import { ruleHits } from './ruleHits.js';
 import { syncConfigRulesets } from './syncConfigRulesets.js';
 
@@ -137,6 +138,8 @@ describeEachDialect('rule set versions', (getDb) => {
     const { db } = getDb();
     const config = configWith({ anon: RULES });
     const { scorers } = await loadScorerRegistry(db, config);
+    // Nothing kicks this worker: the test drains it, so what a beacon did alone can be seen.
+    const replayer = createReplayWorker({ db, scorers, pollMs: 60_000 });
     const app = createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers });
     const visitorId = 'v_' + newId();
     const pricing = (ts: number, session: string) => makeEvent({ visitorId, sessionId: session, ts, path: '/pricing', url: `${DEMO_ORIGIN}/pricing` });
@@ -148,11 +151,26 @@ describeEachDialect('rule set versions', (getDb) => {
     const richer = { ...RULES, engagement: [{ ...RULES.engagement[0]!, points: 12 }, RULES.engagement[1]!] };
     expect((await app.request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'anon', rules: richer }) })).status).toBe(201);
     expect(await engagement()).toBeCloseTo(12, 1);
-    // The next event continues from the history scored under the new rules: 12 + 12, not 6 + 12.
+    // After the next event the replay worker scores the whole history under the new rules: 12 + 12, not 6 + 12.
     expect((await postBatch(app, { site: 'anon', events: [pricing(t + 1000, 's_second_visit')] })).status).toBe(200);
+    const stored = () => db.selectFrom('visitors').select(['engagement', 'score_state']).where('site_id', '=', 'anon').where('visitor_id', '=', visitorId).executeTakeFirstOrThrow();
+    const queued = () => db.selectFrom('replay_queue').select('subject_id').where('kind', '=', 'visitor').where('site_id', '=', 'anon').execute();
+    // The beacon read no history: it went on incrementally and queued the visitor.
+    expect(await queued()).toEqual([{ subject_id: visitorId }]);
+    await replayer.drain();
+    expect((await stored()).engagement).toBeCloseTo(24, 1);
     expect(await engagement()).toBeCloseTo(24, 1);
-    const stored = await db.selectFrom('visitors').select('engagement').where('site_id', '=', 'anon').where('visitor_id', '=', visitorId).executeTakeFirstOrThrow();
-    expect(stored.engagement).toBeCloseTo(24, 1);
+
+    // A state kept before states recorded their rules is replayed just the same.
+    const { rules: _rules, ...legacy } = JSON.parse(String((await stored()).score_state));
+    await db.updateTable('visitors').set({ score_state: JSON.stringify({ ...legacy, engagement: 1 }) as never, engagement: 1 }).where('site_id', '=', 'anon').where('visitor_id', '=', visitorId).execute();
+    expect(await engagement()).toBeCloseTo(24, 1);
+    expect((await postBatch(app, { site: 'anon', events: [pricing(t + 2000, 's_third_visit')] })).status).toBe(200);
+    await replayer.drain();
+    expect((await stored()).engagement).toBeCloseTo(36, 1);
+    // Scored under the rules in effect now, nothing more is queued.
+    expect((await postBatch(app, { site: 'anon', events: [pricing(t + 3000, 's_fourth_visit')] })).status).toBe(200);
+    expect(await queued()).toEqual([]);
   });
 
   it('names the bad field of a draft as a path, and publishing takes an admin key while a read key may only look', async () => {

@@ -22,6 +22,7 @@ import { leadSearch } from './020_lead_search.js';
 import { linkOwners } from './021_link_owners.js';
 import { eventsWithTraits } from './022_events_with_traits.js';
 import { trustedEvents } from './023_trusted_events.js';
+import { pastLinkOwners } from './024_past_link_owners.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '021_link_owners': linkOwners,
   '022_events_with_traits': eventsWithTraits,
   '023_trusted_events': trustedEvents,
+  '024_past_link_owners': pastLinkOwners,
 };
