@@ -1,11 +1,12 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { Hono } from 'hono';
-import { afterAll, afterEach, expect, it, vi } from 'vitest';
+import { Hono, type Context } from 'hono';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { TEST_SECRET_KEY, testConfig } from '../../../test/support/ingest.js';
 import { createApp, type AppOptions } from '../app.js';
 import { handleError } from '../http/apiError.js';
+import { createKeyStore } from '../keys/keyStore.js';
 import { createKeyGuessLimit, FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS } from './keyGuesses.js';
 import { createRequireKey } from './requireKey.js';
 
@@ -50,6 +51,31 @@ describeEachDialect('guessing secret keys on the API', (getDb) => {
     }
     // A request without a key is no guess: it still hears what to send.
     expect((await call('/v1/webhooks', '203.0.113.7')).status).toBe(401);
+  });
+
+  it(`checks at most ${MAX_FAILED_KEY_CHECKS} of 300 wrong keys sent at once from one address and refuses the rest with 429, unchecked`, async () => {
+    // In process, so all 300 are in flight before the first check is over (each waits on the
+    // database): a limit that counted a wrong key only once its check was over let all through.
+    // In-process requests have no socket: they are all one client.
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
+    const call = async (key: string) => app.request('/v1/leads?email=ana@fernhill.example', { headers: { Authorization: `Bearer ${key}` } });
+    const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(wrong(i)).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(MAX_FAILED_KEY_CHECKS);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(300 - MAX_FAILED_KEY_CHECKS);
+    expect((await call(TEST_SECRET_KEY)).status).toBe(429);
+  });
+
+  it('never refuses a right named key for being sent many times at once, even from an address one wrong key short of the limit', async () => {
+    // In process, so all are in flight together, each waiting on the database; one client.
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
+    const call = async (key: string) => app.request('/v1/webhooks', { headers: { Authorization: `Bearer ${key}` } });
+    const { key } = await createKeyStore({ db: getDb().db }).create({ name: `many-at-once-${Date.now()}`, scopes: ['admin'] });
+    const atOnce = () => Promise.all(Array.from({ length: MAX_FAILED_KEY_CHECKS * 3 }, () => call(key).then((r) => r.status)));
+    expect(await atOnce()).toEqual(Array(MAX_FAILED_KEY_CHECKS * 3).fill(200));
+    for (let i = 0; i < MAX_FAILED_KEY_CHECKS - 1; i++) expect((await call(wrong(i))).status).toBe(401);
+    expect(await atOnce()).toEqual(Array(MAX_FAILED_KEY_CHECKS * 3).fill(200));
+    expect((await call(wrong(99))).status).toBe(401);
+    expect((await call(key)).status).toBe(429);
   });
 
   it("never blocks another address's right key, nor counts its wrong ones with the guesser's", async () => {
@@ -123,5 +149,62 @@ describeEachDialect('guessing secret keys on the API', (getDb) => {
     // A new window: the count starts again.
     for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) expect((await call(wrong(i))).status).toBe(401);
     expect((await call(wrong(0))).status).toBe(429);
+  });
+});
+
+describe('the count of wrong keys, with checks still in flight', () => {
+  /** A check the test ends by hand: `settle(holder)` (undefined: a wrong key) or `fail(err)`. */
+  const pendingCheck = () => {
+    let settle!: (holder: string | undefined) => void;
+    let fail!: (err: Error) => void;
+    const promise = new Promise<string | undefined>((resolve, reject) => ((settle = resolve), (fail = reject)));
+    return { verify: () => promise, settle, fail };
+  };
+  /** A request a proxy on this host forwarded from `client`: what the limit reads of it. */
+  const context = (client: string) => ({ env: { incoming: { headers: { 'x-forwarded-for': client }, socket: { remoteAddress: '127.0.0.1' } } } }) as unknown as Context;
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('holds a check back while the checks in flight could use up what is left of the limit, then refuses it once they turn out wrong', async () => {
+    const guesses = createKeyGuessLimit({ maxFailures: 3 });
+    const c = context('192.0.2.10');
+    const inFlight = [pendingCheck(), pendingCheck(), pendingCheck()];
+    const answers = inFlight.map((p) => guesses.check(c, p.verify));
+    let fourthAnswered = false;
+    const fourth = guesses.check(c, () => 'never checked').finally(() => (fourthAnswered = true));
+    await tick();
+    expect(fourthAnswered).toBe(false);
+    // Another address is not held back.
+    expect(await guesses.check(context('192.0.2.11'), () => 'right')).toEqual({ refused: false, found: 'right' });
+    for (const p of inFlight) p.settle(undefined);
+    expect(await Promise.all(answers)).toEqual(Array(3).fill({ refused: false, found: undefined }));
+    expect(await fourth).toEqual({ refused: true, wait: FAILED_KEY_WINDOW_MS / 1000 });
+  });
+
+  it('lets a held-back check through once a check in flight turns out right, and counts neither', async () => {
+    const guesses = createKeyGuessLimit({ maxFailures: 2 });
+    const c = context('192.0.2.20');
+    const [right, wrong] = [pendingCheck(), pendingCheck()];
+    const answers = [guesses.check(c, right.verify), guesses.check(c, wrong.verify)];
+    const third = guesses.check(c, () => undefined);
+    right.settle('holder');
+    expect(await answers[0]).toEqual({ refused: false, found: 'holder' });
+    // One slot free: the third is checked (and is wrong); the one in flight still holds the other.
+    expect(await third).toEqual({ refused: false, found: undefined });
+    wrong.settle(undefined);
+    expect(await answers[1]).toEqual({ refused: false, found: undefined });
+    expect((await guesses.check(c, () => 'right')).refused).toBe(true);
+  });
+
+  it('counts neither a check that throws (a database error is no wrong key) nor a wrong key it is told not to count', async () => {
+    const guesses = createKeyGuessLimit({ maxFailures: 1 });
+    const c = context('192.0.2.30');
+    const broken = pendingCheck();
+    const answer = guesses.check(c, broken.verify);
+    broken.fail(new Error('database is busy'));
+    await expect(answer).rejects.toThrow('database is busy');
+    expect(await guesses.check(c, () => undefined, { countWrong: false })).toEqual({ refused: false, found: undefined });
+    expect(await guesses.check(c, () => 'right')).toEqual({ refused: false, found: 'right' });
+    expect(await guesses.check(c, () => undefined)).toEqual({ refused: false, found: undefined });
+    expect((await guesses.check(c, () => 'right')).refused).toBe(true);
   });
 });

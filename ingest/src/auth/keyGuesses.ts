@@ -22,6 +22,9 @@ export interface KeyGuessOptions {
   clock?: () => number;
 }
 
+/** What `check` answers: the key was checked (`found`: what the check found, undefined for a wrong key), or refused unchecked (`wait`: whole seconds, at least 1, until the address may present a key again). */
+export type KeyCheck<T> = { refused: false; found: T | undefined } | { refused: true; wait: number };
+
 /**
  * Makes the limit on guessing secret keys: counts the wrong keys each client address presents
  * (the same address the other limits count: the socket's peer, or what a trusted proxy
@@ -33,39 +36,102 @@ export interface KeyGuessOptions {
  * (`createApp` makes it and hands it to `requireKey`, the dashboard's sign-in form and the
  * Segment-compatible routes), so a guesser's wrong keys count together wherever it sends them.
  *
+ * A check takes one of the address's remaining wrong keys before it starts and gives it back
+ * only if the key turns out right (or the check throws): checks still in flight count as wrong
+ * until they are over. A check that could exceed the limit that way (wrong keys plus checks in
+ * flight reach it) waits for one in flight to end, and is then checked or refused. So keys
+ * sent all at once are checked at most `maxFailures` times, however long each check waits on the
+ * database, and a client sending more right keys at once than that waits its turn behind the
+ * checks in flight (one database lookup), never refused for it.
+ *
  * @example
  * const guesses = createKeyGuessLimit({ trustedProxies: limits.trustedProxies });
- * const wait = guesses.blockedFor(c); // seconds; 0: check the key
- * if (!(await verifyKey(key))) guesses.failed(c);
+ * const check = await guesses.check(c, () => verifyKey(key));
+ * if (check.refused) throw tooManyKeyGuesses(guesses, check.wait);
+ * if (!check.found) throw unauthorized('the key is not valid');
  */
 export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedProxies, maxFailures = MAX_FAILED_KEY_CHECKS, windowMs = FAILED_KEY_WINDOW_MS, clock = Date.now }: KeyGuessOptions = {}) {
   const addressOf = createClientAddress(trustedProxies);
-  const windows = new Map<string, { failures: number; resetAt: number }>();
+  /** Per address: wrong keys in the window ending at `resetAt`, checks in flight, checks waiting for one to end. */
+  interface Entry {
+    failures: number;
+    resetAt: number;
+    inFlight: number;
+    waiting: Array<() => void>;
+  }
+  const entries = new Map<string, Entry>();
   let sweepAt = clock() + windowMs;
-  const windowOf = (address: string, now: number) => {
+  const entryOf = (address: string, now: number): Entry => {
     if (now >= sweepAt) {
-      for (const [a, w] of windows) if (w.resetAt <= now) windows.delete(a);
+      for (const [a, e] of entries) if (e.resetAt <= now && e.inFlight === 0 && e.waiting.length === 0) entries.delete(a);
       sweepAt = now + windowMs;
     }
-    const w = windows.get(address);
-    return w && w.resetAt > now ? w : undefined;
+    let e = entries.get(address);
+    if (!e) entries.set(address, (e = { failures: 0, resetAt: 0, inFlight: 0, waiting: [] }));
+    return e;
   };
+  const failuresOf = (e: Entry, now: number) => (e.resetAt > now ? e.failures : 0);
+  /**
+   * After a check: lets waiting checks go (all once the address is refused, each to be answered
+   * so; else as many as may now start), and forgets an address with nothing left to remember.
+   */
+  const settle = (address: string, e: Entry, now: number) => {
+    const failures = failuresOf(e, now);
+    const free = failures >= maxFailures ? e.waiting.length : maxFailures - failures - e.inFlight;
+    for (const go of e.waiting.splice(0, Math.max(0, free))) go();
+    if (e.resetAt <= now && e.inFlight === 0 && e.waiting.length === 0 && entries.get(address) === e) entries.delete(address);
+  };
+
+  /**
+   * The address's entry with one more check taken for the caller (in flight), or the seconds to
+   * wait when the address is refused. Waits while the checks in flight could use up what is left.
+   */
+  const slotFor = async (address: string): Promise<Entry | number> => {
+    for (;;) {
+      const now = clock();
+      const e = entryOf(address, now);
+      const failures = failuresOf(e, now);
+      if (failures >= maxFailures) return Math.max(1, Math.ceil((e.resetAt - now) / 1000));
+      if (failures + e.inFlight < maxFailures) {
+        // Taken here, in the same turn as the look: nothing may start in between.
+        e.inFlight++;
+        return e;
+      }
+      // Every check still in flight may turn out wrong: wait for one to end, then look again.
+      await new Promise<void>((go) => e.waiting.push(go));
+    }
+  };
+
   return {
     maxFailures,
     windowMs,
-    /** Whole seconds (at least 1) until the request's address may present a key again; 0 when it may now. */
-    blockedFor(c: Context): number {
-      const now = clock();
-      const w = windowOf(addressOf(c), now);
-      return w && w.failures >= maxFailures ? Math.max(1, Math.ceil((w.resetAt - now) / 1000)) : 0;
-    },
-    /** Counts a wrong key presented by the request's address. */
-    failed(c: Context): void {
-      const now = clock();
+    /**
+     * Checks a key the request's address presents, under the limit: `verify` is what finds the
+     * key's holder (undefined: a wrong key). Refused without calling `verify` once the address
+     * has presented too many wrong keys. A wrong key counts unless `countWrong` is false (a key
+     * no secret key could be, whose answer tells nothing about one); a right key never counts,
+     * and a `verify` that throws counts nothing and throws on.
+     */
+    async check<T>(c: Context, verify: () => T | undefined | Promise<T | undefined>, { countWrong = true }: { countWrong?: boolean } = {}): Promise<KeyCheck<T>> {
       const address = addressOf(c);
-      const w = windowOf(address, now);
-      if (w) w.failures++;
-      else windows.set(address, { failures: 1, resetAt: now + windowMs });
+      const e = await slotFor(address);
+      if (typeof e === 'number') return { refused: true, wait: e };
+      let found: T | undefined;
+      try {
+        found = await verify();
+      } catch (err) {
+        e.inFlight--;
+        settle(address, e, clock());
+        throw err;
+      }
+      e.inFlight--;
+      const now = clock();
+      if (found === undefined && countWrong) {
+        if (e.resetAt > now) e.failures++;
+        else Object.assign(e, { failures: 1, resetAt: now + windowMs });
+      }
+      settle(address, e, now);
+      return { refused: false, found };
     },
   };
 }
@@ -86,8 +152,8 @@ export const describeKeyGuessLimit = (limit: Pick<KeyGuessLimit, 'maxFailures' |
  * authorization, with `Retry-After`.
  *
  * @example
- * const wait = guesses.blockedFor(c);
- * if (wait) throw tooManyKeyGuesses(guesses, wait);
+ * const check = await guesses.check(c, () => verifyKey(key));
+ * if (check.refused) throw tooManyKeyGuesses(guesses, check.wait);
  */
 export function tooManyKeyGuesses(limit: Pick<KeyGuessLimit, 'maxFailures' | 'windowMs'>, seconds: number): ApiError {
   return new ApiError(429, 'rate_limited', `authorization: ${describeKeyGuessLimit(limit)} from this address: no key from it is checked until that window passes; retry in ${seconds} s`, {

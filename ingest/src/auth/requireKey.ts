@@ -41,13 +41,10 @@ export function createRequireKey({
       const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
       if (!match) throw unauthorized('authorization: send "Authorization: Bearer <secret key>"');
       // Not checked at all once the address has guessed too often: a right key would tell it so.
-      const wait = keyGuesses.blockedFor(c);
-      if (wait) throw tooManyKeyGuesses(keyGuesses, wait);
-      const holder = await verifyKey(match[1]!);
-      if (!holder) {
-        keyGuesses.failed(c);
-        throw unauthorized('authorization: the key is not valid (unknown or revoked)');
-      }
+      const check = await keyGuesses.check(c, () => verifyKey(match[1]!));
+      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+      const holder = check.found;
+      if (!holder) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
       const needed = typeof scope === 'function' ? scope(c) : scope;
       if (!holds(holder, needed)) {
         throw new ApiError(403, 'forbidden', `authorization: key "${holder.name}" lacks the "${needed}" scope that ${c.req.method} ${c.req.path} needs`, { field: 'authorization' });

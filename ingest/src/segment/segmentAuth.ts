@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
-import type { Database } from '../db/schema.js';
+import type { Database, KeyScope } from '../db/schema.js';
 import { createKeyGuessLimit, tooManyKeyGuesses, type KeyGuessLimit } from '../auth/keyGuesses.js';
 import { ApiError } from '../http/apiError.js';
 import { createKeyStore } from '../keys/keyStore.js';
@@ -18,19 +18,30 @@ const unauthorized = (message: string) =>
   new ApiError(401, 'unauthorized', message, { field: 'authorization', headers: { 'WWW-Authenticate': 'Basic realm="leadbeam", charset="UTF-8"' } });
 
 /**
+ * The start every secret key leadbeam makes has (named keys, `keys/keyStore.ts`, and the key
+ * file's bootstrap key, `auth/keyFile.ts`: `sk_` and 32 random bytes).
+ */
+const SECRET_KEY_PREFIX = 'sk_';
+
+/**
  * Makes the check of a Segment call's credentials, in the ways Segment's libraries send them:
  * `Authorization: Basic` with the site key as the username and an empty password, `writeKey`
  * in the body, or `Authorization: Bearer` with the bootstrap key or a named key holding the
  * `write` scope (`admin` holds it too). An unknown key: 401; a key without the scope: 403.
  *
- * Wrong keys count against the client address in `keyGuesses`, the app's one count shared with
- * `requireKey` and the dashboard's sign-in form: a key presented in any of the three ways that
- * is neither a site key nor a valid secret key is a wrong key (the write key is not secret, but
- * a caller sending unknown ones is guessing, and a secret key sent there is one wrong key more,
- * not a way around the count). Once the address has sent too many, every key it presents, a
- * right site key or secret key too, is refused unchecked with 429 and `Retry-After` until its
- * window passes (Segment's libraries retry such a batch later rather than drop it). A call with
- * no key at all, a right key, and a key lacking the `write` scope (403) count nothing.
+ * Keys are checked under `keyGuesses`, the app's one count of wrong keys per client address,
+ * shared with `requireKey` and the dashboard's sign-in form. A wrong bearer key counts. A write
+ * key (the Basic username or `writeKey`) is only ever looked up among the site keys, which are
+ * public, never taken as a secret key: a right secret key sent that way gets the same 401 as a
+ * wrong one. A wrong write key counts only when it starts as the secret keys leadbeam makes do
+ * (`sk_`), right secret key or not, so the count tells nothing either: whoever sends such keys
+ * there is guessing or has its API key in the wrong place. Any other wrong write key (a
+ * sender's typo or stale site key) counts nothing, so a misconfigured sender on an address it
+ * shares with others (Segment's or RudderStack's cloud) locks none of them out. Once the address
+ * has sent too many wrong keys, every key it presents, a right site key or secret key too, is
+ * refused unchecked with 429 and `Retry-After` until its window passes (Segment's libraries
+ * retry such a batch later rather than drop it). A call with no key at all (or an empty write
+ * key), a right key, and a key lacking the `write` scope (403) count nothing.
  *
  * @example
  * const authenticate = createSegmentAuth({ db, config, secretKey, keyGuesses });
@@ -54,23 +65,18 @@ export function createSegmentAuth({
   const bootstrap = digest(secretKey);
   const keys = createKeyStore({ db, now });
 
-  /** Refuses every key from an address that has guessed too often, before anything checks it. */
-  const notBlocked = (c: Context) => {
-    const wait = keyGuesses.blockedFor(c);
-    if (wait) throw tooManyKeyGuesses(keyGuesses, wait);
-  };
-  const wrongKey = (c: Context, message: string) => {
-    keyGuesses.failed(c);
-    return unauthorized(message);
-  };
-  const siteOf = (c: Context, writeKey: string): SegmentSender => {
+  const siteOf = async (c: Context, writeKey: string): Promise<SegmentSender> => {
     // An empty write key is no key presented (as no Authorization at all): not a guess.
     if (!writeKey) throw unauthorized('authorization: the write key is empty; send the site key as the HTTP Basic username (empty password) or as "writeKey" in the body');
-    notBlocked(c);
-    const site = sites.get(writeKey);
-    if (!site) throw wrongKey(c, 'authorization: the write key is not a site key of this ingest');
-    return { kind: 'site', site };
+    const check = await keyGuesses.check(c, () => sites.get(writeKey), { countWrong: writeKey.startsWith(SECRET_KEY_PREFIX) });
+    if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+    if (!check.found) throw unauthorized('authorization: the write key is not a site key of this ingest');
+    return { kind: 'site', site: check.found };
   };
+  /** The holder of a secret key: the bootstrap key (every scope) or an unrevoked named key. */
+  const secretHolder = async (presented: string) =>
+    // Digests compared in constant time, whatever the key's length.
+    timingSafeEqual(digest(presented), bootstrap) ? { id: 'bootstrap', name: 'bootstrap', scopes: ['admin'] as KeyScope[] } : await keys.find(presented);
 
   return async function authenticate(c: Context, body: unknown): Promise<SegmentSender> {
     const header = c.req.header('authorization') ?? '';
@@ -83,15 +89,14 @@ export function createSegmentAuth({
     const bearer = /^Bearer\s+(\S+)$/i.exec(header);
     if (bearer) {
       const presented = bearer[1]!;
-      notBlocked(c);
-      // Digests compared in constant time, whatever the key's length.
-      if (timingSafeEqual(digest(presented), bootstrap)) return { kind: 'secret', name: 'bootstrap', id: 'bootstrap' };
-      const named = await keys.find(presented);
-      if (!named) throw wrongKey(c, 'authorization: the key is not valid (unknown or revoked)');
-      if (!named.scopes.includes('write') && !named.scopes.includes('admin')) {
-        throw new ApiError(403, 'forbidden', `authorization: key "${named.name}" lacks the "write" scope that sending events needs`, { field: 'authorization' });
+      const check = await keyGuesses.check(c, () => secretHolder(presented));
+      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+      const holder = check.found;
+      if (!holder) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
+      if (!holder.scopes.includes('write') && !holder.scopes.includes('admin')) {
+        throw new ApiError(403, 'forbidden', `authorization: key "${holder.name}" lacks the "write" scope that sending events needs`, { field: 'authorization' });
       }
-      return { kind: 'secret', name: named.name, id: named.id };
+      return { kind: 'secret', name: holder.name, id: holder.id };
     }
     const writeKey = (body as { writeKey?: unknown } | null)?.writeKey;
     if (typeof writeKey === 'string') return siteOf(c, writeKey);

@@ -54,13 +54,13 @@ export function createSignInRoute({
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
     const key = typeof form.key === 'string' ? form.key.trim() : '';
-    const wait = key ? keyGuesses.blockedFor(c) : 0;
-    if (wait) {
-      const error = `Too many wrong keys from your address (${describeKeyGuessLimit(keyGuesses)}). Try again in ${wait} seconds.`;
-      return c.html(<SignInForm next={next} error={error} />, 429, { 'Retry-After': String(wait) });
+    // An empty field is no key presented: not checked, not counted.
+    const check = key ? await keyGuesses.check(c, () => verifyKey(key)) : { refused: false as const, found: undefined };
+    if (check.refused) {
+      const error = `Too many wrong keys from your address (${describeKeyGuessLimit(keyGuesses)}). Try again in ${check.wait} seconds.`;
+      return c.html(<SignInForm next={next} error={error} />, 429, { 'Retry-After': String(check.wait) });
     }
-    const holder = key ? await verifyKey(key) : undefined;
-    if (key && !holder) keyGuesses.failed(c);
+    const holder = check.found;
     if (!holder) return c.html(<SignInForm next={next} error="That key is not valid (unknown or revoked)." />, 401);
     if (!holds(holder, 'read')) return c.html(<SignInForm next={next} error={`Key "${holder.name}" may not read leads: sign in with a key that has the read or admin scope.`} />, 403);
     const { token } = await sessions.start(holder);

@@ -51,6 +51,23 @@ describeEachDialect('guessing secret keys on the sign-in form', (getDb) => {
     }
   });
 
+  it(`checks at most ${MAX_FAILED_KEY_CHECKS} of 300 wrong keys sent at once from one address and answers the rest 429, unchecked`, async () => {
+    // In process, so all 300 are in flight before the first check is over (each waits on the
+    // database); in-process requests have no socket: they are all one client.
+    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
+    const signIn = async (key: string) =>
+      app.request('/app/sign-in', {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { Origin: 'http://localhost', 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key, next: '/app/leads' }).toString(),
+      });
+    const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => signIn(`sk_guess_${String(i).padStart(16, '0')}`).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(MAX_FAILED_KEY_CHECKS);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(300 - MAX_FAILED_KEY_CHECKS);
+    expect((await signIn(TEST_SECRET_KEY)).status).toBe(429);
+  });
+
   it("signs in another address's right key while one address is locked out", async () => {
     const signIn = await listen();
     for (let i = 0; i < MAX_FAILED_KEY_CHECKS; i++) await signIn('198.51.100.44', `sk_guess_${String(i).padStart(16, '0')}`);
