@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { sortEvents, type ScoredEvent } from '../scoring/engine.js';
 import { toScoredEvent } from '../scoring/runLead.js';
-import { asLeadEvent } from '../leads/leadStore.js';
+import { asLeadEvent, emailsOfLeads } from '../leads/leadStore.js';
 
 /**
  * Every event that counts for each of a page of leads, in scoring order: what `eventsOfLead`
@@ -17,7 +17,7 @@ export async function eventsOfLeads(db: Kysely<Database>, site: string, leadIds:
   if (!leadIds.length) return histories;
   const current = await db.selectFrom('lead_visitors').select(['visitor_id', 'lead_id', 'from_ts', 'owns_traits']).where('lead_id', 'in', leadIds).execute();
   const past = await db.selectFrom('past_links').select(['visitor_id', 'lead_id', 'from_ts', 'until_ts', 'owns_traits']).where('lead_id', 'in', leadIds).execute();
-  const emailOf = new Map((await db.selectFrom('leads').select(['id', 'email']).where('id', 'in', leadIds).execute()).map((l) => [l.id, l.email]));
+  const emailsOf = await emailsOfLeads(db, await db.selectFrom('leads').select(['id', 'email']).where('id', 'in', leadIds).execute());
   const links = new Map<string, Array<{ lead: string; from: number; until: number; claimant?: boolean }>>();
   // As in `eventsOfLead`: a claimant's events only fill traits, another person's form gives none.
   for (const l of current) links.set(l.visitor_id, [...(links.get(l.visitor_id) ?? []), { lead: l.lead_id, from: Number(l.from_ts), until: Infinity, claimant: l.owns_traits !== 1 }]);
@@ -31,7 +31,7 @@ export async function eventsOfLeads(db: Kysely<Database>, site: string, leadIds:
       if (row.site_id !== site) continue;
       const ts = Number(row.ts);
       for (const link of links.get(row.visitor_id) ?? []) {
-        if (ts >= link.from && ts < link.until) histories.get(link.lead)!.push(asLeadEvent(toScoredEvent({ ...row, ts }), emailOf.get(link.lead) ?? '', !!link.claimant));
+        if (ts >= link.from && ts < link.until) histories.get(link.lead)!.push(asLeadEvent(toScoredEvent({ ...row, ts }), (email) => emailsOf.get(link.lead)?.has(email) ?? false, !!link.claimant));
       }
     }
   }

@@ -153,6 +153,27 @@ describeEachDialect('identity', (getDb) => {
     expect((await leadByEmail(dana)).traits).toEqual(expected);
   });
 
+  it('a merge gives the survivor the fit of what the merged lead told, in the replay and later', async () => {
+    const [v1, v2] = ['v_' + newId(), 'v_' + newId()];
+    const t0 = Date.now() - DAY;
+    const [own, other] = [`sam-${newId()}@fernhill.example`, `sam-${newId()}@northgate.example`];
+    await send(t0 + 10, [form(v1, t0, own)]);
+    await send(t0 + 20, [form(v2, t0 + 15, other, 1, { jobTitle: 'CFO' })]);
+    const [survivor, merged] = [await leadByEmail(own), await leadByEmail(other)];
+    expect(survivor.score.fit).toBe(0);
+    expect(merged.score.fit).toBeGreaterThan(0);
+    const res = await at(t0 + 30).request(`/v1/leads/${survivor.id}/merge`, { method: 'POST', body: JSON.stringify({ leadId: merged.id }), headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+    expect(res.status).toBe(200);
+    expect((await leadByEmail(own)).score.fit).toBe(merged.score.fit);
+    // A later form naming the merged email, from the survivor's own browser, still counts for it.
+    await send(t0 + 40, [form(v1, t0 + 35, other, 1, { country: 'Atlantis' })]);
+    const after = await leadByEmail(own);
+    expect(after).toMatchObject({ id: survivor.id, traits: { email: own, jobTitle: 'CFO', country: 'Atlantis' } });
+    expect(after.score.fit).toBe(merged.score.fit);
+    await at(t0 + 50).request(`/v1/admin/rescore?lead=${survivor.id}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}` } });
+    expect((await leadByEmail(own)).score.fit).toBe(merged.score.fit);
+  });
+
   it('expires anonymous visitors after the retention period, keeping leads’ visitors and recent ones', async () => {
     const now = Date.now();
     const [old, recent, known] = ['v_' + newId(), 'v_' + newId(), 'v_' + newId()];

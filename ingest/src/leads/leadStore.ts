@@ -75,20 +75,46 @@ export async function eventsOfLead(trx: Kysely<Database>, lead: { id: string; si
   // A claimant's events (while it was linked, now or before) only fill traits the lead's own browsers left unknown.
   const claims = [...current.map((l) => ({ ...l, until_ts: Infinity })), ...past].filter((l) => l.owns_traits !== 1);
   const claimed = (row: { visitor_id: string; ts: number }) => claims.some((l) => l.visitor_id === row.visitor_id && row.ts >= l.from_ts && row.ts < l.until_ts);
-  return (await q.execute()).map((row) => asLeadEvent(toScoredEvent(row), lead.email, claimed(row)));
+  const emails = (await emailsOfLeads(trx, [lead])).get(lead.id)!;
+  return (await q.execute()).map((row) => asLeadEvent(toScoredEvent(row), (email) => emails.has(email), claimed(row)));
+}
+
+/**
+ * The emails that name each lead: its own and those of the leads merged into it (through
+ * chains of merges), whose forms still count for it.
+ *
+ * @example
+ * const emails = (await emailsOfLeads(trx, [lead])).get(lead.id); // Set { 'ana@…', 'ana.k@…' }
+ */
+export async function emailsOfLeads(trx: Kysely<Database>, leads: Array<{ id: string; email: string }>): Promise<Map<string, Set<string>>> {
+  const emails = new Map(leads.map((l) => [l.id, new Set([l.email])]));
+  // Each merged lead points at the lead it was merged into, which may itself have been merged.
+  const rootOf = new Map(leads.map((l) => [l.id, l.id]));
+  let frontier = leads.map((l) => l.id);
+  for (let hop = 0; hop < 10 && frontier.length; hop++) {
+    const merged = await trx.selectFrom('leads').select(['id', 'email', 'merged_into']).where('merged_into', 'in', frontier).execute();
+    for (const m of merged) {
+      const root = rootOf.get(m.merged_into!)!;
+      rootOf.set(m.id, root);
+      emails.get(root)!.add(m.email);
+    }
+    frontier = merged.map((m) => m.id);
+  }
+  return emails;
 }
 
 /**
  * An event as it counts for a lead's traits: a claimant's only fill what is unknown, and one
  * naming another person's email (a form whose lead could not be made or linked) gives the lead
- * none of them. A copy when it differs: the visitor's own scoring keeps the event whole.
+ * none of them; `namesLead` says which emails are the lead's (its own, those of leads merged
+ * into it). A copy when it differs: the visitor's own scoring keeps the event whole.
  *
  * @example
- * asLeadEvent(form, 'ana@fernhill.example', false) // form, or form without traits if it names bo@…
+ * asLeadEvent(form, (email) => email === 'ana@fernhill.example', false) // form, or form without traits if it names bo@…
  */
-export function asLeadEvent(e: ScoredEvent, leadEmail: string, claimant: boolean): ScoredEvent {
+export function asLeadEvent(e: ScoredEvent, namesLead: (email: string) => boolean, claimant: boolean): ScoredEvent {
   const named = normaliseEmail(e.traits?.email);
-  if (named && named !== leadEmail) return { ...e, traits: null };
+  if (named && !namesLead(named)) return { ...e, traits: null };
   return claimant ? { ...e, claimant: true } : e;
 }
 

@@ -84,7 +84,8 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
   );
   if (!candidates.length) return { outcomes, stageChanges: false, queuedReplays: false };
 
-  const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[c.row.id, batches[c.batch]!.clientKey!] as const] : [])));
+  // By site and id: two sites' events may share an id.
+  const clientOf = new Map(candidates.flatMap((c) => (batches[c.batch]!.clientKey ? [[eventKey(c.row), batches[c.batch]!.clientKey!] as const] : [])));
   // Stored with the event, so rules that ask for a server's event (`sentBy`) hold in replays too.
   for (const c of candidates) if (batches[c.batch]!.trusted) c.row.trusted = 1;
   const visitors = await lockVisitors(trx, candidates.map((c) => c.row), now);

@@ -55,7 +55,7 @@ export interface ScoringWork {
  */
 export async function scoreSiteEvents(
   trx: Kysely<Database>,
-  { site, scorer, rows, visitors, preEvents, now, work, clientOf }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; clientOf?: Map<string, string> },
+  { site, scorer, rows, visitors, preEvents, now, work, clientOf }: { site: string; scorer: Scorer; rows: EventsTable[]; visitors: Map<string, VisitorRow>; preEvents: Map<string, number>; now: number; work: ScoringWork; /** The sending client of each event, by site and id (`site\u0000id`). */ clientOf?: Map<string, string> },
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
@@ -118,7 +118,7 @@ export async function scoreSiteEvents(
     const pastOf = groupBy(past, (p) => p.visitor_id);
     for (const e of earlier) for (const p of pastOf.get(visitorOf(e)) ?? []) if (p.from_ts <= e.ts && e.ts < p.until_ts) pastLeads.add(p.lead_id);
   }
-  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(e.id), (e) => e.trusted === true);
+  const identities = identityEvents(events, visitorOf, (e) => clientOf?.get(`${site}\u0000${e.id}`), (e) => e.trusted === true);
   // Events that give traits without naming anyone (a form with no email field, an identify
   // with a mistyped email): a linked browser's still go through the guardrails.
   const named = new Set(identities.map((i) => i.event));
@@ -153,7 +153,9 @@ export async function scoreSiteEvents(
     const leadId = leadOfEvent(e);
     const lead = leadId ? survivorOf(leads, leadId) : undefined;
     if (!leadId || !lead) continue;
-    const mine = asLeadEvent(e, lead.email, links.get(visitorOf(e))!.owns_traits !== 1);
+    // An email names this lead when it is its own or leads to it (a lead merged into it).
+    const namesLead = (email: string) => email === lead.email || survivorOf(leads, leadIdOf.get(email) ?? '')?.id === lead.id;
+    const mine = asLeadEvent(e, namesLead, links.get(visitorOf(e))!.owns_traits !== 1);
     (eventsOfLeadHere.get(leadId) ?? eventsOfLeadHere.set(leadId, []).get(leadId)!).push(mine);
   }
   const leadIds = new Set([...visitorIds.flatMap((v) => (links.has(v) ? [links.get(v)!.lead_id] : [])), ...relinked]);

@@ -9,6 +9,7 @@ import { ApiError } from '../http/apiError.js';
 import { fromJson, toJson } from '../db/json.js';
 import { eventsOfVisitor } from '../leads/leadStore.js';
 import { INLINE_REPLAY_MAX_EVENTS } from '../pipeline/scoreSiteEvents.js';
+import { markForReplay } from '../replay/replayQueue.js';
 import { runLead } from '../scoring/runLead.js';
 import { presentEvent } from './presentEvent.js';
 import { errorResponses } from '../openapi/errorResponses.js';
@@ -42,13 +43,16 @@ export function presentVisitor(v: Selectable<VisitorsTable>, scorer: Scorer | un
 /**
  * The visitor with its engagement under the rules in effect. A published rule set rescores
  * leads at once; an anonymous visitor is replayed by the replay worker after its next event, so
- * a read before then scores its history here, without writing (a history of more than
- * INLINE_REPLAY_MAX_EVENTS events is shown as stored until its next event).
+ * a read before then scores its history here (a history of more than INLINE_REPLAY_MAX_EVENTS
+ * events is queued for the worker, a mark that coalesces, and shown as stored until then).
  */
-async function underCurrentRules(db: Kysely<Database>, scorer: Scorer, visitor: Selectable<VisitorsTable>): Promise<Selectable<VisitorsTable>> {
+async function underCurrentRules(db: Kysely<Database>, scorer: Scorer, visitor: Selectable<VisitorsTable>, now: number): Promise<Selectable<VisitorsTable>> {
   if (!visitor.score_state || fromJson(visitor.score_state).rules === scorer.version) return visitor;
   const history = await eventsOfVisitor(db, visitor.site_id, visitor.visitor_id, INLINE_REPLAY_MAX_EVENTS + 1);
-  if (history.length > INLINE_REPLAY_MAX_EVENTS) return visitor;
+  if (history.length > INLINE_REPLAY_MAX_EVENTS) {
+    await markForReplay(db, [{ kind: 'visitor', site_id: visitor.site_id, subject_id: visitor.visitor_id }], now);
+    return visitor;
+  }
   const { state } = runLead(scorer, { state: emptyState(), stage: 'visitor' }, history);
   return { ...visitor, score_state: toJson(state) };
 }
@@ -99,7 +103,7 @@ export function createVisitorsRoute({ db, scorers, now = Date.now }: { db: Kysel
     const found = await findVisitor(c.req.param('visitorId'), c.req.query('site'));
     if (!found) throw noVisitor(c.req.param('visitorId'));
     const scorer = scorers.get(found.site_id);
-    const visitor = scorer ? await underCurrentRules(db, scorer, found) : found;
+    const visitor = scorer ? await underCurrentRules(db, scorer, found, now()) : found;
     const link = await db.selectFrom('lead_visitors').select(['lead_id', 'owns_traits']).where('site_id', '=', visitor.site_id).where('visitor_id', '=', visitor.visitor_id).executeTakeFirst();
     return c.json(presentVisitor(visitor, scorer, link, now()));
   });
