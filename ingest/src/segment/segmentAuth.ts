@@ -38,9 +38,10 @@ const SECRET_KEY_PREFIX = 'sk_';
  * there is guessing or has its API key in the wrong place. Any other wrong write key (a
  * sender's typo or stale site key) counts nothing, so a misconfigured sender on an address it
  * shares with others (Segment's or RudderStack's cloud) locks none of them out. Once the address
- * has sent too many wrong keys, every key it presents, a right site key or secret key too, is
- * refused unchecked with 429 and `Retry-After` until its window passes (Segment's libraries
- * retry such a batch later rather than drop it). A call with no key at all (or an empty write
+ * has sent too many wrong keys, every secret key and wrong write key it presents is refused
+ * unchecked with 429 and `Retry-After` until its window passes (Segment's libraries retry such
+ * a batch later rather than drop it); a right site key is public and still taken, so a guesser
+ * on a shared address cannot stop the site-key senders there. A call with no key at all (or an empty write
  * key), a right key, and a key lacking the `write` scope (403) count nothing.
  *
  * @example
@@ -68,10 +69,13 @@ export function createSegmentAuth({
   const siteOf = async (c: Context, writeKey: string): Promise<SegmentSender> => {
     // An empty write key is no key presented (as no Authorization at all): not a guess.
     if (!writeKey) throw unauthorized('authorization: the write key is empty; send the site key as the HTTP Basic username (empty password) or as "writeKey" in the body');
-    const check = await keyGuesses.check(c, () => sites.get(writeKey), { countWrong: writeKey.startsWith(SECRET_KEY_PREFIX) });
+    // A site key is public: taking it during a lockout tells a guesser nothing, and keeps the
+    // real senders on an address a guesser shares with them (Segment's cloud) working.
+    const site = sites.get(writeKey);
+    if (site) return { kind: 'site', site };
+    const check = await keyGuesses.check(c, () => undefined, { countWrong: writeKey.startsWith(SECRET_KEY_PREFIX) });
     if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
-    if (!check.found) throw unauthorized('authorization: the write key is not a site key of this ingest');
-    return { kind: 'site', site: check.found };
+    throw unauthorized('authorization: the write key is not a site key of this ingest');
   };
   /** The holder of a secret key: the bootstrap key (every scope) or an unrevoked named key. */
   const secretHolder = async (presented: string) =>
