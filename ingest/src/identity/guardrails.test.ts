@@ -7,6 +7,7 @@ import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
 import { readLimits } from '../limits/readLimits.js';
 import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from './guardrails.js';
+import { loopbackServers } from '../../../test/support/loopbackServers.js';
 
 describe('guardTraits', () => {
   it('lets the lead’s own browsers change traits, and a newly claiming browser only add missing ones', () => {
@@ -26,19 +27,12 @@ describe('guardTraits', () => {
  * the app trusts the loopback proxy, so each request's `X-Forwarded-For` is its client.
  */
 describeEachDialect('identity guardrails against one client', (getDb) => {
-  const servers: ServerType[] = [];
-  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  const serveApp = loopbackServers();
   const json = async (res: Response | Promise<Response>) => (await res).json();
   const app = () => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] } });
   let base = '';
   const post = async (client: string, events: TrackedEvent[]) => {
-    if (!base) {
-      const server = await new Promise<ServerType>((resolve) => {
-        const s = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-      });
-      servers.push(server);
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    }
+    base ||= await serveApp(app());
     const res = await fetch(`${base}/v1/collect`, {
       method: 'POST',
       body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),

@@ -1,13 +1,12 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { BROWSER_UA, DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, testConfig } from '../../../test/support/ingest.js';
 import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
 import type { Database } from '../db/schema.js';
 import { MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from '../identity/guardrails.js';
+import { loopbackServers } from '../../../test/support/loopbackServers.js';
 
 /**
  * Export and erasure of a person whose email reached browsers that were never linked to them:
@@ -17,18 +16,11 @@ import { MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT
  */
 describeEachDialect('export and erasure reach browsers never linked to the person', (getDb) => {
   const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}` };
-  const servers: ServerType[] = [];
-  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  const serveApp = loopbackServers();
   const app = () => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] } });
   let base = '';
   const post = async (client: string, events: TrackedEvent[]) => {
-    if (!base) {
-      const server = await new Promise<ServerType>((resolve) => {
-        const s = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-      });
-      servers.push(server);
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    }
+    base ||= await serveApp(app());
     const res = await fetch(`${base}/v1/collect`, {
       method: 'POST',
       body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),

@@ -1,12 +1,11 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { TEST_SECRET_KEY, testConfig } from '../../../test/support/ingest.js';
 import { createApp } from '../app.js';
 import { FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS } from '../auth/keyGuesses.js';
 import { createKeyStore } from '../keys/keyStore.js';
+import { loopbackServers } from '../../../test/support/loopbackServers.js';
 
 // A loopback server: other clients are told apart by the X-Forwarded-For that a proxy on this
 // host (trusted by default) passes on.
@@ -15,15 +14,9 @@ const basic = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toStrin
 const wrong = (i: number) => `sk_guess_${String(i).padStart(16, '0')}`;
 
 describeEachDialect('guessing keys on the Segment-compatible routes', (getDb) => {
-  const servers: ServerType[] = [];
-  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  const serveApp = loopbackServers();
   const listen = async () => {
-    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
-    const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    servers.push(server);
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await serveApp(createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY }));
     /** A Segment call from `client`; `authorization` undefined sends none. */
     return (call: string, client: string, authorization: string | undefined, body: Record<string, unknown> = {}) =>
       fetch(`${base}/v1/${call}`, {

@@ -1,24 +1,17 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../../test/support/databases.js';
 import { TEST_SECRET_KEY, testConfig } from '../../../../test/support/ingest.js';
 import { createApp } from '../../app.js';
 import { FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS } from '../../auth/keyGuesses.js';
+import { loopbackServers } from '../../../../test/support/loopbackServers.js';
 
 // A loopback server: other clients are told apart by the X-Forwarded-For that a proxy on this
 // host (trusted by default) passes on.
 
 describeEachDialect('guessing secret keys on the sign-in form', (getDb) => {
-  const servers: ServerType[] = [];
-  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  const serveApp = loopbackServers();
   const listen = async () => {
-    const app = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY });
-    const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    servers.push(server);
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const origin = await serveApp(createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY }));
     return (client: string, key: string) =>
       fetch(`${origin}/app/sign-in`, {
         method: 'POST',
