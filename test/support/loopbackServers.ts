@@ -1,6 +1,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll } from 'vitest';
+import type { TrackedEvent } from '../../shared/src/types.js';
+import { BROWSER_UA, DEMO_ORIGIN } from './ingest.js';
 
 /**
  * Serves apps on free loopback ports for one test file, and closes them after it: for tests
@@ -20,5 +22,27 @@ export function loopbackServers(): (app: { fetch: (request: Request) => Response
     });
     servers.push(server);
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+}
+
+/**
+ * Posts batches to `/v1/collect` as the script does, each from a client of its own: the app,
+ * served on loopback (it must trust the loopback proxy), reads the client from the
+ * `X-Forwarded-For` that a proxy on this host passes on. The app is made on the first post.
+ *
+ * @example
+ * const post = collectFromClients(() => createApp({ ..., limits: { trustedProxies: ['loopback'] } }));
+ * const res = await post('203.0.113.10', [form]);
+ */
+export function collectFromClients(app: () => { fetch: (request: Request) => Response | Promise<Response> }, site = 'scored') {
+  const serveApp = loopbackServers();
+  let base = '';
+  return async (client: string, events: TrackedEvent[]): Promise<Response> => {
+    base ||= await serveApp(app());
+    return fetch(`${base}/v1/collect`, {
+      method: 'POST',
+      body: JSON.stringify({ site, sentAt: Date.now(), events }),
+      headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, 'X-Forwarded-For': client },
+    });
   };
 }

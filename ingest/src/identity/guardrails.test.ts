@@ -7,7 +7,7 @@ import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
 import { readLimits } from '../limits/readLimits.js';
 import { guardTraits, MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from './guardrails.js';
-import { loopbackServers } from '../../../test/support/loopbackServers.js';
+import { collectFromClients } from '../../../test/support/loopbackServers.js';
 
 describe('guardTraits', () => {
   it('lets the lead’s own browsers change traits, and a newly claiming browser only add missing ones', () => {
@@ -27,17 +27,11 @@ describe('guardTraits', () => {
  * the app trusts the loopback proxy, so each request's `X-Forwarded-For` is its client.
  */
 describeEachDialect('identity guardrails against one client', (getDb) => {
-  const serveApp = loopbackServers();
   const json = async (res: Response | Promise<Response>) => (await res).json();
   const app = () => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] } });
-  let base = '';
+  const collect = collectFromClients(app);
   const post = async (client: string, events: TrackedEvent[]) => {
-    base ||= await serveApp(app());
-    const res = await fetch(`${base}/v1/collect`, {
-      method: 'POST',
-      body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),
-      headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, 'X-Forwarded-For': client },
-    });
+    const res = await collect(client, events);
     expect(res.status).toBe(200);
     return res.json();
   };

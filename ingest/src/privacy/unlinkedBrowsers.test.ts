@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { BROWSER_UA, DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, testConfig } from '../../../test/support/ingest.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, newId, testConfig } from '../../../test/support/ingest.js';
 import type { TrackedEvent } from '../../../shared/src/types.js';
 import { createApp } from '../app.js';
 import type { Database } from '../db/schema.js';
 import { MAX_NEW_BROWSERS_PER_LEAD_PER_CLIENT_PER_HOUR, MAX_NEW_LEADS_PER_CLIENT_PER_HOUR } from '../identity/guardrails.js';
-import { loopbackServers } from '../../../test/support/loopbackServers.js';
+import { collectFromClients } from '../../../test/support/loopbackServers.js';
 
 /**
  * Export and erasure of a person whose email reached browsers that were never linked to them:
@@ -16,16 +16,10 @@ import { loopbackServers } from '../../../test/support/loopbackServers.js';
  */
 describeEachDialect('export and erasure reach browsers never linked to the person', (getDb) => {
   const auth = { Authorization: `Bearer ${TEST_SECRET_KEY}` };
-  const serveApp = loopbackServers();
   const app = () => createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, limits: { perAddressPerMinute: 0, perSitePerMinute: 0, trustedProxies: ['loopback'] } });
-  let base = '';
+  const collect = collectFromClients(app);
   const post = async (client: string, events: TrackedEvent[]) => {
-    base ||= await serveApp(app());
-    const res = await fetch(`${base}/v1/collect`, {
-      method: 'POST',
-      body: JSON.stringify({ site: 'scored', sentAt: Date.now(), events }),
-      headers: { 'Content-Type': 'text/plain', Origin: DEMO_ORIGIN, 'User-Agent': BROWSER_UA, 'X-Forwarded-For': client },
-    });
+    const res = await collect(client, events);
     const answer = await res.text();
     expect(res.status, answer).toBe(200);
     expect(JSON.parse(answer).rejected, answer).toEqual([]);
