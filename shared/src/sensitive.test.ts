@@ -110,6 +110,13 @@ describe('looksSensitive and looksSensitiveValue', () => {
       expect(looksSensitiveValue(value), value).toBe(true);
   });
 
+  it('catches a card typed by hand with mixed separators between its groups of four', () => {
+    for (const value of ['4111 1111-1111 1111', 'card: 4111-1111 1111.1111', '5555.5555 5555-4444', '4111/1111 1111_1111'])
+      expect(looksSensitiveValue(value), value).toBe(true);
+    // Other groups still join only across one separator: a date and a time, an order and a date.
+    for (const value of ['2024-01-01/2024-02-02', '2026-11-29 2026-12-01', 'order 55-5555 5555-4444-2']) expect(looksSensitiveValue(value), value).toBe(false);
+  });
+
   it('keeps long ids that fail the Luhn check, ids with letters, dates and phone numbers', () => {
     for (const value of [
       '1234567890123456',
@@ -261,6 +268,18 @@ describe('stripSecretParams: sensitive values, payment names, nested URLs and ha
     expect(stripSecretParams('https://a.example/p;n=4111111111111111;v=2')).toBe('https://a.example/p;v=2');
     // UTM parameters are kept for their name, never for a card number in their value.
     expect(stripSecretParams('https://a.example/?utm_term=4111111111111111&utm_source=news')).toBe('https://a.example/?utm_source=news');
+  });
+
+  it('redacts a path segment holding a card or social security number, keeping the rest of the URL as written', () => {
+    expect(stripSecretParams('https://a.example/orders/4111111111111111/receipt?utm_source=x')).toBe('https://a.example/orders/[redacted]/receipt?utm_source=x');
+    expect(stripSecretParams('/pay/card-4111-1111-1111-1111')).toBe('/pay/[redacted]');
+    expect(stripSecretParams('https://a.example/u/123-45-6789#tab')).toBe('https://a.example/u/[redacted]#tab');
+    // Percent-encoded, or spread over segments.
+    expect(stripSecretParams('https://a.example/c/4111%201111%201111%201111/x')).toBe('https://a.example/c/[redacted]/x');
+    expect(stripSecretParams('/n/4111/1111/1111/1111')).not.toMatch(/4111|1111/);
+    // Paths that carry dates, versions, ids and order numbers stay byte for byte.
+    for (const url of ['https://a.example/blog/2026/11/29/launch', 'https://a.example/v1.2.3/docs', 'https://a.example/orders/123456789', 'https://a.example/o/4111111111111112', 'https://a.example/i/550e8400-e29b-41d4-a716-446655440000', 'https://a.example/t/1718000000000'])
+      expect(stripSecretParams(url)).toBe(url);
   });
 
   it('removes card, cc and social security names, as properties lose them', () => {

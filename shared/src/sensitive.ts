@@ -61,18 +61,21 @@ function passesLuhn(digits: string): boolean {
 /**
  * True when a run of digit groups holds, written with one separator throughout (or none), a
  * Luhn-valid card number of 13 to 19 digits, or a social security number as 123-45-6789
- * (dashes, spaces, dots, underscores or slashes). With `maxGroup`, a number written in groups
- * only joins groups of at most that many digits (a card is written 4-4-4-4 or 4-6-5, never
- * with a group of 8 or 12 as a UUID has).
+ * (dashes, spaces, dots, underscores or slashes). Groups of four digits join whatever separates
+ * them (`4111 1111-1111 1111`, as a card is typed by hand); other groups only join across the
+ * same separator, so a date range's "-" and "/" never make one number. With `maxGroup`, a
+ * number written in groups only joins groups of at most that many digits (a card is written
+ * 4-4-4-4 or 4-6-5, never with a group of 8 or 12 as a UUID has).
  */
 function runHoldsSensitive(run: string, maxGroup = 19): boolean {
   const groups = run.split(/[ ._/-]/);
   const seps = run.match(/[ ._/-]/g) ?? [];
   for (let i = 0; i < groups.length; i++) {
     let digits = '';
+    let fours = true;
     for (let j = i; j < groups.length && digits.length < 19; j++) {
-      // The groups of one number are joined by the same separator: not a date range's "-" and "/".
-      if (j > i && (seps[j - 1] != seps[i] || Math.max(groups[i]!.length, groups[j]!.length) > maxGroup)) break;
+      fours &&= groups[j]!.length == 4;
+      if (j > i && ((seps[j - 1] != seps[i] && !fours) || Math.max(groups[i]!.length, groups[j]!.length) > maxGroup)) break;
       digits += groups[j];
       if (isCardNumber(digits)) return true;
       if (j == i + 2 && groups[i]!.length == 3 && groups[i + 1]!.length == 2 && groups[j]!.length == 4) return true;
@@ -322,6 +325,27 @@ const dropSecretPathParams = (path: string, depth: number) =>
     return kept === undefined ? '' : `;${kept}`;
   });
 
+/** What a path segment holding a card or social security number is stored as. */
+export const REDACTED_SEGMENT = '[redacted]';
+
+/**
+ * A path without card or social security numbers: a segment that holds one, as written or
+ * percent-encoded (`/orders/4111111111111111/receipt`, `/u/123-45-6789`), becomes
+ * `[redacted]`; a number spread over segments (`/4111/1111/1111/1111`) loses its digits the
+ * same way. Everything else stays as written, so pages still group by path.
+ */
+function redactPathNumbers(path: string): string {
+  const segments = path.split('/');
+  let changed = false;
+  for (let i = 0; i < segments.length; i++) {
+    if (!/\d/.test(segments[i]!) || !paramValueLooksSensitive(decodeName(segments[i]!))) continue;
+    segments[i] = REDACTED_SEGMENT;
+    changed = true;
+  }
+  const kept = changed ? segments.join('/') : path;
+  return paramValueLooksSensitive(kept) ? kept.replace(DIGIT_RUN, (run) => (runHoldsSensitive(run) ? REDACTED_SEGMENT : run)) : kept;
+}
+
 /** `before`, then `sep` and the params, or `before` alone when no params are left. */
 const rejoin = (before: string, sep: string, params: string) => (params ? before + sep + params : before);
 
@@ -354,7 +378,8 @@ function stripFragment(hash: string, depth: number): string | undefined {
  * holds a card or social security number (`?note=4111111111111111`), separated by `&` or `;`;
  * the same in a fragment that holds parameters (OAuth's `#access_token=…`, a hash route's
  * `#/reset?token=…` or `#/reset&token=…`), path parameters (Java's `;jsessionid=…`), and a
- * `user:password@` part. A parameter whose value is itself a URL (`?redirect=https%3A%2F%2F…`)
+ * `user:password@` part, and card or social security numbers in the path (each segment holding
+ * one becomes `[redacted]`). A parameter whose value is itself a URL (`?redirect=https%3A%2F%2F…`)
  * is stripped the same way, up to 4 URLs deep. UTM parameters and click ids keep their name's
  * pass (never a card number in their value), and everything else stays exactly as written, in
  * order. Works on relative and unparseable text: only `?`, `#`, `;` and `&` are read.
@@ -364,6 +389,7 @@ function stripFragment(hash: string, depth: number): string | undefined {
  * stripSecretParams('https://a.example/cb#access_token=abc&state=1')   // 'https://a.example/cb#state=1'
  * stripSecretParams('https://a.example/p;jsessionid=ABC?a=1;sid=S')     // 'https://a.example/p?a=1'
  * stripSecretParams('https://a.example/?note=4111111111111111&a=1')     // 'https://a.example/?a=1'
+ * stripSecretParams('https://a.example/orders/4111111111111111/receipt') // 'https://a.example/orders/[redacted]/receipt'
  */
 export function stripSecretParams(url: string): string {
   return stripUrl(url, 0);
@@ -376,7 +402,7 @@ function stripUrl(url: string, depth: number): string {
 
   main = main.replace(/^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i, '$1');
   const queryAt = main.indexOf('?');
-  const path = dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt), depth);
+  const path = redactPathNumbers(dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt), depth));
   if (queryAt < 0) main = path;
   else {
     const query = main.slice(queryAt + 1);

@@ -152,6 +152,25 @@ describeEachDialect('secrets never stored', (getDb) => {
     expect(second!.path).toBe('/pay?v=2');
   });
 
+  it('redacts card and social security numbers in page paths, in the URL, the path and the referrer, so no page report or lead timeline shows them', async () => {
+    const sessionId = 's_' + newId();
+    const receipt = makeEvent({
+      sessionId,
+      ts: Date.now() - 1000,
+      path: '/orders/4111111111111111/receipt',
+      url: `${DEMO_ORIGIN}/orders/4111111111111111/receipt?utm_source=news`,
+      referrer: `${DEMO_ORIGIN}/account/123-45-6789/cards/5555%205555%205555%204444`,
+    });
+    expect((await postBatch(app(), { events: [receipt] })).status).toBe(200);
+
+    const rows = await storedRows(sessionId);
+    expectNoSecret(rows);
+    const [event] = rows.events;
+    expect(event!.url).toBe(`${DEMO_ORIGIN}/orders/[redacted]/receipt?utm_source=news`);
+    expect(event!.path).toBe('/orders/[redacted]/receipt');
+    expect(event!.referrer).toBe(`${DEMO_ORIGIN}/account/[redacted]/cards/[redacted]`);
+  });
+
   it('drops a title, name or category holding a card or social security number, and cleans campaign fields for the whole visit', async () => {
     const visitorId = 'v_' + newId();
     const sessionId = 's_' + newId();
