@@ -96,6 +96,27 @@ describeEachDialect('POST /v1/collect with hostile values', (getDb) => {
     expect(await stored([own.id, asServer.id, asAnonymous.id])).toEqual([own.id]);
   });
 
+  it('stores forms whose name is as long as an event name may be (200 characters) where their name becomes a lead\'s stage cause and trait source', async () => {
+    const email = `long-${newId()}@fernhill.example`;
+    const visitorId = 'v_' + newId();
+    const name = 'n'.repeat(200);
+    const view = makeEvent({ visitorId });
+    // Makes the lead: its stage change's cause is "form:" and the name.
+    const first = makeEvent({ visitorId, type: 'form', name, ts: Date.now() - 2000, traits: { email, company: 'Fernhill' } });
+    // Changes a known trait: the trait change's source is "form:" and the name.
+    const second = makeEvent({ visitorId, type: 'form', name, ts: Date.now() - 1000, traits: { email, company: 'Fernhill Labs', jobTitle: 'CTO' } });
+    const res = await postBatch(app(), { events: [view, first, second] });
+    expect(res.status).toBe(200);
+    expect((await res.json()).accepted).toBe(3);
+    expect(await stored([view.id, first.id, second.id])).toEqual([view.id, first.id, second.id].sort());
+    const lead = await getDb().db.selectFrom('leads').select(['id', 'traits']).where('email', '=', email).executeTakeFirstOrThrow();
+    expect(JSON.parse(lead.traits!)).toMatchObject({ company: 'Fernhill Labs', jobTitle: 'CTO' });
+    const causes = await getDb().db.selectFrom('stage_changes').select('cause').where('lead_id', '=', lead.id).execute();
+    expect(causes.map((c) => c.cause)).toContain(`form:${name}`);
+    const sources = await getDb().db.selectFrom('trait_changes').select('source').where('lead_id', '=', lead.id).where('trait', '=', 'company').execute();
+    expect(sources.map((c) => c.source)).toContain(`form:${name}`);
+  });
+
   it('refuses an event nested 5,000 levels deep with a message, not a 500', async () => {
     // Written by hand: serialising 5,000 levels would overflow the test's own stack.
     const deep = '{"d":'.repeat(5000) + '{"end":true}' + '}'.repeat(5000);

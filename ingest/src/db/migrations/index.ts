@@ -23,6 +23,7 @@ import { linkOwners } from './021_link_owners.js';
 import { eventsWithTraits } from './022_events_with_traits.js';
 import { trustedEvents } from './023_trusted_events.js';
 import { pastLinkOwners } from './024_past_link_owners.js';
+import { unboundedCauses } from './025_unbounded_causes.js';
 
 /**
  * Every migration, in order. Names are stored by kysely's Migrator: never rename one that
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   '022_events_with_traits': eventsWithTraits,
   '023_trusted_events': trustedEvents,
   '024_past_link_owners': pastLinkOwners,
+  '025_unbounded_causes': unboundedCauses,
 };
