@@ -33,7 +33,9 @@ const normalise = (field: string) => field.toLowerCase().replace(/[\W_]/g, '');
 export function mapTraits(fields: Record<string, unknown>): LeadTraits {
   const traits: LeadTraits = {};
   for (const [field, raw] of Object.entries(fields)) {
-    const trait = (TRAIT_NAMES as readonly string[]).includes(field) ? (field as keyof LeadTraits) : TRAIT_ALIASES[normalise(field).replace(/^(work|business|your)(?=.)/, '')];
+    const alias = normalise(field).replace(/^(work|business|your)(?=.)/, '');
+    // Own keys only: a field named `constructor` or `toString` must not find Object's.
+    const trait = (TRAIT_NAMES as readonly string[]).includes(field) ? (field as keyof LeadTraits) : Object.hasOwn(TRAIT_ALIASES, alias) ? TRAIT_ALIASES[alias] : undefined;
     if (!trait || raw === null || raw === undefined || typeof raw === 'object') continue;
     const value = cutText(String(raw).trim(), trait === 'email' ? 320 : 200);
     if (value) traits[trait] = value;
