@@ -6,6 +6,7 @@ import { createRequireKey } from './auth/requireKey.js';
 import { createKeyGuessLimit } from './auth/keyGuesses.js';
 import { createKeysRoute } from './keys/keysRoute.js';
 import { handleError, handleNotFound } from './http/apiError.js';
+import { refuseNulInUrl } from './http/refuseNulInUrl.js';
 import { closeUnreadBodies } from './http/closeUnreadBodies.js';
 import { createCollectRoute } from './collect/collectRoute.js';
 import { createSegmentRoute } from './segment/segmentRoute.js';
@@ -81,6 +82,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   const app = new Hono();
   app.use('*', observeRequests());
   app.use('*', closeUnreadBodies());
+  app.use('*', refuseNulInUrl());
   // Without limits given, a proxy on this host is trusted as readLimits does by default.
   const trustedProxies = limits?.trustedProxies ?? DEFAULT_LIMITS.trustedProxies;
   // One count of wrong secret keys per client address for every place that checks a key (the
