@@ -110,6 +110,30 @@ describe('looksSensitive and looksSensitiveValue', () => {
       expect(looksSensitiveValue(value), value).toBe(true);
   });
 
+  it('catches cards and social security numbers in other scripts\' digits, with typographic dashes, invisible characters, brackets, commas or plus signs', () => {
+    for (const value of [
+      '4111\u20131111\u20131111\u20131111', // en dash, as word processors and phones write it
+      'SSN 123\u201345\u20136789',
+      '123\u221245\u22126789', // minus sign
+      '4111\u200b1111\u200b1111\u200b1111', // zero-width space
+      '4111\u00ad1111\u00ad1111\u00ad1111', // soft hyphen
+      '\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11', // full-width
+      '\u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661', // Arabic-Indic
+      'card \u096a\u0967\u0967\u0967 \u0967\u0967\u0967\u0967 \u0967\u0967\u0967\u0967 \u0967\u0967\u0967\u0967', // Devanagari
+      '4111,1111,1111,1111',
+      '4111+1111+1111+1111',
+      '(4111)1111-1111-1111',
+      '(4111) 1111 1111 1111',
+    ])
+      expect(looksSensitiveValue(value), value).toBe(true);
+    // Text in other scripts without such a number stays, as do phone numbers written with brackets and plus signs.
+    for (const value of ['\u0664\u0661\u0661\u0661', 'Fernhill \u2013 2026', '\u6771\u4eac\u90fd \uff11\uff12\uff13', '+1 (555) 123-4567', '+44 (0)20 7946 0000', 'sizes 10,12,14'])
+      expect(looksSensitiveValue(value), value).toBe(false);
+    expect(idLooksSensitive('\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11')).toBe(true);
+    expect(emailLooksSensitive('4111\u20131111\u20131111\u20131111@pay.example')).toBe(true);
+    expect(stripSecretParams('https://a.example/?note=4111%E2%80%931111%E2%80%931111%E2%80%931111&a=1')).toBe('https://a.example/?a=1');
+  });
+
   it('catches a card typed by hand with mixed separators between its groups of four', () => {
     for (const value of ['4111 1111-1111 1111', 'card: 4111-1111 1111.1111', '5555.5555 5555-4444', '4111/1111 1111_1111'])
       expect(looksSensitiveValue(value), value).toBe(true);
@@ -157,6 +181,10 @@ describe('looksSensitive and looksSensitiveValue', () => {
 });
 
 describe('dropSensitiveProps', () => {
+  it('drops a property whose name holds a card or social security number, at any depth', () => {
+    expect(dropSensitiveProps({ '4111 1111 1111 1111': 'x', 'note 123-45-6789': 1, plan: 'pro', meta: { '5555\u20135555\u20135555\u20134444': true, seats: 12 } })).toEqual({ plan: 'pro', meta: { seats: 12 } });
+  });
+
   it('drops secret and card-like names, sensitive values, and secrets inside URL values', () => {
     const props = {
       password: 'hunter2',

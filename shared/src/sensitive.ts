@@ -39,6 +39,37 @@ export function looksSensitive(value: string): boolean {
  */
 const DIGIT_RUN = /\d(?:[ ._/-]?\d)*/g;
 
+/** Invisible characters a number may hide behind: zero-width space and joiners, word joiner, soft hyphen, byte-order mark. */
+const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
+/** Dashes that are not the ASCII one: hyphens, en and em dashes, minus signs (word processors and phones put them in). */
+const DASHES = /[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]/g;
+/** A decimal digit of any script (full-width, Arabic-Indic, Devanagari…). */
+const ANY_DIGIT = /\p{Nd}/gu;
+
+/**
+ * A digit of any script as its ASCII digit. Unicode keeps each script's digits 0 to 9 in a row,
+ * and rows that touch (mathematical digits) each hold all ten: the value is the distance from
+ * the first digit of the block, modulo 10.
+ */
+function asciiDigit(digit: string): string {
+  const cp = digit.codePointAt(0)!;
+  let first = cp;
+  while (/\p{Nd}/u.test(String.fromCodePoint(first - 1))) first--;
+  return String((cp - first) % 10);
+}
+
+/**
+ * A text as its digits are read by the rules below: digits of any script as ASCII digits
+ * (`４１１１`, `٤١١١`), any dash as `-`, invisible characters removed, brackets, commas and
+ * plus signs as spaces (`(4111) 1111-…`, `4111,1111,…`, `4111+1111+…`), and any run of white
+ * space as one space. Only for reading: what is stored is the text as sent.
+ */
+function readDigits(text: string): string {
+  // ASCII text (nearly all of it) skips Unicode normalisation.
+  const plain = /[^\x00-\x7f]/.test(text) ? text.normalize('NFKC').replace(INVISIBLE, '').replace(DASHES, '-').replace(ANY_DIGIT, (d) => (d <= '9' ? d : asciiDigit(d))) : text;
+  return plain.replace(/[(),+]/g, ' ').replace(/\s+/g, ' ');
+}
+
 /**
  * A payment card's number: 13 to 19 digits, opening as the card networks' do (2 to 6: Mastercard,
  * American Express, Diners, JCB, Visa, Discover, UnionPay, Maestro), passing the Luhn check. A
@@ -102,7 +133,7 @@ function runHoldsSensitive(run: string, maxGroup = 19): boolean {
 export function looksSensitiveValue(value: unknown): boolean {
   if (typeof value == 'string') {
     // Any run of white space (tabs, two spaces, a no-break space) separates groups as one space does.
-    const text = value.replace(/\s+/g, ' ');
+    const text = readDigits(value);
     return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
   }
   return Number.isInteger(value) && !/^[1-3]\d{12}$/.test(String(value)) && looksSensitiveValue(String(value));
@@ -125,7 +156,8 @@ const FREE_DIGIT_RUN = /(?<![a-z\d])\d(?:[ ._/-]?\d)*(?![a-z\d])/gi;
  */
 export function emailLooksSensitive(value: unknown): boolean {
   if (typeof value != 'string' || !isEmailAddress(value)) return looksSensitiveValue(value);
-  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}@/.test(value) || (value.match(FREE_DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
+  const text = readDigits(value);
+  return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}@/.test(text) || (text.match(FREE_DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
 }
 
 /**
@@ -140,7 +172,7 @@ export function emailLooksSensitive(value: unknown): boolean {
  * idLooksSensitive('k2j3h4l5m6n7p8q9')  // false
  */
 export function idLooksSensitive(id: string): boolean {
-  const text = id.replace(/\s+/g, ' ');
+  const text = readDigits(id);
   return /^\s*\d{3}[ .-]?\d{2}[ .-]?\d{4}\s*$/.test(text) || (text.match(FREE_DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run, 7));
 }
 
@@ -270,7 +302,7 @@ const MAX_EXTRA_DECODES = 2;
  * number in a URL (`?p=123456789`), not taken for a social security number.
  */
 const paramValueLooksSensitive = (value: string) => {
-  const text = value.replace(/\s+/g, ' ');
+  const text = readDigits(value);
   return /^\s*\d{3}[ .-]\d{2}[ .-]\d{4}\s*$/.test(text) || (text.match(DIGIT_RUN) ?? []).some((run) => runHoldsSensitive(run));
 };
 
@@ -343,7 +375,10 @@ function redactPathNumbers(path: string): string {
     changed = true;
   }
   const kept = changed ? segments.join('/') : path;
-  return paramValueLooksSensitive(kept) ? kept.replace(DIGIT_RUN, (run) => (runHoldsSensitive(run) ? REDACTED_SEGMENT : run)) : kept;
+  if (!paramValueLooksSensitive(kept)) return kept;
+  const cut = kept.replace(DIGIT_RUN, (run) => (runHoldsSensitive(run) ? REDACTED_SEGMENT : run));
+  // Spread over segments in digits of another script: nothing of the path is kept.
+  return paramValueLooksSensitive(cut) ? `${/^[a-z][\w+.-]*:\/\/[^/]*/i.exec(kept)?.[0] ?? ''}/${REDACTED_SEGMENT}` : cut;
 }
 
 /** `before`, then `sep` and the params, or `before` alone when no params are left. */
@@ -438,7 +473,8 @@ function cleanValue(value: unknown, depth: number): unknown {
 function dropNested(props: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
-    if (isSensitivePropName(key)) continue;
+    // A name can carry a number as well as a value can (`{"4111 1111 1111 1111": "x"}`).
+    if (isSensitivePropName(key) || looksSensitiveValue(key)) continue;
     const kept = cleanValue(value, depth);
     if (kept !== undefined) out[key] = kept;
   }

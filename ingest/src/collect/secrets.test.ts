@@ -171,6 +171,27 @@ describeEachDialect('secrets never stored', (getDb) => {
     expect(event!.referrer).toBe(`${DEMO_ORIGIN}/account/[redacted]/cards/[redacted]`);
   });
 
+  it('drops numbers written in other scripts, with typographic dashes or invisible characters, and property names holding one', async () => {
+    const sessionId = 's_' + newId();
+    const email = `unicode-${newId()}@fernhill.example`;
+    const form = makeEvent({
+      sessionId,
+      type: 'form',
+      name: 'contact',
+      traits: { email, company: '4111\u200b1111\u200b1111\u200b1111', name: 'Ana \uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11', jobTitle: 'CTO' },
+      props: { '4111 1111 1111 1111': 'x', note: 'SSN 123\u201345\u20136789', card2: 'x', ref: '\u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661', plan: 'pro' },
+    });
+    expect((await postBatch(app(), { events: [form] })).status).toBe(200);
+    const rows = await storedRows(sessionId);
+    const text = JSON.stringify(rows);
+    for (const secret of ['4111 1111 1111 1111', '4111\u200b1111', '123\u201345', '\uff14\uff11\uff11\uff11', '\u0664\u0661\u0661']) expect(text, secret).not.toContain(JSON.stringify(secret).slice(1, -1));
+    const [event] = rows.events;
+    expect(JSON.parse(event!.props!)).toEqual({ plan: 'pro' });
+    expect(JSON.parse(event!.traits!)).toEqual({ email, jobTitle: 'CTO' });
+    const lead = await getDb().db.selectFrom('leads').select('traits').where('email', '=', email).executeTakeFirstOrThrow();
+    expect(JSON.parse(lead.traits!)).toEqual({ email, jobTitle: 'CTO' });
+  });
+
   it('drops a title, name or category holding a card or social security number, and cleans campaign fields for the whole visit', async () => {
     const visitorId = 'v_' + newId();
     const sessionId = 's_' + newId();
