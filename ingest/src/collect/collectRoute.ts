@@ -16,6 +16,7 @@ import { createPageClassifier } from '../config/pageRules.js';
 import type { LeadbeamConfig, SiteConfig } from '../config/schema.js';
 import { ApiError } from '../http/apiError.js';
 import type { EventWriter } from '../pipeline/createEventWriter.js';
+import { TRUSTED_EVENT_ID_PREFIX } from '../pipeline/trustedEventIds.js';
 import type { CollectLimits } from '../limits/createCollectLimits.js';
 import { countRejectedEvent } from '../ops/metrics.js';
 import { limitBodySize } from '../http/limitBodySize.js';
@@ -146,6 +147,7 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
         // The server derives these from a Segment userId or anonymousId (toEvents.ts): a browser
         // that named itself so would write as that person's already linked, trusted visitor.
         if (DERIVED_VISITOR_ID.test(parsed.data.visitorId)) return reject(index, id, 'visitorId: ids starting su_, sa_, pu_ or pa_ are the server\'s (server-side events); a browser\'s id cannot start so', 'visitorId');
+        if (parsed.data.id.startsWith(TRUSTED_EVENT_ID_PREFIX)) return reject(index, id, `id: ids starting ${TRUSTED_EVENT_ID_PREFIX} are the server's (a trusted sender's events); send a random id`, 'id');
         const late = eventTimeProblem({ clientTs: parsed.data.ts, sentAt });
         if (late) return reject(index, id, late);
         if (!site.countsAsDownload(parsed.data)) {

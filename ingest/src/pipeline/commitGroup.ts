@@ -8,6 +8,7 @@ import { queueForRollups } from '../rollups/processRollupQueue.js';
 import type { Scorer } from '../scoring/engine.js';
 import { attributeToVisits } from './attributeToVisits.js';
 import { scoreSiteEvents, type ScoringWork } from './scoreSiteEvents.js';
+import { reclaimTrustedIds, trustedEventId } from './trustedEventIds.js';
 import { lockVisitors, rollUpEvents, saveVisitors, visitorKey } from './visitorRows.js';
 
 /** Events one visitor may send in a day (UTC, server clock); later ones are refused until the next. */
@@ -112,6 +113,16 @@ export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[]
 
   await attributeToVisits(trx, admitted.map((c) => c.row));
   const stored = await insertEvents(trx, admitted.map((c) => c.row));
+  // A trusted event whose id a public sender took first is stored under an id of its own.
+  const reclaimed = await reclaimTrustedIds(trx, admitted.filter((c) => c.row.trusted === 1 && !stored.has(eventKey(c.row))).map((c) => c.row));
+  if (reclaimed.length) {
+    for (const row of reclaimed) {
+      const client = clientOf.get(eventKey(row));
+      row.id = trustedEventId(row.id);
+      if (client) clientOf.set(eventKey(row), client);
+    }
+    for (const key of await insertEvents(trx, reclaimed)) stored.add(key);
+  }
   const inserted: EventsTable[] = [];
   for (const c of admitted) {
     if (stored.has(eventKey(c.row))) {

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, testApp } from '../../../test/support/ingest.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp } from '../../../test/support/ingest.js';
 import { createKeyStore } from '../keys/keyStore.js';
 
 const basic = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
@@ -153,6 +153,40 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     const rows = await eventsOf(anonymousId);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.id).toMatch(/^sg_[\w-]{32}$/);
+  });
+
+  it("stores a trusted sender's event whose id a public sender took first, under an id of its own, once however often it is retried", async () => {
+    const messageId = `crm-meeting-${randomUUID()}`;
+    const visitorId = `v_${randomUUID()}`;
+    // Anyone with the public site key sends the predictable id first.
+    expect((await (await postBatch(app(), { events: [makeEvent({ id: messageId, visitorId, type: 'track', name: 'harmless' })] })).json()).accepted).toBe(1);
+    const crm = { anonymousId: visitorId, event: 'Meeting Booked', messageId, context: { site: 'demo' } };
+    const bearer = { Authorization: `Bearer ${TEST_SECRET_KEY}` };
+    expect(await (await send('track', crm, bearer)).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    // A retry is still one event.
+    expect(await (await send('track', crm, bearer)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    const rows = await eventsOf(visitorId);
+    expect(rows.map((r) => [r.name, r.trusted])).toEqual([
+      ['harmless', 0],
+      ['Meeting Booked', 1],
+    ]);
+    expect(rows[1]!.id).toMatch(/^st_[\w-]{32}$/);
+    // Without a clash the messageId stays the id.
+    const own = `crm-call-${randomUUID()}`;
+    expect(await (await send('track', { ...crm, event: 'Call', messageId: own }, bearer)).json()).toMatchObject({ accepted: 1 });
+    expect((await eventsOf(visitorId)).map((r) => r.id)).toContain(own);
+  });
+
+  it('keeps ids starting st_ for the server: /v1/collect refuses them naming id, a site key\'s messageId is hashed', async () => {
+    const visitorId = `v_${randomUUID()}`;
+    const good = makeEvent({ visitorId });
+    const res = await postBatch(app(), { events: [makeEvent({ id: 'st_0123456789abcdef', visitorId }), good] });
+    const body = await res.json();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toMatchObject([{ index: 0, field: 'id', error: expect.stringMatching(/^id: ids starting st_ are the server's/) }]);
+    const anonymousId = randomUUID();
+    expect((await send('track', { anonymousId, event: 'E', messageId: 'st_0123456789abcdef' })).status).toBe(200);
+    expect((await eventsOf(anonymousId))[0]!.id).toMatch(/^sg_/);
   });
 
   it('corrects the sender clock from timestamp and sentAt', async () => {

@@ -6,6 +6,7 @@ import { idLooksSensitive } from '../../../shared/src/sensitive.js';
 import { correctClockSkew, eventTimeProblem } from '../collect/correctClockSkew.js';
 import { unstorable } from '../collect/unstorable.js';
 import { toEventRow } from '../collect/toEventRow.js';
+import { TRUSTED_EVENT_ID_PREFIX } from '../pipeline/trustedEventIds.js';
 import { createPageClassifier } from '../config/pageRules.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { EventsTable } from '../db/schema.js';
@@ -170,7 +171,9 @@ export function createSegmentMapper() {
     const visitorId =
       m.anonymousId && m.anonymousId.length >= 8 && m.anonymousId.length <= 64 ? m.anonymousId : m.anonymousId ? `${forAnonymous}${hash(`anonymousId:${m.anonymousId}`, 24)}` : `${forUser}${hash(`userId:${m.userId}`, 24)}`;
     // Without a messageId there is nothing to dedup by: a random id, as Segment assigns one.
-    const id = m.messageId && EVENT_ID.test(m.messageId) && !idLooksSensitive(m.messageId) ? m.messageId : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
+    // Ids starting st_ are the server's (a trusted event whose id a public sender took first): a site key's message with one is hashed.
+    const ownId = m.messageId && EVENT_ID.test(m.messageId) && !idLooksSensitive(m.messageId) && (trusted || !m.messageId.startsWith(TRUSTED_EVENT_ID_PREFIX));
+    const id = ownId ? m.messageId! : `sg_${m.messageId ? hash(`messageId:${m.messageId}`, 32) : randomBytes(24).toString('base64url')}`;
     const page = m.context?.page ?? undefined;
     const properties = m.properties ?? undefined;
 
