@@ -134,6 +134,28 @@ describeEachDialect('identity', (getDb) => {
     expect(score.items.filter((i: any) => i.ruleId === 'pricing')).toHaveLength(2);
   });
 
+  it('sales feedback sent to a merged lead’s id moves the lead it was merged into, never the merged record', async () => {
+    const t0 = Date.now() - 60_000;
+    const [a, b] = [`fa-${newId()}@fernhill.example`, `fb-${newId()}@fernhill.example`];
+    await postBatch(at(t0), { sentAt: t0, events: [makeEvent({ ts: t0 - 2000, type: 'form', name: 'contact', traits: { email: a } }), makeEvent({ ts: t0 - 1000, type: 'form', name: 'contact', traits: { email: b } })] });
+    const [merged, survivor] = [await leadByEmail(a), await leadByEmail(b)];
+    const post = (path: string, body: unknown) => at(t0 + 30).request(path, { method: 'POST', body: JSON.stringify(body), headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' } });
+    expect((await post(`/v1/leads/${survivor.id}/merge`, { leadId: merged.id })).status).toBe(200);
+    const before = (await getDb().db.selectFrom('leads').select('stage').where('id', '=', survivor.id).executeTakeFirstOrThrow()).stage;
+
+    const res = await post(`/v1/leads/${merged.id}/feedback`, { type: 'contacted' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.lead.id).toBe(survivor.id);
+    expect(body.feedback).toMatchObject({ from: before, to: body.lead.stage });
+    const rows = await getDb().db.selectFrom('feedback').select('lead_id').where('lead_id', 'in', [merged.id, survivor.id]).execute();
+    expect(rows.map((r) => r.lead_id)).toEqual([survivor.id]);
+    const mergedRow = await getDb().db.selectFrom('leads').select(['stage', 'merged_into']).where('id', '=', merged.id).executeTakeFirstOrThrow();
+    expect(mergedRow).toEqual({ stage: merged.stage, merged_into: survivor.id });
+    const changes = await getDb().db.selectFrom('stage_changes').select('lead_id').where('lead_id', '=', merged.id).where('source', '=', 'api').execute();
+    expect(changes).toEqual([]);
+  });
+
   it('a merge keeps the survivor’s traits and email: the merged lead’s, even given later, only fill its gaps, in replays too', async () => {
     const [v1, v2] = ['v_' + newId(), 'v_' + newId()];
     const t0 = Date.now() - DAY;

@@ -6,7 +6,7 @@ import { newId } from '../ids.js';
 import type { Scorer } from '../scoring/engine.js';
 import type { Stage } from '../scoring/lifecycle.js';
 import { stageAfterFeedback, type Feedback } from './feedback.js';
-import { lockLeads, recordStageChanges } from './leadStore.js';
+import { lockLeads, recordStageChanges, survivorOf } from './leadStore.js';
 
 /** What one piece of sales feedback did to its lead. */
 export interface RecordedFeedback {
@@ -21,16 +21,18 @@ export interface RecordedFeedback {
  * Stores sales feedback on a lead at `at`, in one transaction under the lead's lock: the
  * feedback row (with the response time when it is the first answer since the lead was handed
  * to sales), the first answer of the handovers it answers, the stage change it causes (handed to the webhook outbox) and the lead's new
- * stage. Throws an `ApiError` (404, 409) when the lead is unknown or the feedback does not fit
- * its stage; nothing is stored then. The API route and the demo data both go through here.
+ * stage. Feedback on a merged lead's id goes to the lead it was merged into. Throws an
+ * `ApiError` (404, 409) when the lead is unknown or the feedback does not fit its stage;
+ * nothing is stored then. The API route and the demo data both go through here.
  *
  * @example
  * const { from, to, responseMs } = await recordFeedback(db, scorers, 'ld_123', { type: 'accepted', by: 'sam@northwind.example' }, Date.now());
  */
 export async function recordFeedback(db: Kysely<Database>, scorers: Map<string, Scorer>, leadId: string, feedback: Feedback, at: number): Promise<RecordedFeedback> {
   return db.transaction().execute(async (trx) => {
-    // Locked: feedback and live scoring of the same lead never interleave.
-    const lead = (await lockLeads(trx, [leadId])).get(leadId);
+    // Locked: feedback and live scoring of the same lead never interleave. A merged lead's id
+    // (a CRM keeps the one its webhooks named) stands for the lead it was merged into, as in lookups.
+    const lead = survivorOf(await lockLeads(trx, [leadId]), leadId);
     if (!lead) throw new ApiError(404, 'not_found', `id: no lead "${leadId}"`, { field: 'id' });
     const next = stageAfterFeedback(lead.stage, feedback);
     if ('error' in next) throw new ApiError(409, 'conflict', next.error);
