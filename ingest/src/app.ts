@@ -137,7 +137,7 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.route('/v1/leads', createLeadsRoute({ db, scorers, now, onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/webhooks/*', requireKey('admin'));
   app.use('/v1/webhooks', requireKey('admin'));
-  app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks, onCommitted: () => void dispatcher?.kick() }));
+  app.route('/v1/webhooks', createWebhooksRoute({ db, now, allowPrivateWebhooks, siteKeys: new Set(config.sites.map((s) => s.key)), onCommitted: () => void dispatcher?.kick() }));
   app.use('/v1/reports/*', requireKey(apiScope));
   app.route('/v1/reports', createReportsRoute({ db: reportsDb, siteKeys: new Set(config.sites.map((s) => s.key)), now }));
   app.route('/v1/reports', createFollowUpRoute({ db: reportsDb, config, now }));

@@ -5,12 +5,13 @@ import { webhookUrlSchema } from './webhookUrl.js';
 
 /**
  * A webhook as it is registered (through the API or the dashboard); its URL must be public
- * unless `allowPrivate`.
+ * unless `allowPrivate`, and its site, when given, one of `siteKeys` (the config file's sites:
+ * a webhook for a mistyped site would never fire, and no page would list it).
  *
  * @example
- * const schema = webhookSchema({ allowPrivate: false });
+ * const schema = webhookSchema({ allowPrivate: false, siteKeys: new Set(config.sites.map((s) => s.key)) });
  */
-export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean } = {}) =>
+export const webhookSchema = ({ allowPrivate = false, siteKeys }: { allowPrivate?: boolean; siteKeys?: ReadonlySet<string> } = {}) =>
   z
     .object({
       url: webhookUrlSchema({ allowPrivate, privateHint: 'for a receiver on your own machine in development, start the ingest with LEADBEAM_ALLOW_PRIVATE_WEBHOOKS=true' }),
@@ -28,7 +29,12 @@ export const webhookSchema = ({ allowPrivate = false }: { allowPrivate?: boolean
         .optional(),
       events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
       /** Only this site's leads; every site when absent. */
-      site: z.string().optional(),
+      site: z
+        .string()
+        .superRefine((site, ctx) => {
+          if (siteKeys && !siteKeys.has(site)) ctx.addIssue({ code: 'custom', message: `no site "${site}" in the config file (sites: ${[...siteKeys].join(', ')})` });
+        })
+        .optional(),
     })
     .strict();
 

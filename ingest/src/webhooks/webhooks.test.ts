@@ -59,6 +59,17 @@ describeEachDialect('webhooks', (getDb) => {
     expect((await app.request('/v1/webhooks')).status).toBe(401);
   });
 
+  it('refuses a webhook for a site the config file does not have, naming site: it would never fire, and no page would list it', async () => {
+    const { app } = setup();
+    const res = await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify({ url: 'https://crm.example/hook', events: ['lead.mql'], site: 'scoerd' }) });
+    expect(res.status).toBe(400);
+    const { error } = await res.json();
+    expect(error).toMatchObject({ code: 'invalid_request', field: 'site' });
+    expect(error.message).toMatch(/^site: no site "scoerd" in the config file \(sites: .*scored/);
+    const list = await (await app.request('/v1/webhooks', { headers: auth })).json();
+    expect(list.webhooks.filter((w: any) => w.site === 'scoerd')).toEqual([]);
+  });
+
   it('delivers a signed handover at once, with the lead, its scores and the change; the signature verifies independently', async () => {
     const { app, dispatcher } = setup();
     const hook = await register(app, receiver.url, ['lead.sql', 'lead.created']);

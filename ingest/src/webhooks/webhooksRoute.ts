@@ -28,9 +28,22 @@ export { webhookSchema };
  * @example
  * app.route('/v1/webhooks', createWebhooksRoute({ db }));
  */
-export function createWebhooksRoute({ db, now = Date.now, allowPrivateWebhooks = false, onCommitted }: { db: Kysely<Database>; now?: () => number; allowPrivateWebhooks?: boolean; onCommitted?: () => void }) {
+export function createWebhooksRoute({
+  db,
+  now = Date.now,
+  allowPrivateWebhooks = false,
+  siteKeys,
+  onCommitted,
+}: {
+  db: Kysely<Database>;
+  now?: () => number;
+  allowPrivateWebhooks?: boolean;
+  /** The config file's sites: a webhook may only name one of them. */
+  siteKeys?: ReadonlySet<string>;
+  onCommitted?: () => void;
+}) {
   const app = new Hono();
-  const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks });
+  const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks, siteKeys });
 
   const idParameter = pathParameter('id', 'The webhook’s id');
 

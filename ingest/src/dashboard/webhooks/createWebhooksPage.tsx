@@ -74,9 +74,9 @@ export function shownUrl(url: string, admin: boolean): string {
  * @example
  * dashboard.route('/', createWebhooksPage(deps));
  */
-export function createWebhooksPage({ db, now = Date.now, onCommitted, allowPrivateWebhooks = false }: DashboardDeps) {
+export function createWebhooksPage({ db, config, now = Date.now, onCommitted, allowPrivateWebhooks = false }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
-  const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks });
+  const schema = webhookSchema({ allowPrivate: allowPrivateWebhooks, siteKeys: new Set(config.sites.map((s) => s.key)) });
 
   const renderList = async (c: Context<DashboardEnv>, state: { created?: RegisteredWebhook; problem?: { message: string; field?: string }; form?: Record<string, unknown> } = {}) => {
     const site = c.get('site');
