@@ -116,6 +116,20 @@ void batchAgree;
 export function describeZodError(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => {
+      const path = issuePath(issue);
+      return `${path.length ? path.join('.') : '(root)'}: ${issue.message}`;
+    })
     .join('; ');
+}
+
+/**
+ * Where an issue is: its path, and for keys an object does not take (`unrecognized_keys`,
+ * which zod reports on the object) the first such key, so the field named is the one to remove.
+ *
+ * @example
+ * issuePath(z.object({ a: z.number() }).strict().safeParse({ a: 1, b: 2 }).error!.issues[0]!) // ['b']
+ */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === 'unrecognized_keys' && issue.keys.length ? [...issue.path, issue.keys[0]!] : issue.path;
 }

@@ -119,11 +119,15 @@ describeEachDialect('backtest', (getDb) => {
     expect((await backtestRules(db, scorers, { site: 'bt', rules: DRAFT }, { now: t0 + 10 * MIN, listLimit: 1 })).moves).toMatchObject({ up: 1, down: 1, truncated: true, leads: [expect.anything()] });
 
     // The rules in effect as a draft: nothing moves.
-    const same = await (await appAt(db, t0 + 10 * MIN).request('/v1/scoring/backtest', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'bt', rules: CURRENT }) })).json();
+    // The body a publish takes (with its note) backtests as it is.
+    const same = await (await appAt(db, t0 + 10 * MIN).request('/v1/scoring/backtest', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'bt', rules: CURRENT, note: 'same rules' }) })).json();
     expect(same).toMatchObject({ identical: true, mqlOrBeyond: { now: 2, draft: 2 }, moves: { up: 0, down: 0, leads: [] } });
     const bad = await appAt(db, t0).request('/v1/scoring/backtest', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'bt', rules: { ...DRAFT, thresholds: { mql: { engagement: 'high' } } } }) });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.field).toBe('rules.thresholds.mql.engagement');
+    const unknown = await appAt(db, t0).request('/v1/scoring/backtest', { method: 'POST', headers: auth, body: JSON.stringify({ site: 'bt', rules: CURRENT, notes: 'typo' }) });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toMatchObject({ field: 'notes', message: 'notes: Unrecognized key: "notes"' });
 
     // Each rule's hits on the site's leads over the period, for the scoring page.
     const hits = await ruleHits(db, 'bt', { days: 30, now: t0 + 10 * MIN, rules: config.sites[0]!.scoring });

@@ -11,7 +11,8 @@ import { calibrateThreshold, type Calibration } from './calibrateThreshold.js';
 import { eventsOfLeads } from './eventsOfLeads.js';
 
 /** A backtest's input; errors name the field from the body's root (`rules.engagement.2.points`). */
-export const backtestSchema = z.object({ site: z.string().min(1), rules: scoringSchema }).strict();
+/** The site and the draft rules; a `note` is taken and ignored, so the body a publish takes backtests as it is. */
+export const backtestSchema = z.object({ site: z.string().min(1), rules: scoringSchema, note: z.string().max(2000).optional() }).strict();
 
 interface Scores {
   stage: Stage;

@@ -25,8 +25,12 @@ export const MAX_EVENT_LEAD_MS = 5 * 60_000;
  * @example
  * eventTimeProblem({ clientTs: Date.UTC(1971, 0, 1), sentAt: Date.now() }) // 'ts: more than 30 days before the batch was sent …'
  */
-export function eventTimeProblem({ clientTs, sentAt }: { clientTs: number; sentAt: number }): string | undefined {
-  if (sentAt - clientTs > MAX_EVENT_AGE_MS) return 'ts: more than 30 days before the batch was sent (sentAt); events that old are not accepted';
-  if (clientTs - sentAt > MAX_EVENT_LEAD_MS) return 'ts: more than 5 minutes after the batch was sent (sentAt); an event cannot happen after it is sent';
+export function eventTimeProblem(
+  { clientTs, sentAt }: { clientTs: number; sentAt: number },
+  /** How the message names the event's time and the sending (Segment's calls have `timestamp`, and `sentAt` only when the client sends one). */
+  { field = 'ts', sent = 'the batch was sent (sentAt)' }: { field?: string; sent?: string } = {},
+): string | undefined {
+  if (sentAt - clientTs > MAX_EVENT_AGE_MS) return `${field}: more than 30 days before ${sent}; events that old are not accepted`;
+  if (clientTs - sentAt > MAX_EVENT_LEAD_MS) return `${field}: more than 5 minutes after ${sent}; an event cannot happen after it is sent`;
   return undefined;
 }

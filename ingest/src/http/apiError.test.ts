@@ -22,6 +22,11 @@ function tinyApp() {
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
     return c.json(parsed.data);
   });
+  app.get('/zod-unknown-key', (c) => {
+    const parsed = z.object({ rules: z.object({ mql: z.number() }).strict() }).strict().safeParse({ rules: { mql: 100, sql: 200 } });
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    return c.json(parsed.data);
+  });
   app.get('/zod-root', (c) => {
     const parsed = z.string().safeParse(1);
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
@@ -59,6 +64,11 @@ describe('ApiError and handleError', () => {
     const { error } = await res.json();
     expect(error).toMatchObject({ code: 'invalid_request', field: 'events.0.id' });
     expect(error.message).toMatch(/^events\.0\.id: /);
+  });
+
+  it('names a key the object does not take as the field, not the object around it', async () => {
+    const { error } = await (await tinyApp().request('/zod-unknown-key')).json();
+    expect(error).toEqual({ code: 'invalid_request', field: 'rules.sql', message: 'rules.sql: Unrecognized key: "sql"' });
   });
 
   it('leaves the field out when the zod error is about the whole value', async () => {

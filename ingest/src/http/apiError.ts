@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { describeZodError } from '../../../shared/src/schemas.js';
+import { describeZodError, issuePath } from '../../../shared/src/schemas.js';
 import { logger } from '../ops/logger.js';
 
 /** What a client branches on; the message is for people and may change. */
@@ -49,7 +49,7 @@ export class ApiError extends Error {
    * if (!query.success) throw ApiError.fromZod(query.error);
    */
   static fromZod(error: z.ZodError): ApiError {
-    const path = error.issues[0]?.path ?? [];
+    const path = error.issues[0] ? issuePath(error.issues[0]) : [];
     return new ApiError(400, 'invalid_request', describeZodError(error), path.length ? { field: path.map(String).join('.') } : {});
   }
 }

@@ -189,6 +189,15 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     expect((await eventsOf(anonymousId))[0]!.id).toMatch(/^sg_/);
   });
 
+  it('refuses a message dated more than 30 days before it was sent, naming timestamp and only what the sender gave', async () => {
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const alone = await send('track', { anonymousId: randomUUID(), event: 'E', timestamp: old });
+    expect(alone.status).toBe(400);
+    expect((await alone.json()).error).toEqual({ code: 'invalid_request', field: 'timestamp', message: 'timestamp: more than 30 days before it arrived (no sentAt was given); events that old are not accepted' });
+    const withSentAt = await (await send('batch', { batch: [{ type: 'track', anonymousId: randomUUID(), event: 'E', timestamp: old }, { type: 'track', anonymousId: randomUUID(), event: 'E' }], sentAt: new Date().toISOString() })).json();
+    expect(withSentAt.rejected).toMatchObject([{ field: 'batch.0.timestamp', error: 'batch.0.timestamp: more than 30 days before the message was sent (sentAt); events that old are not accepted' }]);
+  });
+
   it('corrects the sender clock from timestamp and sentAt', async () => {
     const now = Date.UTC(2026, 5, 1, 12);
     const anonymousId = randomUUID();

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_EVENT_BYTES, describeZodError, trackedEventSchema } from '../../../shared/src/schemas.js';
+import { MAX_EVENT_BYTES, describeZodError, issuePath, trackedEventSchema } from '../../../shared/src/schemas.js';
 import type { Campaign, TrackedEvent } from '../../../shared/src/types.js';
 import { idLooksSensitive } from '../../../shared/src/sensitive.js';
 import { correctClockSkew, eventTimeProblem } from '../collect/correctClockSkew.js';
@@ -142,7 +142,7 @@ export function createSegmentMapper() {
     }
     const parsed = messageSchema.safeParse(raw);
     if (!parsed.success) {
-      const path = parsed.error.issues[0]?.path ?? [];
+      const path = parsed.error.issues[0] ? issuePath(parsed.error.issues[0]) : [];
       return { ...(path.length && { field: path.map(String).join('.') }), error: describeZodError(parsed.error) };
     }
     const m = parsed.data;
@@ -155,8 +155,8 @@ export function createSegmentMapper() {
     // Without a sentAt the timestamp stands as sent (never later than its arrival).
     const clientTs = Math.round(m.timestamp ?? m.originalTimestamp ?? receivedAt);
     const sentAt = Math.round(m.sentAt ?? batchSentAt ?? receivedAt);
-    const late = eventTimeProblem({ clientTs, sentAt });
-    if (late) return { field: 'timestamp', error: late.replace(/^ts:/, 'timestamp:').replace('(sentAt)', 'sentAt') };
+    const late = eventTimeProblem({ clientTs, sentAt }, { field: 'timestamp', sent: (m.sentAt ?? batchSentAt) ? 'the message was sent (sentAt)' : 'it arrived (no sentAt was given)' });
+    if (late) return { field: 'timestamp', error: late };
     const ts = Math.min(receivedAt, correctClockSkew({ clientTs, sentAt, receivedAt }));
 
     // An id that is a card or social security number is never stored, as on /v1/collect.
@@ -207,7 +207,7 @@ export function createSegmentMapper() {
     };
     const valid = trackedEventSchema.safeParse(event);
     if (!valid.success) {
-      const path = valid.error.issues[0]?.path ?? [];
+      const path = valid.error.issues[0] ? issuePath(valid.error.issues[0]) : [];
       return { ...(path.length && { field: String(path[0]) }), error: describeZodError(valid.error) };
     }
     return { row: toEventRow(site.key, valid.data, { ts, receivedAt, classify: isWebUrl(valid.data.url) ? classifierOf(site) : undefined }) };

@@ -1,4 +1,4 @@
-import { describeZodError } from '../../../../shared/src/schemas.js';
+import { describeZodError, issuePath } from '../../../../shared/src/schemas.js';
 import { scoringSchema, type ScoringRules } from '../../scoring/rulesSchema.js';
 
 /** A draft read from the editor: its rules, or what is wrong, naming the field. */
@@ -25,7 +25,7 @@ export function parseDraft(text: string): ParsedDraft {
   }
   const parsed = scoringSchema.safeParse(raw);
   if (!parsed.success) {
-    const path = parsed.error.issues[0]?.path ?? [];
+    const path = parsed.error.issues[0] ? issuePath(parsed.error.issues[0]) : [];
     return { ok: false, message: describeZodError(parsed.error), ...(path.length && { field: path.map(String).join('.') }) };
   }
   return { ok: true, rules: parsed.data };
