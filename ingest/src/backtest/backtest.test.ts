@@ -9,7 +9,7 @@ import type { Database } from '../db/schema.js';
 import { ruleHits } from '../rulesets/ruleHits.js';
 import { createScorer } from '../scoring/engine.js';
 import { backtestRules } from './backtestRules.js';
-import { calibrateThreshold } from './calibrateThreshold.js';
+import { MIN_OUTCOMES_PER_CLASS, calibrateThreshold } from './calibrateThreshold.js';
 
 const MIN = 60_000;
 /** In effect: MQL at 10 points. */
@@ -213,5 +213,20 @@ describe('threshold calibration', () => {
     // Ties: 40 and 60 both give 1/2 − 0: the lower wins.
     expect(calibrateThreshold({ won: [40, 60], lost: [10, 50] }, 25).best).toMatchObject({ threshold: 40, youdenJ: 0.5 });
     expect(calibrateThreshold({ won: [40], lost: [] }, 25).best).toBeNull();
+  });
+
+  it(`advises taking the best threshold only from ${MIN_OUTCOMES_PER_CLASS} won and lost leads whose fit passed, and only when it separates them`, () => {
+    const spread = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+    expect(calibrateThreshold({ won: [40, 55, 70], lost: [10, 20, 35] }, 100).advice).toBe('too_few_outcomes');
+    const enough = calibrateThreshold({ won: spread(40, MIN_OUTCOMES_PER_CLASS), lost: spread(10, MIN_OUTCOMES_PER_CLASS) }, 100);
+    expect(enough).toMatchObject({ advice: 'use', minimumPerClass: MIN_OUTCOMES_PER_CLASS, best: { threshold: 40, youdenJ: 1 } });
+    // Leads whose fit never passed are no evidence for an engagement threshold.
+    expect(calibrateThreshold({ won: [...spread(40, MIN_OUTCOMES_PER_CLASS - 1), null], lost: spread(10, MIN_OUTCOMES_PER_CLASS) }, 100).advice).toBe('too_few_outcomes');
+    // Won and lost leads that peaked alike: the best split is no split.
+    const alike = calibrateThreshold({ won: spread(10, MIN_OUTCOMES_PER_CLASS), lost: spread(10, MIN_OUTCOMES_PER_CLASS) }, 100);
+    expect(alike.advice).toBe('no_separation');
+    expect(alike.best!.youdenJ).toBe(0);
+    expect(calibrateThreshold({ won: [20], lost: [20] }, 25).advice).toBe('no_separation');
+    expect(calibrateThreshold({ won: [40], lost: [] }, 25).advice).toBe('no_outcomes');
   });
 });

@@ -7,9 +7,22 @@ export interface ThresholdFit {
   youdenJ: number;
 }
 
+/** Won and lost leads calibration needs of each before it suggests a threshold: with fewer, the best split is chance. */
+export const MIN_OUTCOMES_PER_CLASS = 10;
+
+/**
+ * Whether `best` is worth taking: `use`; `too_few_outcomes` (fewer than `MIN_OUTCOMES_PER_CLASS`
+ * won or lost leads whose fit passed); `no_separation` (no threshold qualifies more of the won
+ * leads than of the lost: Youden's J of 0 or less); `no_outcomes` (no won or no lost lead).
+ */
+export type CalibrationAdvice = 'use' | 'too_few_outcomes' | 'no_separation' | 'no_outcomes';
+
 export interface Calibration {
   /** `youden`: the threshold maximising the share of won leads qualified minus the share of lost leads qualified. */
   method: 'youden';
+  advice: CalibrationAdvice;
+  /** `MIN_OUTCOMES_PER_CLASS`, for the message that asks for more outcomes. */
+  minimumPerClass: number;
   won: number;
   lost: number;
   /** The best threshold, or null without at least one won and one lost lead whose fit passed. */
@@ -37,7 +50,8 @@ function bucketWidth(span: number, count: number) {
  * Youden's J, the share of won leads qualified minus the share of lost leads qualified, so
  * neither class's size dominates; the candidates are the observed peaks (between two of them
  * nothing changes), and ties go to the lower threshold (a buyer missed costs more than a call
- * that sales turns down). Pure.
+ * that sales turns down). `advice` says whether the best is worth taking: only with
+ * `MIN_OUTCOMES_PER_CLASS` won and lost leads whose fit passed, and a split better than none. Pure.
  *
  * @example
  * calibrateThreshold({ won: [40, 55, 70], lost: [10, 20, 35] }, 100).best?.threshold // 40
@@ -70,8 +84,12 @@ export function calibrateThreshold(peaks: { won: Array<number | null>; lost: Arr
       histogram.push({ from, to: from + width, won: won.filter(inside).length, lost: lost.filter(inside).length });
     }
   }
+  // A split no better than none is never worth taking, however many outcomes there are.
+  const advice: CalibrationAdvice = !best ? 'no_outcomes' : best.youdenJ <= 0 ? 'no_separation' : won.length < MIN_OUTCOMES_PER_CLASS || lost.length < MIN_OUTCOMES_PER_CLASS ? 'too_few_outcomes' : 'use';
   return {
     method: 'youden',
+    advice,
+    minimumPerClass: MIN_OUTCOMES_PER_CLASS,
     won: peaks.won.length,
     lost: peaks.lost.length,
     best,

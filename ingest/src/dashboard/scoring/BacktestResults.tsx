@@ -13,7 +13,8 @@ const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 /** The draft's MQL engagement threshold and the suggested one, to mark on the calibration chart (one mark when they agree). */
 function thresholdMarkers(cal: Calibration): ChartMarker[] {
   const draft = cal.current?.threshold;
-  const best = cal.best?.threshold;
+  // A threshold that separates nothing is no suggestion.
+  const best = cal.advice === 'no_separation' ? undefined : cal.best?.threshold;
   if (draft !== undefined && draft === best) return [{ x: draft, label: 'Draft = suggested', description: `the draft’s threshold, which is also the suggested threshold: ${draft}` }];
   return [
     ...(draft !== undefined ? [{ x: draft, label: 'Draft', description: `the draft’s threshold: ${draft}` }] : []),
@@ -111,8 +112,19 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
           ]}
         />
       ) : null}
-      {cal.best ? (
+      {cal.best && cal.advice === 'no_separation' ? (
+        <p class="notice" id="calibration-none">
+          No engagement threshold separates won from lost leads under the draft: the best, {cal.best.threshold}, qualifies {cal.best.wonQualified} of {cal.won} won and {cal.best.lostQualified} of {cal.lost} lost
+          leads (Youden’s J {cal.best.youdenJ}), no better than qualifying at random. Engagement does not tell them apart yet: look at the rules, not the threshold.
+        </p>
+      ) : cal.best ? (
         <div class="panel" id="calibration">
+          {cal.advice === 'too_few_outcomes' ? (
+            <p class="notice" id="calibration-few">
+              A hint, not yet a finding: it rests on {cal.won - cal.neverFit.won} won and {cal.lost - cal.neverFit.lost} lost leads whose fit passed, and with fewer than {cal.minimumPerClass} of each the best split is
+              largely chance. Record more sales outcomes on the lead pages before trusting it.
+            </p>
+          ) : null}
           <p>
             The MQL engagement threshold that separates won from lost leads best is <strong id="best-threshold">{cal.best.threshold}</strong>: it qualifies {cal.best.wonQualified} of {cal.won} won and{' '}
             {cal.best.lostQualified} of {cal.lost} lost leads (Youden’s J {cal.best.youdenJ}).

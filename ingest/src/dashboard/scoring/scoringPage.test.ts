@@ -122,6 +122,8 @@ describeEachDialect('scoring page', (getDb) => {
     expect(rowText(html, 'outcome', 'rejectedOrLost')).toBe('Rejected or lost 2 0 1');
     // Calibration: the won lead peaked far above the lost one; the best threshold lies between.
     const best = Number(/id="best-threshold">([\d.]+)</.exec(html)![1]);
+    // One won and one lost lead: the suggestion says it is a hint.
+    expect(html).toMatch(/id="calibration-few">\s*A hint, not yet a finding: it rests on 1 won and 1 lost leads/);
     expect(best).toBeGreaterThan(2);
     expect(best).toBeLessThanOrEqual(24);
     // The chart of peaks: bins of one width (ticks on their edges), the draft's threshold (15) and the best one marked, in words too.
@@ -137,6 +139,14 @@ describeEachDialect('scoring page', (getDb) => {
     const again = await calibrated.text();
     expect(JSON.parse(textareaOf(again)).thresholds.mql.engagement).toBe(best);
     expect(again).toContain(`MQL engagement threshold set to ${best} in the draft (not published).`);
+
+    // A draft under which won and lost leads score alike (no engagement rule at all): no suggestion, no button, no marker.
+    const flat = { ...pricier(), engagement: [] };
+    const none = await (await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(flat) })).text();
+    expect(none).toMatch(/id="calibration-none">\s*No engagement threshold separates won from lost leads under the draft/);
+    expect(none).not.toContain('id="best-threshold"');
+    expect(none).not.toContain('into the draft and backtest again');
+    expect(JSON.parse(decode(/data-chart="([^"]+)"/.exec(none)![1]!)).markers.map((m: { label: string }) => m.label)).not.toContain('Suggested');
   });
 
   it('refuses to publish for a read session (403), and publishes for an admin: a new version, who and when, and leads rescored', async () => {
