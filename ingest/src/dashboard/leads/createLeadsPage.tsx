@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ApiError } from '../../http/apiError.js';
 import { LEAD_SORTS, listLeads } from '../../reports/listLeads.js';
 import { STAGES } from '../../scoring/lifecycle.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
@@ -23,6 +22,24 @@ const filtersSchema = z.object({
 });
 type Filters = z.infer<typeof filtersSchema>;
 
+const FILTER_LABELS: Record<keyof Filters, string> = { stage: 'Stage', min: 'Score from', max: 'Score to', active: 'Active in the last (days)', q: 'Email or company', sort: 'Sort by', order: 'Order', after: 'Page' };
+
+/**
+ * The filters of a URL, each parsed on its own: the valid ones, and the problem of each invalid
+ * one (named by its label, with what was given), so the page can keep the form and say what to
+ * fix instead of answering with an error page.
+ */
+function readFilters(query: Record<string, string>): { filters: Filters; problems: Array<{ field: keyof Filters; message: string }> } {
+  const filters: Filters = {};
+  const problems: Array<{ field: keyof Filters; message: string }> = [];
+  for (const field of Object.keys(filtersSchema.shape) as Array<keyof Filters>) {
+    const one = filtersSchema.shape[field].safeParse(query[field]);
+    if (one.success) (filters as Record<string, unknown>)[field] = one.data;
+    else problems.push({ field, message: `${FILTER_LABELS[field]}: "${query[field]}" is not valid (${one.error.issues[0]?.message ?? 'invalid'})` });
+  }
+  return { filters, problems };
+}
+
 const SORT_LABELS: Record<(typeof LEAD_SORTS)[number], string> = { activity: 'Last activity', score: 'Score', created: 'Created' };
 
 /**
@@ -36,16 +53,18 @@ const SORT_LABELS: Record<(typeof LEAD_SORTS)[number], string> = { activity: 'La
 export function createLeadsPage({ db: mainDb, reportsDb: db = mainDb, scorers, now = Date.now }: DashboardDeps) {
   const app = new Hono<DashboardEnv>();
   app.get('/leads', async (c) => {
-    const parsed = filtersSchema.safeParse(c.req.query());
-    if (!parsed.success) throw ApiError.fromZod(parsed.error);
-    const filters: Filters = parsed.data;
+    const { filters, problems } = readFilters(c.req.query());
     const site = c.get('site');
-    const { leads, nextCursor } = await listLeads(
-      db,
-      scorers.get(site.key),
-      { site: site.key, stage: filters.stage, minScore: filters.min, maxScore: filters.max, activeDays: filters.active, search: filters.q, sort: filters.sort, order: filters.order, after: filters.after },
-      now(),
-    );
+    // A bad filter lists nothing rather than leads it did not ask for: the form stays, and says what to fix.
+    const { leads, nextCursor } = problems.length
+      ? { leads: [], nextCursor: null }
+      : await listLeads(
+          db,
+          scorers.get(site.key),
+          { site: site.key, stage: filters.stage, minScore: filters.min, maxScore: filters.max, activeDays: filters.active, search: filters.q, sort: filters.sort, order: filters.order, after: filters.after },
+          now(),
+        );
+    if (problems.length) c.status(400);
     const { after: _after, ...kept } = filters;
     const filtered = Object.values(kept).some((v) => v !== undefined);
     return c.render(
@@ -104,6 +123,14 @@ export function createLeadsPage({ db: mainDb, reportsDb: db = mainDb, scorers, n
             <button type="submit">Show</button> {filtered ? <a href={pageHref(c, '/app/leads')}>Clear</a> : null}
           </div>
         </form>
+        {problems.length ? (
+          <div role="alert" id="filters-error" class="notice">
+            {problems.map((p) => (
+              <p data-field={p.field}>{p.message}</p>
+            ))}
+            <p>Fix the filter above and press Show.</p>
+          </div>
+        ) : null}
         <div class="panel">
           <TableScroll label={`Leads${filters.after ? ', a later page' : ''}; times in UTC`}>
             <table class="leads">
@@ -140,7 +167,7 @@ export function createLeadsPage({ db: mainDb, reportsDb: db = mainDb, scorers, n
               </tbody>
             </table>
           </TableScroll>
-          {leads.length === 0 ? <p role="status">No leads match{filtered ? ' these filters' : ' yet'}.</p> : null}
+          {leads.length === 0 && !problems.length ? <p role="status">No leads match{filtered ? ' these filters' : ' yet'}.</p> : null}
         </div>
         <nav class="pager" aria-label="Pages">
           {filters.after ? <a href={pageHref(c, '/app/leads', { ...kept })}>First page</a> : null}

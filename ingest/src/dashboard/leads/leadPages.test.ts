@@ -78,6 +78,19 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect((await admin.get('/app/leads?site=demo&stage=hot')).status).toBe(400);
   });
 
+  it('keeps the filter form on bad filters and says which to fix, listing no lead it was not asked for', async () => {
+    const res = await admin.get('/app/leads?site=demo&min=abc&stage=bogus&q=fern');
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('role="search"');
+    // The good filter stays in the form.
+    expect(html).toContain('value="fern"');
+    expect(html).toMatch(/<p data-field="stage">Stage: &quot;bogus&quot; is not valid/);
+    expect(html).toMatch(/<p data-field="min">Score from: &quot;abc&quot; is not valid/);
+    expect(leadIdsIn(html)).toEqual([]);
+    expect(html).not.toContain('No leads match');
+  });
+
   it('sorts by score, creation and activity in either order', async () => {
     const idsFor = async (query: string) => leadIdsIn(await (await admin.get(`/app/leads?site=demo&${query}`)).text());
     const [a, b, c] = (await Promise.all([ana, bo, cy].map((p) => leadByEmail(p.email)))) as [Lead, Lead, Lead];
