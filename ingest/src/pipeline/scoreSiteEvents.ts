@@ -17,7 +17,7 @@ import {
   type LeadStageChange,
 } from '../leads/leadStore.js';
 import type { ReplayItem } from '../replay/replayQueue.js';
-import { replayLead, replayVisitor } from '../replay/replaySubject.js';
+import { notBefore, replayLead, replayVisitor } from '../replay/replaySubject.js';
 import { comesAfter, emptyState, sortEvents, type RuleHit, type ScoredEvent, type ScoreState, type Scorer } from '../scoring/engine.js';
 import { runLead, toScoredEvent } from '../scoring/runLead.js';
 import { visitorKey, type VisitorRow } from './visitorRows.js';
@@ -59,14 +59,20 @@ export async function scoreSiteEvents(
 ) {
   if (!rows.length) return;
   const visitorOfId = new Map(rows.map((r) => [r.id, r.visitor_id]));
+  const receivedAtOf = new Map(rows.map((r) => [r.id, r.received_at]));
   /**
-   * The earliest of a lead's new events (the first: they are in scoring order): a replay they cause dates no stage change before it
-   * (`notBefore`), nor before the form that named a lead this group linked (`namedAt`), so a
-   * browser's older anonymous history makes an MQL at the form, not days before anyone gave an
-   * email. (Changes stay dated at the event that crossed the threshold, so pages viewed after it
-   * in the same batch never count as having preceded it.)
+   * When leadbeam learned what a lead's new events show: the latest receipt among them (the
+   * forms that named a lead this group linked are among them), and never before the lead
+   * existed. No stage change they cause, incremental or by a replay, is dated before it
+   * (`notBefore`): an event's time is the browser's, and a queued one arrives up to 30 days
+   * late, so dated at its time a change could precede the lead and its creation in the history,
+   * and make a handover overdue on arrival. A browser's older anonymous history thus makes an
+   * MQL when its form arrives, not days before anyone gave an email. (A change whose event is
+   * newer stays at that event.) A lead with no new events of its own (an earlier lead a late
+   * event belongs to) learned of it now.
    */
-  const learnedAtOf = (mine: ScoredEvent[]) => mine[0]?.ts ?? now;
+  const learnedAtOf = (lead: Lead, mine: ScoredEvent[]) =>
+    mine.length ? mine.reduce((at, e) => Math.max(at, receivedAtOf.get(e.id) ?? now), lead.created_at) : Math.max(now, lead.created_at);
   const visitorOf = (e: { id: string }) => visitorOfId.get(e.id)!;
   const events = sortEvents(rows.map(toScoredEvent));
   const visitorIds = [...new Set(rows.map((r) => r.visitor_id))].sort();
@@ -136,14 +142,6 @@ export async function scoreSiteEvents(
   work.recorded += created.length;
   const relinked = await linkVisitorsToLeads(trx, { site, identities, traitEvents, leadIdOf, leads, links, now, createdBy, claims });
   for (const id of pastLeads) relinked.add(survivorOf(leads, id)?.id ?? id);
-  // When this group's events first named each lead (its form or identify): a history that
-  // reaches the lead with it cannot have qualified the lead before it was named.
-  const namedAt = new Map<string, number>();
-  for (const i of identities) {
-    const id = survivorOf(leads, leadIdOf.get(i.email) ?? '')?.id;
-    if (id && !(namedAt.get(id)! <= i.event.ts)) namedAt.set(id, i.event.ts);
-  }
-
   const leadOfEvent = (e: { id: string; ts: number }) => {
     const link = links.get(visitorOf(e));
     return link && e.ts >= link.from_ts ? link.lead_id : undefined;
@@ -174,8 +172,7 @@ export async function scoreSiteEvents(
       // Scores become exactly what a replay gives; the stage only moves forward (a late event
       // never takes a lead back from sales: only sales feedback or a rescore does that).
       const history = await eventsOfLead(trx, lead, INLINE_REPLAY_MAX_EVENTS + 1);
-      const learnedAt = Math.max(learnedAtOf(mine), relinked.has(leadId) ? (namedAt.get(leadId) ?? -Infinity) : -Infinity);
-      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history, learnedAt })).changes;
+      if (history.length <= INLINE_REPLAY_MAX_EVENTS) work.recorded += (await replayLead(trx, scorer, lead, now, { events: history, learnedAt: learnedAtOf(lead, mine) })).changes;
       else work.replays.push({ kind: 'lead', site_id: site, subject_id: leadId });
       continue;
     }
@@ -186,7 +183,8 @@ export async function scoreSiteEvents(
     const run = runLead(scorer, { state, stage: lead.stage, recycledAt }, mine);
     const subject = leadSubject(leadId);
     work.hits.push(...run.hits.map((h) => ({ ...h, subject })));
-    work.changes.push(...run.changes.map((c): LeadStageChange => ({ ...c, leadId, source: 'scoring', ruleVersion: scorer.version })));
+    const changes = notBefore(scorer, run.state, run.changes, learnedAtOf(lead, mine));
+    work.changes.push(...changes.map((c): LeadStageChange => ({ ...c, leadId, source: 'scoring', ruleVersion: scorer.version })));
     work.leads.push(scoredLead(lead, scorer, run.state, run.stage, now));
   }
 }

@@ -22,11 +22,14 @@ import { runLead, type StageChange } from '../scoring/runLead.js';
 const rank = (s: Stage) => ['lead', 'mql', 'sql'].indexOf(s);
 
 /**
- * Stage changes dated no earlier than `learnedAt`, when leadbeam learned of them: sales is
- * handed a lead when leadbeam can tell them, not when an event it had not seen yet (or rules
- * not yet published) would have crossed the threshold. Dated at that event, publishing new
- * rules made MQLs weeks overdue at once, speed to lead counted days nobody could answer in,
- * and the webhook carried the scores of then. A moved change carries the scores of `learnedAt`.
+ * Stage changes dated no earlier than `learnedAt`, when leadbeam learned of them (live: the
+ * receipt of the events that caused them, never before the lead's creation; a rescore or a
+ * queued replay: when it runs): sales is handed a lead when leadbeam can tell them, not when an
+ * event it had not seen yet (or rules not yet published) would have crossed the threshold.
+ * Dated at that event, publishing new rules made MQLs weeks overdue at once, a demo request
+ * from a browser's offline queue dated an MQL 20 days before the lead existed, speed to lead
+ * counted days nobody could answer in, and the webhook carried the scores of then. A moved
+ * change carries the scores of `learnedAt`.
  *
  * @example
  * notBefore(scorer, state, [{ from: 'lead', to: 'mql', at: threeDaysAgo, … }], Date.now()) // at: now
@@ -64,7 +67,7 @@ export async function replayLead(
     source?: ChangeSource;
     allowDown?: boolean;
     events?: ScoredEvent[];
-    /** When leadbeam learned what this replay shows (the receipt of the events that caused it); `now` by default (new rules, a merge, a queued replay). */
+    /** When leadbeam learned what this replay shows (the latest receipt, `received_at`, of the events that caused it, and not before the lead's creation); `now` by default (new rules, a merge, a queued replay). */
     learnedAt?: number;
   } = {},
 ) {

@@ -56,14 +56,20 @@ describeEachDialect('content page', (getDb) => {
       expect(body, JSON.stringify(body)).toMatchObject({ accepted: events.length });
     };
     // A: reads a blog post (tagged by its markup) and the pricing page (tagged by the site's rule), signs up (a lead),
-    // downloads (an MQL), then reads a page after qualifying, which preceded nothing.
-    await post([
-      at(0, visitors.a, { path: '/blog/a', stage: 'top', category: 'blog' }),
-      at(1, visitors.a, { path: '/pricing' }),
-      at(2, visitors.a, { type: 'form', name: 'newsletter', path: '/pricing', traits: { email: emails.a, jobTitle: 'CFO' } }),
-      at(3, visitors.a, { type: 'download', name: 'guide.pdf', path: '/pricing' }),
-      at(4, visitors.a, { path: '/after-mql' }),
-    ]);
+    // downloads (an MQL), then reads a page after qualifying, which preceded nothing. Sent as they happen: an MQL
+    // is dated no earlier than leadbeam received what made it, so a page in the same late beacon would precede it.
+    const onTime = (minutes: number) => testApp(getDb().db, () => base + minutes * MIN + 1000);
+    await post(
+      [
+        at(0, visitors.a, { path: '/blog/a', stage: 'top', category: 'blog' }),
+        at(1, visitors.a, { path: '/pricing' }),
+        at(2, visitors.a, { type: 'form', name: 'newsletter', path: '/pricing', traits: { email: emails.a, jobTitle: 'CFO' } }),
+        at(3, visitors.a, { type: 'download', name: 'guide.pdf', path: '/pricing' }),
+      ],
+      base + 3 * MIN + 1000,
+      onTime(3),
+    );
+    await post([at(4, visitors.a, { path: '/after-mql' })], base + 4 * MIN + 1000, onTime(4));
     // B: the blog post, signs up, and only then the pricing page (which did not precede B's conversion).
     await post([
       at(10, visitors.b, { path: '/blog/a', stage: 'top', category: 'blog' }),

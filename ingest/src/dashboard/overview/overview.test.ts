@@ -48,7 +48,8 @@ describeEachDialect('dashboard: overview', (getDb) => {
     await person(d(40), { email: 'old@past.example', landing: '/blog/old' });
     // A LinkedIn campaign's reader: blog first (top), qualifies, sales accept in 30 minutes, then win.
     await person(d(3), { email: 'li@fernhill.example', landing: '/blog/a', utm: 'utm_source=linkedin&utm_medium=paid&utm_campaign=q4', jobTitle: 'CFO', qualify: true });
-    await feedback('li@fernhill.example', d(3) + 3000 + 30 * MIN, { type: 'accepted' });
+    // (The handover is when the visit's beacon arrived, 5 s after it began.)
+    await feedback('li@fernhill.example', d(3) + 5000 + 30 * MIN, { type: 'accepted' });
     await feedback('li@fernhill.example', d(3) + DAY, { type: 'won' });
     // Direct to pricing (bottom), a free-mail lead that never qualifies.
     await person(d(2), { email: 'free@gmail.com', landing: '/pricing' });
@@ -56,7 +57,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     await person(T - 2 * 60 * MIN, { email: 'nl@acme.example', landing: '/guides/close', utm: 'utm_source=newsletter&utm_medium=email&utm_campaign=nov', jobTitle: 'Controller', qualify: true });
     // Direct to pricing, qualifies yesterday, rejected three hours later.
     await person(d(1), { email: 'late@north.example', landing: '/pricing', jobTitle: 'CFO', qualify: true });
-    await feedback('late@north.example', d(1) + 3000 + 3 * 60 * MIN, { type: 'rejected', reason: 'bad_fit', outcome: 'recycle' });
+    await feedback('late@north.example', d(1) + 5000 + 3 * 60 * MIN, { type: 'rejected', reason: 'bad_fit', outcome: 'recycle' });
     // An anonymous visitor.
     await person(d(1), { landing: '/blog/b' });
     admin = await signIn(app());
