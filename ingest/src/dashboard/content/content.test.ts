@@ -166,4 +166,18 @@ describeEachDialect('content page', (getDb) => {
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('days:');
   });
+
+  it('says when its figures are older than a minute and newer ones are being computed, with a link to reload', async () => {
+    let clock = Date.now();
+    const clocked = testApp(getDb().db, () => clock);
+    const viewer = await signIn(clocked);
+    const ageOf = async () => /<span class="figures-age"( data-stale="")?>([\s\S]*?)<\/span>/.exec(await (await viewer.get('/app/content?site=scored&days=7')).text())!;
+    const fresh = await ageOf();
+    expect(fresh[1]).toBeUndefined();
+    expect(fresh[2]).toMatch(/^as of \d{4}-\d\d-\d\d \d\d:\d\d UTC, refreshed every minute$/);
+    clock += 61_000;
+    const stale = await ageOf();
+    expect(stale[1]).toBe(' data-stale=""');
+    expect(stale[2]).toContain('newer figures are being computed: <a href="">reload</a> in a moment');
+  });
 });

@@ -10,7 +10,7 @@ import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
-import { shortTime } from '../layout/shortTime.js';
+import { FiguresAge } from '../layout/FiguresAge.js';
 import { TableScroll } from '../layout/TableScroll.js';
 
 const DAY = 86_400_000;
@@ -50,7 +50,7 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
     const query = querySchema.safeParse(c.req.query());
     if (!query.success) throw ApiError.fromZod(query.error);
     const site = c.get('site');
-    const { value, at } = await reports(`${site.key}:${query.data.days}`, async () => {
+    const { value, at, stale } = await reports(`${site.key}:${query.data.days}`, async () => {
       // Whole UTC days (today and the days before it), so that distinct visitors come from the
       // daily rollups, with the events of the last second folded in first.
       const to = (Math.floor(now() / DAY) + 1) * DAY;
@@ -86,7 +86,7 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
           <button type="submit">Show</button>
         </form>
         <p class="muted">
-          From {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC; figures as of {shortTime(at)}, refreshed every minute).
+          From {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC); figures <FiguresAge at={at} stale={stale} />.
         </p>
 
         <section aria-labelledby="pipeline">

@@ -14,19 +14,19 @@ it('computes a report once, answers with it while fresh, then with the old one w
   const first = cache('demo:30', compute);
   const alsoFirst = cache('demo:30', compute);
   release();
-  expect(await first).toEqual({ value: 1, at: 1_000 });
-  expect(await alsoFirst).toEqual({ value: 1, at: 1_000 });
+  expect(await first).toEqual({ value: 1, at: 1_000, stale: false });
+  expect(await alsoFirst).toEqual({ value: 1, at: 1_000, stale: false });
   clock += 59_000;
-  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000 });
+  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000, stale: false });
   expect(computed).toBe(1);
-  // Stale: the old report at once, one refresh under way however many ask.
+  // Stale: the old report at once, marked so, one refresh under way however many ask.
   clock += 2_000;
-  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000 });
-  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000 });
+  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000, stale: true });
+  expect(await cache('demo:30', compute)).toEqual({ value: 1, at: 1_000, stale: true });
   expect(computed).toBe(2);
   release();
   await new Promise((r) => setTimeout(r, 0));
-  expect(await cache('demo:30', compute)).toEqual({ value: 2, at: 62_000 });
+  expect(await cache('demo:30', compute)).toEqual({ value: 2, at: 62_000, stale: false });
   // Another key is its own report.
   const other = cache('demo:7', compute);
   release();

@@ -9,6 +9,8 @@ interface Entry<T> {
 export interface Cached<T> {
   value: T;
   at: number;
+  /** Older than the cache's time to live: a fresh one is being computed (pages say so, and to reload). */
+  stale: boolean;
 }
 
 /**
@@ -48,9 +50,10 @@ export function createReportCache<T>({ ttlMs = 60_000, now = Date.now, maxEntrie
     }
     if (entry.value === undefined) {
       const value = await (entry.pending ?? refresh(key, entry, compute));
-      return { value, at: entry.at };
+      return { value, at: entry.at, stale: false };
     }
-    if (now() - entry.at >= ttlMs && !entry.pending) refresh(key, entry, compute).catch(() => undefined);
-    return { value: entry.value, at: entry.at };
+    const stale = now() - entry.at >= ttlMs;
+    if (stale && !entry.pending) refresh(key, entry, compute).catch(() => undefined);
+    return { value: entry.value, at: entry.at, stale };
   };
 }

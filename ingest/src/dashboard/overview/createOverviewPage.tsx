@@ -13,6 +13,7 @@ import type { SiteConfig } from '../../config/schema.js';
 import { Chart } from '../layout/Chart.js';
 import { createReportCache } from '../layout/createReportCache.js';
 import { formatDate, formatDuration, formatShare, formatTime } from '../layout/format.js';
+import { FiguresAge } from '../layout/FiguresAge.js';
 import { pageHref } from '../layout/links.js';
 import { choosePeriod, periodBounds, periodQuery, PRESETS, type Period, type PeriodProblem } from './choosePeriod.js';
 import { TableScroll } from '../layout/TableScroll.js';
@@ -189,20 +190,19 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
     }
     // One entry a site and period (a preset moves with the clock; its entry is refreshed behind the page).
     const key = p.period === 'custom' ? `${site.key}:${p.from}:${p.to}` : `${site.key}:${p.period}`;
-    const { from, to, weekFrom, figures } = (
-      await cache(key, async () => {
-        // Events of the last second are folded into the rollups before they are read.
-        await catchUpRollups(mainDb);
-        return computeOverview(db, site, p, now());
-      })
-    ).value;
+    const computed = await cache(key, async () => {
+      // Events of the last second are folded into the rollups before they are read.
+      await catchUpRollups(mainDb);
+      return computeOverview(db, site, p, now());
+    });
+    const { from, to, weekFrom, figures } = computed.value;
     const [funnel, trend, split, speed, followUp, week] = figures;
     const overdue = followUp.openLeads.filter((l) => l.overdue);
     return c.render(
       <>
         <PeriodForm c={c} period={p.period} from={formatDate(from)} to={formatDate(to - 1)} />
         <p class="muted">
-          {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC); figures are computed about once a minute.
+          {formatDate(from)} to {formatDate(to - 1)}, whole days (UTC); figures <FiguresAge at={computed.at} stale={computed.stale} />.
         </p>
 
         <section aria-labelledby="funnel">

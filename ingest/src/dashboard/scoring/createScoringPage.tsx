@@ -11,6 +11,7 @@ import { ruleHits, type RuleHits } from '../../rulesets/ruleHits.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { createReportCache } from '../layout/createReportCache.js';
 import { pageHref } from '../layout/links.js';
+import { FiguresAge } from '../layout/FiguresAge.js';
 import { shortTime } from '../layout/shortTime.js';
 import { requireScope } from '../sessions/requireScope.js';
 import { BacktestResults } from './BacktestResults.js';
@@ -105,7 +106,9 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
             </p>
           ) : null}
           <RulesInEffect rules={scorer.rules} hits={hits.value} days={HIT_DAYS} />
-          <p class="muted">Hits as of {shortTime(hits.at)} UTC, refreshed every minute.</p>
+          <p class="muted">
+            Hits <FiguresAge at={hits.at} stale={hits.stale} />.
+          </p>
           <p>
             Follow-up agreement with sales: an MQL gets sales feedback within <strong id="follow-up">{followUp % 60 === 0 ? `${followUp / 60} hour${followUp === 60 ? '' : 's'}` : `${followUp} minutes`}</strong>. Set in the site’s{' '}
             <code>followUp.mqlResponseMinutes</code> in the config file.

@@ -1,0 +1,20 @@
+import { shortTime } from './shortTime.js';
+
+/**
+ * When a page's cached figures were computed, in words. Figures older than the cache keeps them
+ * are shown at once while newer ones are computed behind the page: then it says so, with a
+ * link to reload, so a marketer who just acted does not take old figures for the result.
+ *
+ * @example
+ * const { value, at, stale } = await cache(key, compute);
+ * <p class="muted">Hits <FiguresAge at={at} stale={stale} />.</p>
+ */
+export function FiguresAge({ at, stale }: { at: number; stale: boolean }) {
+  return stale ? (
+    <span class="figures-age" data-stale="">
+      as of {shortTime(at)} UTC; newer figures are being computed: <a href="">reload</a> in a moment
+    </span>
+  ) : (
+    <span class="figures-age">as of {shortTime(at)} UTC, refreshed every minute</span>
+  );
+}
