@@ -45,7 +45,7 @@ describeInBrowser('the dashboard: a scoring draft backtested and published, and 
     await Promise.all([page.waitForURL(`**${path}`), page.click('button[type=submit]')]);
   };
 
-  it('signs in, raises a rule’s points in a draft, backtests it, publishes it and sees the lead rescored', async () => {
+  it('signs in, raises a rule’s points in the draft form, backtests it, publishes it and sees the lead rescored', async () => {
     const email = `erin-${newId()}@fernhill.example`;
     const leadId = await newLead(email);
     expect(leadId).toMatch(/^ld_/);
@@ -60,11 +60,11 @@ describeInBrowser('the dashboard: a scoring draft backtested and published, and 
     const before = Number(await lead.locator('.cards .card .value').first().textContent());
     expect(await lead.locator('.badge').first().textContent()).not.toBe('MQL');
 
-    // The draft: the pricing page worth 45 points instead of 10.
-    const draft = JSON.parse(await page.inputValue('#rules'));
-    draft.engagement.find((r: { id: string }) => r.id === 'pricing-page').points = 45;
-    await page.fill('#rules', JSON.stringify(draft, null, 2));
-    await Promise.all([page.waitForURL('**/app/scoring/backtest*'), page.click('button:has-text("Backtest the draft")')]);
+    // The draft, in the form a marketer uses (no JSON): the pricing page worth 45 points instead of 10.
+    await page.getByLabel('pricing-page').fill('45');
+    await Promise.all([page.waitForURL('**/app/scoring/backtest*'), page.getByRole('button', { name: 'Backtest these changes' }).click()]);
+    await expect(page.locator('[role=status].notice').first().textContent()).resolves.toBe('Draft changed (not published): pricing-page points 10 → 45.');
+    expect(JSON.parse(await page.inputValue('#rules')).engagement.find((r: { id: string }) => r.id === 'pricing-page').points).toBe(45);
     await expect(page.locator('#backtest-results [role=status]').textContent()).resolves.toMatch(/replayed over the stored history of \d+ leads/);
     const mqls = (await page.locator('#mql-count .value').textContent())!.split('→').map((n) => Number(n.trim()));
     expect(mqls[1]).toBe(mqls[0]! + 1);

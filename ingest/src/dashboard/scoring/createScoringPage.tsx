@@ -17,6 +17,8 @@ import { requireScope } from '../sessions/requireScope.js';
 import { BacktestResults } from './BacktestResults.js';
 import { RulesInEffect } from './RulesInEffect.js';
 import { parseDraft } from './parseDraft.js';
+import { applyDraftEdits, readDraftEdits } from './applyDraftEdits.js';
+import { DraftQuickEdit } from './DraftQuickEdit.js';
 import { TableScroll } from '../layout/TableScroll.js';
 
 const HIT_DAYS = 30;
@@ -25,10 +27,20 @@ const draftForm = z.object({
   rules: z.string().max(200_000, 'rules: at most 200,000 characters'),
   threshold: z.coerce.number().finite().optional(),
   note: z.string().trim().max(2000).optional(),
+  /** Set by the draft form (`DraftQuickEdit`): its numbers change the draft before the backtest. */
+  edit: z.literal('1').optional(),
 });
 const noticeQuery = z.object({ published: z.string().max(40).optional(), unchanged: z.string().max(40).optional() });
 
 const at = (iso: string | null) => (iso ? shortTime(Date.parse(iso)) : '–');
+
+/** The draft form's field for a rules path (`thresholds.mql.engagement` → `mqlEngagement`), else the path. */
+function formFieldOf(path: string | undefined): string | undefined {
+  if (path === 'thresholds.mql.engagement') return 'mqlEngagement';
+  if (path === 'thresholds.mql.fit') return 'mqlFit';
+  if (path === 'halfLifeDays') return 'halfLifeDays';
+  return path;
+}
 
 /** The rescore after a version, in words. */
 function rescoreText(r: NonNullable<RulesetVersion['rescore']>): string {
@@ -70,6 +82,11 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
     const followUp = site.followUp.mqlResponseMinutes;
     const session = c.get('session');
     const text = draft.text ?? JSON.stringify(scorer.rules, null, 2);
+    // The form shows the draft's numbers; a draft that does not parse shows the rules in effect.
+    const drafted = draft.text ? parseDraft(draft.text) : undefined;
+    const draftRules = drafted?.ok ? drafted.rules : scorer.rules;
+    // A problem with one of the form's numbers is marked there, not on the JSON.
+    const inForm = !!draft.problem?.field && /^(mqlEngagement|mqlFit|halfLifeDays|points\.)/.test(draft.problem.field);
     // Only a plain look at the page follows a running rescore by reloading; never a page with a draft or results on it.
     const following = !draft.text && latestRescore?.rescore && (latestRescore.rescore.state === 'pending' || latestRescore.rescore.state === 'running');
     return c.render(
@@ -123,10 +140,11 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
             </p>
           ) : null}
           {draft.notice ? <p role="status" class="notice">{draft.notice}</p> : null}
+          <DraftQuickEdit rules={draftRules} draftText={text} action={pageHref(c, '/app/scoring/backtest')} csrf={session.csrf} problemField={draft.problem?.field} />
           <form method="post" action={pageHref(c, '/app/scoring/backtest')} id="draft-form">
             <input type="hidden" name="_csrf" value={session.csrf} />
-            <label for="rules">Rules as JSON (engagement and fit rules, thresholds, caps, half-life), prefilled with the rules in effect</label>
-            <textarea id="rules" name="rules" rows={24} spellcheck={false} aria-invalid={draft.problem ? 'true' : undefined} aria-describedby={draft.problem ? 'draft-error' : undefined}>
+            <label for="rules">The whole draft as JSON, for what the form above does not change (a rule's conditions and limit, new rules, caps), prefilled with the rules in effect</label>
+            <textarea id="rules" name="rules" rows={24} spellcheck={false} aria-invalid={draft.problem && !inForm ? 'true' : undefined} aria-describedby={draft.problem && !inForm ? 'draft-error' : undefined}>
               {text}
             </textarea>
             <p>
@@ -183,15 +201,33 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
   app.get('/scoring', (c) => render(c, {}));
 
   app.post('/scoring/backtest', async (c) => {
-    const form = draftForm.safeParse(await c.req.parseBody());
+    const body = await c.req.parseBody();
+    const form = draftForm.safeParse(body);
     if (!form.success) throw ApiError.fromZod(form.error);
     let text = form.data.rules;
-    const parsed = parseDraft(text);
+    let parsed = parseDraft(text);
     if (!parsed.ok) {
       c.status(400);
       return render(c, { text, problem: parsed });
     }
     let notice: string | undefined;
+    if (form.data.edit) {
+      const read = readDraftEdits(body);
+      if ('field' in read) {
+        c.status(400);
+        return render(c, { text, problem: read });
+      }
+      const { rules, changes } = applyDraftEdits(parsed.rules, read.edits);
+      // Checked as any draft: a half-life of 0 is named by its field.
+      const checked = parseDraft(JSON.stringify(rules));
+      if (!checked.ok) {
+        c.status(400);
+        return render(c, { text, problem: { message: checked.message, field: formFieldOf(checked.field) } });
+      }
+      parsed = checked;
+      text = JSON.stringify(checked.rules, null, 2);
+      notice = changes.length ? `Draft changed (not published): ${changes.join('; ')}.` : 'The form changed nothing in the draft.';
+    }
     if (form.data.threshold !== undefined) {
       parsed.rules.thresholds.mql.engagement = form.data.threshold;
       text = JSON.stringify(parsed.rules, null, 2);

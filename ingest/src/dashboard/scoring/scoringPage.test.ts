@@ -103,6 +103,40 @@ describeEachDialect('scoring page', (getDb) => {
     expect(textareaOf(html)).toBe(typed);
   });
 
+  it('changes the draft’s thresholds, half-life and points from a form, without JSON, then backtests it', async () => {
+    const page = await (await reader.get('/app/scoring?site=scored')).text();
+    // Prefilled with the rules in effect.
+    expect(page).toMatch(/<input id="q-mql-engagement" name="mqlEngagement" type="number"[^>]* value="15"/);
+    expect(page).toMatch(/<input id="q-points-pricing" name="points.pricing" type="number"[^>]* value="5"/);
+    const rules = textareaOf(page);
+    const res = await reader.post('/app/scoring/backtest?site=scored', { rules, edit: '1', mqlEngagement: '12', mqlFit: '10', halfLifeDays: '', 'points.pricing': '12' });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Draft changed (not published): MQL engagement threshold 15 → 12; pricing points 5 → 12.');
+    const draft = JSON.parse(textareaOf(html));
+    expect(draft.thresholds.mql).toEqual({ engagement: 12, fit: 10 });
+    expect(draft.engagement.find((r: { id: string }) => r.id === 'pricing').points).toBe(12);
+    expect(draft.halfLifeDays).toBe(TEST_SCORING.halfLifeDays ?? 30);
+    // The results are the edited draft's, and the form now shows its numbers.
+    expect(html).toContain('id="backtest-results"');
+    expect(html).toMatch(/<input id="q-mql-engagement" name="mqlEngagement" type="number"[^>]* value="12"/);
+    // Nothing was published.
+    expect(await listRulesets(getDb().db, 'scored')).toEqual([]);
+  });
+
+  it('names the form’s field when one of its numbers is not valid, keeping the draft', async () => {
+    const rules = textareaOf(await (await reader.get('/app/scoring?site=scored')).text());
+    const zero = await reader.post('/app/scoring/backtest?site=scored', { rules, edit: '1', halfLifeDays: '0' });
+    expect(zero.status).toBe(400);
+    const html = await zero.text();
+    expect(html).toMatch(/<p role="alert" id="draft-error">halfLifeDays: /);
+    expect(html).toMatch(/<input id="q-half-life" name="halfLifeDays"[^>]* aria-invalid="true" aria-describedby="draft-error"/);
+    expect(textareaOf(html)).toBe(rules);
+    const word = await reader.post('/app/scoring/backtest?site=scored', { rules, edit: '1', 'points.pricing': 'ten' });
+    expect(word.status).toBe(400);
+    expect(await word.text()).toMatch(/<p role="alert" id="draft-error">points\.pricing: &quot;ten&quot; is not a number/);
+  });
+
   it('backtests a draft: MQLs now and with it, the leads that move with links, sales outcomes, and the calibrated threshold', async () => {
     const res = await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(pricier(), null, 2) });
     expect(res.status).toBe(200);
