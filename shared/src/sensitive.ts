@@ -41,8 +41,11 @@ const DIGIT_RUN = /\d(?:[ ._/-]?\d)*/g;
 
 /** Invisible characters a number may hide behind: zero-width space and joiners, word joiner, soft hyphen, byte-order mark. */
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
-/** Dashes that are not the ASCII one: hyphens, en and em dashes, minus signs (word processors and phones put them in). */
-const DASHES = /[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]/g;
+/**
+ * Dashes that are not the ASCII one: hyphens, en and em dashes, minus signs (word processors and
+ * phones put them in), the Japanese long-vowel mark and middle dot an IME gives, bullets.
+ */
+const DASHES = /[\u2010-\u2015\u2212\ufe58\ufe63\uff0d\u30fc\u30fb\u2022\u2219\u00b7]/g;
 /** A decimal digit of any script (full-width, Arabic-Indic, Devanagari…). */
 const ANY_DIGIT = /\p{Nd}/gu;
 
@@ -52,31 +55,47 @@ const ANY_DIGIT = /\p{Nd}/gu;
  * the first digit of the block, modulo 10.
  */
 function asciiDigit(digit: string): string {
-  const cp = digit.codePointAt(0)!;
-  let first = cp;
-  while (/\p{Nd}/u.test(String.fromCodePoint(first - 1))) first--;
-  return String((cp - first) % 10);
+  let value = digitValues.get(digit);
+  if (value === undefined) {
+    const cp = digit.codePointAt(0)!;
+    let first = cp;
+    while (/\p{Nd}/u.test(String.fromCodePoint(first - 1))) first--;
+    digitValues.set(digit, (value = String((cp - first) % 10)));
+  }
+  return value;
 }
+/** Each digit's value once found: at most the few hundred digits Unicode has. */
+const digitValues = new Map<string, string>();
 
 /**
  * A text as its digits are read by the rules below: digits of any script as ASCII digits
- * (`４１１１`, `٤١١١`), any dash as `-`, invisible characters removed, brackets, commas and
- * plus signs as spaces (`(4111) 1111-…`, `4111,1111,…`, `4111+1111+…`), and any run of white
- * space as one space. Only for reading: what is stored is the text as sent.
+ * (`４１１１`, `٤١１１`), any dash as `-` (a dash with spaces around it too: `4111 - 1111`),
+ * invisible characters removed, and any run of white space as one space. Brackets, commas and
+ * plus signs still break a number: phone numbers (`+44 (0)20 7946 0006`) and lists of years
+ * (`2017, 2018, 2019, 2020`) are written with them far more often than cards. Only for reading:
+ * what is stored is the text as sent.
  */
 function readDigits(text: string): string {
   // ASCII text (nearly all of it) skips Unicode normalisation.
   const plain = /[^\x00-\x7f]/.test(text) ? text.normalize('NFKC').replace(INVISIBLE, '').replace(DASHES, '-').replace(ANY_DIGIT, (d) => (d <= '9' ? d : asciiDigit(d))) : text;
-  return plain.replace(/[(),+]/g, ' ').replace(/\s+/g, ' ');
+  return plain.replace(/\s+/g, ' ').replace(/(\d) ?- ?(?=\d)/g, '$1-');
 }
 
 /**
- * A payment card's number: 13 to 19 digits, opening as the card networks' do (2 to 6: Mastercard,
- * American Express, Diners, JCB, Visa, Discover, UnionPay, Maestro), passing the Luhn check. A
- * millisecond timestamp (17…) or an order number opening with 1, 7, 8, 9 or 0 is none, whatever
- * its checksum: one in ten of those would otherwise read as a card.
+ * A payment card's number: 13 to 19 digits, opening as the card networks' do (Mastercard's 2221
+ * to 2720 and 51 to 55; American Express, Diners and JCB: 30, 34 to 39; Visa: 4; Maestro,
+ * Discover and UnionPay: 5 and 6), passing the Luhn check. A millisecond timestamp (17…), an
+ * order number opening with 1, 7, 8, 9 or 0, and years written one after another (`2023 2024 …`,
+ * `1999-2000 …`: no network issues numbers opening 20 or 19) are none, whatever their checksum:
+ * one in ten of those would otherwise read as a card.
  */
-const isCardNumber = (digits: string) => digits.length >= 13 && digits.length <= 19 && digits[0]! >= '2' && digits[0]! <= '6' && passesLuhn(digits);
+const isCardNumber = (digits: string) => {
+  if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return false;
+  const first = digits[0]!;
+  if (first === '2') return +digits.slice(0, 4) >= 2221 && +digits.slice(0, 4) <= 2720;
+  if (first === '3') return digits[1] === '0' || digits[1]! >= '4';
+  return first >= '4' && first <= '6';
+};
 
 /** The Luhn checksum every payment card number passes, and 9 in 10 other digit strings fail. */
 function passesLuhn(digits: string): boolean {
@@ -361,24 +380,23 @@ const dropSecretPathParams = (path: string, depth: number) =>
 export const REDACTED_SEGMENT = '[redacted]';
 
 /**
- * A path without card or social security numbers: a segment that holds one, as written or
- * percent-encoded (`/orders/4111111111111111/receipt`, `/u/123-45-6789`), becomes
- * `[redacted]`; a number spread over segments (`/4111/1111/1111/1111`) loses its digits the
- * same way. Everything else stays as written, so pages still group by path.
+ * A URL or path without card or social security numbers in its path: a segment that holds one,
+ * as written or percent-encoded (`/orders/4111111111111111/receipt`, `/u/123-45-6789`), becomes
+ * `[redacted]`. Everything else stays as written, so pages still group by path.
  */
-function redactPathNumbers(path: string): string {
-  const segments = path.split('/');
+function redactPathNumbers(url: string): string {
+  // The scheme and authority stay as they are: a host or port is no card number.
+  const authority = /^[a-z][\w+.-]*:\/\/[^/]*/i.exec(url)?.[0] ?? '';
+  const segments = url.slice(authority.length).split('/');
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
     if (!/\d/.test(segments[i]!) || !paramValueLooksSensitive(decodeName(segments[i]!))) continue;
     segments[i] = REDACTED_SEGMENT;
     changed = true;
   }
-  const kept = changed ? segments.join('/') : path;
-  if (!paramValueLooksSensitive(kept)) return kept;
-  const cut = kept.replace(DIGIT_RUN, (run) => (runHoldsSensitive(run) ? REDACTED_SEGMENT : run));
-  // Spread over segments in digits of another script: nothing of the path is kept.
-  return paramValueLooksSensitive(cut) ? `${/^[a-z][\w+.-]*:\/\/[^/]*/i.exec(kept)?.[0] ?? ''}/${REDACTED_SEGMENT}` : cut;
+  // Segments are judged one by one: digit segments side by side (dates, ids: `/2024/06/25/448400`,
+  // `/c/2491/9537/9595/4611`) never join into one number.
+  return changed ? authority + segments.join('/') : url;
 }
 
 /** `before`, then `sep` and the params, or `before` alone when no params are left. */
@@ -473,8 +491,9 @@ function cleanValue(value: unknown, depth: number): unknown {
 function dropNested(props: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
-    // A name can carry a number as well as a value can (`{"4111 1111 1111 1111": "x"}`).
-    if (isSensitivePropName(key) || looksSensitiveValue(key)) continue;
+    // A name can carry a number as well as a value can (`{"4111 1111 1111 1111": "x"}`); nine
+    // bare digits are an id there (a map keyed by product ids), as in a URL.
+    if (isSensitivePropName(key) || paramValueLooksSensitive(key)) continue;
     const kept = cleanValue(value, depth);
     if (kept !== undefined) out[key] = kept;
   }
