@@ -72,13 +72,16 @@ async function insertEvents(trx: Kysely<Database>, rows: EventsTable[]): Promise
 export async function commitGroup(trx: Kysely<Database>, batches: PendingBatch[], scorers: Map<string, Scorer>): Promise<GroupResult> {
   const now = Math.max(...batches.map((b) => b.receivedAt));
   const outcomes: BatchOutcome[] = batches.map(() => ({ accepted: 0, duplicates: 0, refused: [] }));
-  const seen = new Set<string>();
+  /** Each event key in the group, and whether a trusted sender's event holds it. */
+  const seen = new Map<string, boolean>();
   const candidates: Array<{ row: EventsTable; batch: number }> = [];
   batches.forEach((b, batch) =>
     b.rows.forEach((row) => {
+      // A trusted event whose id a public sender's event in this very group took: its own id, as when stored before.
+      if (b.trusted && seen.get(eventKey(row)) === false) row.id = trustedEventId(row.id);
       if (seen.has(eventKey(row))) outcomes[batch]!.duplicates++;
       else {
-        seen.add(eventKey(row));
+        seen.set(eventKey(row), !!b.trusted);
         candidates.push({ row, batch });
       }
     }),

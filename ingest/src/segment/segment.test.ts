@@ -2,8 +2,10 @@ import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp } from '../../../test/support/ingest.js';
+import { DEMO_ORIGIN, TEST_SECRET_KEY, getWithKey, makeEvent, postBatch, testApp, testConfig } from '../../../test/support/ingest.js';
 import { createKeyStore } from '../keys/keyStore.js';
+import { createApp, createScorers } from '../app.js';
+import { createEventWriter } from '../pipeline/createEventWriter.js';
 
 const basic = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 const CURL_UA = 'curl/8.5.0';
@@ -175,6 +177,30 @@ describeEachDialect('Segment HTTP API', (getDb) => {
     const own = `crm-call-${randomUUID()}`;
     expect(await (await send('track', { ...crm, event: 'Call', messageId: own }, bearer)).json()).toMatchObject({ accepted: 1 });
     expect((await eventsOf(visitorId)).map((r) => r.id)).toContain(own);
+  });
+
+  it("stores a trusted sender's event whose id a public sender's event in the same commit group took, under its own id", async () => {
+    // One writer with a long window, so the two requests commit in one group, the public one first.
+    const writer = createEventWriter({ db: getDb().db, scorers: createScorers(testConfig), windowMs: 200 });
+    const shared = createApp({ db: getDb().db, config: testConfig, secretKey: TEST_SECRET_KEY, writer });
+    const messageId = `crm-meeting-${randomUUID()}`;
+    const visitorId = `v_${randomUUID()}`;
+    const publicSent = postBatch(shared, { events: [makeEvent({ id: messageId, visitorId, type: 'track', name: 'harmless' })] });
+    await new Promise((r) => setTimeout(r, 20));
+    const crm = shared.request('/v1/track', {
+      method: 'POST',
+      body: JSON.stringify({ anonymousId: visitorId, event: 'Meeting Booked', messageId, context: { site: 'demo' } }),
+      headers: { 'Content-Type': 'application/json', 'User-Agent': CURL_UA, Authorization: `Bearer ${TEST_SECRET_KEY}` },
+    });
+    const [pub, trusted] = await Promise.all([publicSent, crm]);
+    expect(await pub.json()).toMatchObject({ accepted: 1 });
+    expect(await trusted.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(writer.stats.groups).toBe(1);
+    const rows = await eventsOf(visitorId);
+    expect(rows.map((r) => [r.name, r.trusted, r.id.startsWith('st_')])).toEqual([
+      ['harmless', 0, false],
+      ['Meeting Booked', 1, true],
+    ]);
   });
 
   it('keeps ids starting st_ for the server: /v1/collect refuses them naming id, a site key\'s messageId is hashed', async () => {
