@@ -9,10 +9,10 @@ import { shortTime } from './shortTime.js';
  * const { value, at, stale } = await cache(key, compute);
  * <p class="muted">Hits <FiguresAge at={at} stale={stale} />.</p>
  */
-export function FiguresAge({ at, stale }: { at: number; stale: boolean }) {
+export function FiguresAge({ at, stale, reload = true }: { at: number; stale: boolean; /** False on a page a form's post rendered: reloading it would post again or lose what is on it. */ reload?: boolean }) {
   return stale ? (
     <span class="figures-age" data-stale="">
-      as of {shortTime(at)} UTC; newer figures are being computed: <a href="">reload</a> in a moment
+      as of {shortTime(at)} UTC; newer figures are being computed{reload ? <>: <a href="">reload</a> in a moment</> : ' and show on the next visit'}
     </span>
   ) : (
     <span class="figures-age">as of {shortTime(at)} UTC, refreshed every minute</span>

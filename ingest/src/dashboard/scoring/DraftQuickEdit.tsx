@@ -2,35 +2,44 @@ import type { ScoringRules } from '../../scoring/rulesSchema.js';
 import { TableScroll } from '../layout/TableScroll.js';
 
 /**
- * The draft as a form: the MQL thresholds, the half-life and each rule's points, prefilled from
- * the draft, so a marketer changes the numbers without touching JSON. It posts the draft it was
- * made from with the changes (`applyDraftEdits`) to the backtest; conditions and new rules are
- * edited in the JSON below it.
+ * The draft's numbers as form fields, inside the draft form above its JSON: the MQL thresholds,
+ * the half-life and each rule's points, prefilled from the draft, so a marketer changes the
+ * numbers without touching JSON. Each field carries the value it was shown with
+ * (`was.<field>`): only numbers changed here are applied to the JSON as posted
+ * (`applyDraftEdits`), so an edit made in the JSON is never undone by the form. After a refused
+ * post, `posted` keeps what was typed.
  *
  * @example
- * <DraftQuickEdit rules={draftRules} draftText={text} action="/app/scoring/backtest?site=demo" csrf={session.csrf} />
+ * <DraftQuickEdit rules={draftRules} problemField={problem?.field} />
  */
-export function DraftQuickEdit({ rules, draftText, action, csrf, problemField }: { rules: ScoringRules; draftText: string; action: string; csrf: string; problemField?: string }) {
-  const invalid = (field: string) => (problemField === field ? 'true' : undefined);
+export function DraftQuickEdit({ rules, problemField, posted = {} }: { rules: ScoringRules; problemField?: string; posted?: Record<string, unknown> }) {
   const all = [...rules.engagement.map((r) => ({ kind: 'Engagement', rule: r })), ...rules.fit.map((r) => ({ kind: 'Fit', rule: r }))];
+  const Field = ({ name, id, value, size, min }: { name: string; id: string; value: number; size: number; min?: string }) => {
+    const shown = typeof posted[name] === 'string' ? (posted[name] as string) : String(value);
+    const was = typeof posted[`was.${name}`] === 'string' ? (posted[`was.${name}`] as string) : String(value);
+    const invalid = problemField === name;
+    return (
+      <>
+        <input id={id} name={name} type="number" step="any" inputmode="decimal" size={size} min={min} value={shown} aria-invalid={invalid ? 'true' : undefined} aria-describedby={invalid ? 'draft-error' : undefined} />
+        <input type="hidden" name={`was.${name}`} value={was} />
+      </>
+    );
+  };
   return (
-    <form method="post" action={action} id="quick-edit" class="panel">
-      <input type="hidden" name="_csrf" value={csrf} />
-      <input type="hidden" name="rules" value={draftText} />
-      <input type="hidden" name="edit" value="1" />
+    <div id="quick-edit">
       <fieldset class="filters">
         <legend>Thresholds</legend>
         <div>
           <label for="q-mql-engagement">MQL at engagement ≥</label>
-          <input id="q-mql-engagement" name="mqlEngagement" type="number" step="any" inputmode="decimal" size={6} value={String(rules.thresholds.mql.engagement)} aria-invalid={invalid('mqlEngagement')} aria-describedby={invalid('mqlEngagement') && 'draft-error'} />
+          <Field name="mqlEngagement" id="q-mql-engagement" value={rules.thresholds.mql.engagement} size={6} />
         </div>
         <div>
           <label for="q-mql-fit">and fit ≥</label>
-          <input id="q-mql-fit" name="mqlFit" type="number" step="any" inputmode="decimal" size={6} value={String(rules.thresholds.mql.fit)} aria-invalid={invalid('mqlFit')} aria-describedby={invalid('mqlFit') && 'draft-error'} />
+          <Field name="mqlFit" id="q-mql-fit" value={rules.thresholds.mql.fit} size={6} />
         </div>
         <div>
           <label for="q-half-life">Engagement halves every (days)</label>
-          <input id="q-half-life" name="halfLifeDays" type="number" step="any" min="0" inputmode="decimal" size={5} value={String(rules.halfLifeDays)} aria-invalid={invalid('halfLifeDays')} aria-describedby={invalid('halfLifeDays') && 'draft-error'} />
+          <Field name="halfLifeDays" id="q-half-life" value={rules.halfLifeDays} size={5} min="0" />
         </div>
       </fieldset>
       <TableScroll label="Points of each rule in the draft">
@@ -54,7 +63,7 @@ export function DraftQuickEdit({ rules, draftText, action, csrf, problemField }:
                 </th>
                 <td>{rule.description ?? '–'}</td>
                 <td class="num">
-                  <input id={`q-points-${rule.id}`} name={`points.${rule.id}`} type="number" step="any" inputmode="decimal" size={5} value={String(rule.points)} aria-invalid={invalid(`points.${rule.id}`)} aria-describedby={invalid(`points.${rule.id}`) && 'draft-error'} />
+                  <Field name={`points.${rule.id}`} id={`q-points-${rule.id}`} value={rule.points} size={5} />
                 </td>
               </tr>
             ))}
@@ -62,8 +71,11 @@ export function DraftQuickEdit({ rules, draftText, action, csrf, problemField }:
         </table>
       </TableScroll>
       <p>
-        <button type="submit">Backtest these changes</button> <span class="muted">Changes only the draft; publish from the results.</span>
+        <button type="submit" name="edit" value="1">
+          Backtest these changes
+        </button>{' '}
+        <span class="muted">Changes only the draft; publish from the results.</span>
       </p>
-    </form>
+    </div>
   );
 }

@@ -13,8 +13,8 @@ export interface DraftEdits {
 const POINTS = 'points.';
 
 /**
- * Reads the draft form's fields: numbers, each named by its field when it is not one (an empty
- * field leaves the draft's value as it is).
+ * Reads the draft form's fields: numbers, each named by its field when it is not one. A field
+ * left as it was shown (`was.<field>`), or emptied, leaves the draft's value as it is.
  *
  * @example
  * readDraftEdits({ mqlEngagement: '50', 'points.pricing-page': '12' })
@@ -24,7 +24,7 @@ export function readDraftEdits(body: Record<string, unknown>): { edits: DraftEdi
   const edits: DraftEdits = { points: new Map() };
   for (const [field, raw] of Object.entries(body)) {
     const known = field === 'mqlEngagement' || field === 'mqlFit' || field === 'halfLifeDays' || field.startsWith(POINTS);
-    if (!known || typeof raw !== 'string' || raw.trim() === '') continue;
+    if (!known || typeof raw !== 'string' || raw.trim() === '' || body[`was.${field}`] === raw) continue;
     const value = Number(raw);
     if (!Number.isFinite(value)) return { field, message: `${field}: "${raw}" is not a number` };
     if (field.startsWith(POINTS)) edits.points.set(field.slice(POINTS.length), value);

@@ -68,7 +68,18 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
   // through the report reader (on SQLite a worker thread: the server goes on answering).
   const hitsCache = createReportCache<RuleHits[]>({ ttlMs: 60_000, now });
 
-  const render = async (c: Context<DashboardEnv>, draft: { text?: string; problem?: { message: string; field?: string }; notice?: string; result?: Backtest }) => {
+  const render = async (
+    c: Context<DashboardEnv>,
+    draft: {
+      text?: string;
+      /** `inForm`: a number of the draft form's, marked there rather than on the JSON. */
+      problem?: { message: string; field?: string; inForm?: boolean };
+      notice?: string;
+      result?: Backtest;
+      /** What the draft form posted, shown again after a refusal. */
+      posted?: Record<string, unknown>;
+    },
+  ) => {
     const site = c.get('site');
     const scorer = scorers.get(site.key);
     if (!scorer) throw new ApiError(404, 'not_found', `site: no scorer for "${site.key}"`, { field: 'site' });
@@ -86,7 +97,7 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
     const drafted = draft.text ? parseDraft(draft.text) : undefined;
     const draftRules = drafted?.ok ? drafted.rules : scorer.rules;
     // A problem with one of the form's numbers is marked there, not on the JSON.
-    const inForm = !!draft.problem?.field && /^(mqlEngagement|mqlFit|halfLifeDays|points\.)/.test(draft.problem.field);
+    const inForm = !!draft.problem?.inForm;
     // Only a plain look at the page follows a running rescore by reloading; never a page with a draft or results on it.
     const following = !draft.text && latestRescore?.rescore && (latestRescore.rescore.state === 'pending' || latestRescore.rescore.state === 'running');
     return c.render(
@@ -124,7 +135,7 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
           ) : null}
           <RulesInEffect rules={scorer.rules} hits={hits.value} days={HIT_DAYS} />
           <p class="muted">
-            Hits <FiguresAge at={hits.at} stale={hits.stale} />.
+            Hits <FiguresAge at={hits.at} stale={hits.stale} reload={c.req.method === 'GET'} />.
           </p>
           <p>
             Follow-up agreement with sales: an MQL gets sales feedback within <strong id="follow-up">{followUp % 60 === 0 ? `${followUp / 60} hour${followUp === 60 ? '' : 's'}` : `${followUp} minutes`}</strong>. Set in the site’s{' '}
@@ -140,9 +151,9 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
             </p>
           ) : null}
           {draft.notice ? <p role="status" class="notice">{draft.notice}</p> : null}
-          <DraftQuickEdit rules={draftRules} draftText={text} action={pageHref(c, '/app/scoring/backtest')} csrf={session.csrf} problemField={draft.problem?.field} />
           <form method="post" action={pageHref(c, '/app/scoring/backtest')} id="draft-form">
             <input type="hidden" name="_csrf" value={session.csrf} />
+            <DraftQuickEdit rules={draftRules} problemField={inForm ? draft.problem?.field : undefined} posted={draft.posted} />
             <label for="rules">The whole draft as JSON, for what the form above does not change (a rule's conditions and limit, new rules, caps), prefilled with the rules in effect</label>
             <textarea id="rules" name="rules" rows={24} spellcheck={false} aria-invalid={draft.problem && !inForm ? 'true' : undefined} aria-describedby={draft.problem && !inForm ? 'draft-error' : undefined}>
               {text}
@@ -208,26 +219,27 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
     let parsed = parseDraft(text);
     if (!parsed.ok) {
       c.status(400);
-      return render(c, { text, problem: parsed });
+      return render(c, { text, problem: parsed, posted: body });
     }
     let notice: string | undefined;
-    if (form.data.edit) {
-      const read = readDraftEdits(body);
-      if ('field' in read) {
-        c.status(400);
-        return render(c, { text, problem: read });
-      }
-      const { rules, changes } = applyDraftEdits(parsed.rules, read.edits);
+    // The form's numbers that were changed there apply to the JSON as posted, whichever button was pressed.
+    const read = readDraftEdits(body);
+    if ('field' in read) {
+      c.status(400);
+      return render(c, { text, problem: { ...read, inForm: true }, posted: body });
+    }
+    const { rules, changes } = applyDraftEdits(parsed.rules, read.edits);
+    if (changes.length) {
       // Checked as any draft: a half-life of 0 is named by its field.
       const checked = parseDraft(JSON.stringify(rules));
       if (!checked.ok) {
         c.status(400);
-        return render(c, { text, problem: { message: checked.message, field: formFieldOf(checked.field) } });
+        return render(c, { text, problem: { message: checked.message, field: formFieldOf(checked.field), inForm: true }, posted: body });
       }
       parsed = checked;
       text = JSON.stringify(checked.rules, null, 2);
-      notice = changes.length ? `Draft changed (not published): ${changes.join('; ')}.` : 'The form changed nothing in the draft.';
-    }
+      notice = `Draft changed (not published): ${changes.join('; ')}.`;
+    } else if (form.data.edit) notice = 'The form changed nothing in the draft.';
     if (form.data.threshold !== undefined) {
       parsed.rules.thresholds.mql.engagement = form.data.threshold;
       text = JSON.stringify(parsed.rules, null, 2);

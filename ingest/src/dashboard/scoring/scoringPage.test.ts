@@ -124,6 +124,25 @@ describeEachDialect('scoring page', (getDb) => {
     expect(await listRulesets(getDb().db, 'scored')).toEqual([]);
   });
 
+  it('applies only the numbers changed in the form onto the JSON as posted, so an edit made in the JSON stays', async () => {
+    const page = await (await reader.get('/app/scoring?site=scored')).text();
+    const json = JSON.parse(textareaOf(page));
+    json.engagement.find((r: { id: string }) => r.id === 'pricing').points = 7;
+    // Every field of the form as the page showed it, with one changed: the threshold.
+    const shown = Object.fromEntries([...page.matchAll(/<input type="hidden" name="was\.([^"]+)" value="([^"]*)"/g)].flatMap(([, name, value]) => [[name!, value!], [`was.${name}`, value!]]));
+    const res = await reader.post('/app/scoring/backtest?site=scored', { ...shown, mqlEngagement: '12', rules: JSON.stringify(json) });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const draft = JSON.parse(textareaOf(html));
+    expect(draft.thresholds.mql.engagement).toBe(12);
+    expect(draft.engagement.find((r: { id: string }) => r.id === 'pricing').points).toBe(7);
+    expect(html).toContain('Draft changed (not published): MQL engagement threshold 15 → 12.');
+    // A problem in the JSON is marked on the JSON, not on the form's field of the same name.
+    const broken = await (await reader.post('/app/scoring/backtest?site=scored', { ...shown, rules: JSON.stringify({ ...json, halfLifeDays: 0 }) })).text();
+    expect(broken).toMatch(/<textarea id="rules" name="rules"[^>]* aria-invalid="true"/);
+    expect(broken).not.toMatch(/name="halfLifeDays"[^>]* aria-invalid/);
+  });
+
   it('names the form’s field when one of its numbers is not valid, keeping the draft', async () => {
     const rules = textareaOf(await (await reader.get('/app/scoring?site=scored')).text());
     const zero = await reader.post('/app/scoring/backtest?site=scored', { rules, edit: '1', halfLifeDays: '0' });
