@@ -11,7 +11,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** Why a piece of text cannot be stored, or undefined when it can. */
-function textProblem(text: string): string | undefined {
+export function textProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'a NUL character (\\u0000)';
   if (LONE_SURROGATE.test(text)) return 'a lone UTF-16 surrogate (half of a pair, such as \\ud800)';
   return undefined;

@@ -39,6 +39,27 @@ describeEachDialect('a NUL character in a URL', (getDb) => {
     }
   });
 
+  it('gets 400 naming the field for a NUL character or lone surrogate in a keyed route\'s JSON body (it was a 500 on PostgreSQL)', async () => {
+    const post = (path: string, body: unknown) => app().request(path, { method: 'POST', headers: { Authorization: `Bearer ${TEST_SECRET_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const nul = await post('/v1/leads/ld_missing/feedback', { type: 'contacted', note: 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect((await nul.json()).error).toMatchObject({ code: 'invalid_request', field: 'note', message: 'note: contains a NUL character (\\u0000), which cannot be stored' });
+    const surrogate = await post('/v1/webhooks', { url: 'https://crm.example/hook', events: ['lead.mql'], site: '\ud800' });
+    expect(surrogate.status).toBe(400);
+    expect((await surrogate.json()).error.field).toBe('site');
+  });
+
+  it('gets 400, never 500, for a forged cursor: a NUL in its id, or a time that is no whole millisecond', async () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const forged of [cursor([1, 'a\u0000']), cursor([1.5, 'x']), cursor([1e300, 'x'])]) {
+      const res = await send('GET', `/v1/leads?site=demo&cursor=${forged}`);
+      expect(res.status, forged).toBe(400);
+      expect((await res.json()).error.field).toBe('cursor');
+    }
+    const events = await send('GET', `/v1/visitors/v_abcdefgh/events?site=demo&cursor=${cursor({ ts: 1, id: 'a\u0000' })}`);
+    expect([400, 404]).toContain(events.status);
+  });
+
   it('leaves URLs without one alone, an encoded percent sign included', async () => {
     const res = await send('GET', '/v1/leads?site=demo&email=100%2500@b.example');
     expect(res.status).not.toBe(400);

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { textProblem } from '../collect/unstorable.js';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
 import { STAGES } from '../scoring/lifecycle.js';
@@ -45,7 +46,8 @@ const encodeCursor = (updatedAt: number, id: string) => Buffer.from(JSON.stringi
 function decodeCursor(cursor: string): [number, string] | undefined {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string' ? [value[0], value[1]] : undefined;
+    // A forged cursor is no cursor: an updatedAt that is no whole millisecond, or an id no store can hold.
+    return Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && !textProblem(value[1]) ? [value[0], value[1]] : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Campaign } from '../../../shared/src/types.js';
+import { textProblem } from '../collect/unstorable.js';
 import { fromJsonOrNull } from '../db/json.js';
 import type { ChangeSource, Database, FeedbackType, IdentityKind } from '../db/schema.js';
 import { leadSubject } from '../leads/leadStore.js';
@@ -37,7 +38,7 @@ function decode(text: string | undefined): [number, string] | undefined {
   if (!text) return undefined;
   try {
     const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    return Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' ? [v[0], v[1]] : undefined;
+    return Array.isArray(v) && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && !textProblem(v[1]) ? [v[0], v[1]] : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { textProblem } from '../collect/unstorable.js';
 import { fromJson } from '../db/json.js';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
@@ -51,7 +52,9 @@ const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.sort, c.order,
 function decodeCursor(text: string): Cursor | undefined {
   try {
     const [sort, order, value, id, asOf] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (!LEAD_SORTS.includes(sort) || (order !== 'asc' && order !== 'desc') || typeof value !== 'number' || typeof id !== 'string' || typeof asOf !== 'number') return undefined;
+    if (!LEAD_SORTS.includes(sort) || (order !== 'asc' && order !== 'desc') || typeof id !== 'string' || textProblem(id) || !Number.isSafeInteger(asOf)) return undefined;
+    // A score may have decimals; times are whole milliseconds.
+    if (sort === 'score' ? !Number.isFinite(value) : !Number.isSafeInteger(value)) return undefined;
     return { sort, order, value, id, asOf };
   } catch {
     return undefined;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Selectable } from 'kysely';
 import type { Database, EventsTable, VisitorsTable } from '../db/schema.js';
 import { emptyState, type Scorer } from '../scoring/engine.js';
+import { textProblem } from '../collect/unstorable.js';
 import { ApiError } from '../http/apiError.js';
 import { fromJson, toJson } from '../db/json.js';
 import { eventsOfVisitor } from '../leads/leadStore.js';
@@ -57,7 +58,7 @@ async function underCurrentRules(db: Kysely<Database>, scorer: Scorer, visitor: 
   return { ...visitor, score_state: toJson(state) };
 }
 
-const cursorSchema = z.object({ ts: z.number().int(), id: z.string() });
+const cursorSchema = z.object({ ts: z.number().int().refine(Number.isSafeInteger), id: z.string().refine((id) => !textProblem(id)) });
 const encodeCursor = (e: Pick<EventsTable, 'ts' | 'id'>) => Buffer.from(JSON.stringify({ ts: e.ts, id: e.id })).toString('base64url');
 function decodeCursor(cursor: string) {
   try {
