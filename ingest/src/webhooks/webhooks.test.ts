@@ -181,6 +181,32 @@ describeEachDialect('webhooks', (getDb) => {
     await getDb().db.deleteFrom('webhooks').where('id', '=', configured[0].id).execute();
   });
 
+  it('removes a config webhook the config file no longer has, giving up its waiting deliveries, and names API webhooks whose site is gone', async () => {
+    const { syncConfigWebhooks } = await import('./enqueue.js');
+    const { parseConfig } = await import('../config/loadConfig.js');
+    const withHook = (url: string) =>
+      parseConfig({ sites: testConfig.sites.map((s) => (s.key === 'scored' ? { ...s, webhooks: [{ url, secret: 'whsec_config_0123456789', events: ['lead.mql'] }] } : s)) }, 'with webhooks');
+    const db = getDb().db;
+    await syncConfigWebhooks(db, withHook('https://old.example/hook'));
+    const [old] = await db.selectFrom('webhooks').select('id').where('url', '=', 'https://old.example/hook').execute();
+    await db.insertInto('webhook_deliveries').values({ id: 'dl_' + newId(), webhook_id: old!.id, event_type: 'lead.mql', lead_id: 'ld_x', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: Date.now(), created_at: Date.now(), delivered_at: null }).execute();
+    // An API webhook for a site the file will not have.
+    const orphan = 'wh_' + newId();
+    await db.insertInto('webhooks').values({ id: orphan, site_id: 'gone', url: 'https://crm.example/hook', secret: 'whsec_0123456789abcdef', events: '["lead.mql"]', created_at: Date.now() }).execute();
+
+    // The URL changed in the file: the old webhook goes, the new one comes.
+    const { removed, orphaned } = await syncConfigWebhooks(db, withHook('https://new.example/hook'));
+    expect(removed).toEqual([old!.id]);
+    expect(orphaned).toContain(orphan);
+    const urls = (await db.selectFrom('webhooks').select('url').where('id', 'like', 'wh_cfg_%').execute()).map((r) => r.url);
+    expect(urls).toContain('https://new.example/hook');
+    expect(urls).not.toContain('https://old.example/hook');
+    const waiting = await db.selectFrom('webhook_deliveries').select('status').where('webhook_id', '=', old!.id).execute();
+    expect(waiting.map((d) => d.status)).toEqual(['failed']);
+    await db.deleteFrom('webhooks').where('id', 'in', [orphan]).execute();
+    await syncConfigWebhooks(db, testConfig);
+  });
+
   it('sends nothing when an event does not change the stage', async () => {
     const { app, dispatcher } = setup();
     const hook = await register(app, receiver.url, ['lead.stage_changed']);
