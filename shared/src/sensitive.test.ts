@@ -318,8 +318,12 @@ describe('stripSecretParams: sensitive values, payment names, nested URLs and ha
     expect(stripSecretParams('https://a.example/orders/4111111111111111/receipt?utm_source=x')).toBe('https://a.example/orders/[redacted]/receipt?utm_source=x');
     expect(stripSecretParams('/pay/card-4111-1111-1111-1111')).toBe('/pay/[redacted]');
     expect(stripSecretParams('https://a.example/u/123-45-6789#tab')).toBe('https://a.example/u/[redacted]#tab');
-    // Percent-encoded.
+    // Percent-encoded, in full-width digits, or in a hash route's path.
     expect(stripSecretParams('https://a.example/c/4111%201111%201111%201111/x')).toBe('https://a.example/c/[redacted]/x');
+    expect(stripSecretParams('https://a.example/orders/\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11/receipt')).toBe('https://a.example/orders/[redacted]/receipt');
+    expect(stripSecretParams('https://a.example/#/orders/4111-1111-1111-1111')).toBe('https://a.example/#/orders/[redacted]');
+    expect(stripSecretParams('https://a.example/q?x=1#/pay/4111111111111111?step=2&token=T')).toBe('https://a.example/q?x=1#/pay/[redacted]?step=2');
+    expect(stripSecretParams('https://a.example/#/blog/2024/06/25/448400')).toBe('https://a.example/#/blog/2024/06/25/448400');
     // Paths that carry dates, versions, ids and order numbers stay byte for byte, every one of these shapes.
     for (const url of ['https://a.example/blog/2026/11/29/launch', 'https://a.example/v1.2.3/docs', 'https://a.example/orders/123456789', 'https://a.example/o/4111111111111112', 'https://a.example/i/550e8400-e29b-41d4-a716-446655440000', 'https://a.example/t/1718000000000'])
       expect(stripSecretParams(url)).toBe(url);

@@ -390,7 +390,8 @@ function redactPathNumbers(url: string): string {
   const segments = url.slice(authority.length).split('/');
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
-    if (!/\d/.test(segments[i]!) || !paramValueLooksSensitive(decodeName(segments[i]!))) continue;
+    // Digits of any script, written as such or percent-encoded (`%EF%BC%94` is a full-width 4).
+    if (!/\p{Nd}|%/u.test(segments[i]!) || !paramValueLooksSensitive(decodeName(segments[i]!))) continue;
     segments[i] = REDACTED_SEGMENT;
     changed = true;
   }
@@ -419,6 +420,8 @@ function stripFragment(hash: string, depth: number): string | undefined {
     const params = dropSecretPairs(route.slice(pairsAt + 1), depth);
     if (params !== undefined) route = rejoin(route.slice(0, pairsAt), route[pairsAt]!, params);
   }
+  // A hash route's path is a page's path (`#/orders/4111111111111111`): its segments are redacted alike.
+  route = redactPathNumbers(route);
   if (queryAt < 0) return route;
   const query = hash.slice(queryAt + 1);
   const params = dropSecretPairs(query, depth);
@@ -431,8 +434,8 @@ function stripFragment(hash: string, depth: number): string | undefined {
  * holds a card or social security number (`?note=4111111111111111`), separated by `&` or `;`;
  * the same in a fragment that holds parameters (OAuth's `#access_token=…`, a hash route's
  * `#/reset?token=…` or `#/reset&token=…`), path parameters (Java's `;jsessionid=…`), and a
- * `user:password@` part, and card or social security numbers in the path (each segment holding
- * one becomes `[redacted]`). A parameter whose value is itself a URL (`?redirect=https%3A%2F%2F…`)
+ * `user:password@` part, and card or social security numbers in the path or a hash route's path
+ * (each segment holding one becomes `[redacted]`). A parameter whose value is itself a URL (`?redirect=https%3A%2F%2F…`)
  * is stripped the same way, up to 4 URLs deep. UTM parameters and click ids keep their name's
  * pass (never a card number in their value), and everything else stays exactly as written, in
  * order. Works on relative and unparseable text: only `?`, `#`, `;` and `&` are read.
