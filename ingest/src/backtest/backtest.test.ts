@@ -227,6 +227,8 @@ describe('threshold calibration', () => {
     expect(alike.advice).toBe('no_separation');
     expect(alike.best!.youdenJ).toBe(0);
     expect(calibrateThreshold({ won: [20], lost: [20] }, 25).advice).toBe('no_separation');
+    // The draft's own threshold already splits them as well as the best: nothing to change.
+    expect(calibrateThreshold({ won: spread(40, MIN_OUTCOMES_PER_CLASS), lost: spread(10, MIN_OUTCOMES_PER_CLASS) }, 30).advice).toBe('current_is_best');
     expect(calibrateThreshold({ won: [40], lost: [] }, 25).advice).toBe('no_outcomes');
   });
 });

@@ -13,9 +13,10 @@ export const MIN_OUTCOMES_PER_CLASS = 10;
 /**
  * Whether `best` is worth taking: `use`; `too_few_outcomes` (fewer than `MIN_OUTCOMES_PER_CLASS`
  * won or lost leads whose fit passed); `no_separation` (no threshold qualifies more of the won
- * leads than of the lost: Youden's J of 0 or less); `no_outcomes` (no won or no lost lead).
+ * leads than of the lost: Youden's J of 0 or less); `current_is_best` (the draft's own threshold
+ * separates them as well: nothing to change); `no_outcomes` (no won or no lost lead).
  */
-export type CalibrationAdvice = 'use' | 'too_few_outcomes' | 'no_separation' | 'no_outcomes';
+export type CalibrationAdvice = 'use' | 'too_few_outcomes' | 'no_separation' | 'no_outcomes' | 'current_is_best';
 
 export interface Calibration {
   /** `youden`: the threshold maximising the share of won leads qualified minus the share of lost leads qualified. */
@@ -85,7 +86,16 @@ export function calibrateThreshold(peaks: { won: Array<number | null>; lost: Arr
     }
   }
   // A split no better than none is never worth taking, however many outcomes there are.
-  const advice: CalibrationAdvice = !best ? 'no_outcomes' : best.youdenJ <= 0 ? 'no_separation' : won.length < MIN_OUTCOMES_PER_CLASS || lost.length < MIN_OUTCOMES_PER_CLASS ? 'too_few_outcomes' : 'use';
+  const current = comparable ? measure(currentThreshold) : null;
+  const advice: CalibrationAdvice = !best
+    ? 'no_outcomes'
+    : best.youdenJ <= 0
+      ? 'no_separation'
+      : current && current.youdenJ >= best.youdenJ
+        ? 'current_is_best'
+        : won.length < MIN_OUTCOMES_PER_CLASS || lost.length < MIN_OUTCOMES_PER_CLASS
+          ? 'too_few_outcomes'
+          : 'use';
   return {
     method: 'youden',
     advice,
@@ -93,7 +103,7 @@ export function calibrateThreshold(peaks: { won: Array<number | null>; lost: Arr
     won: peaks.won.length,
     lost: peaks.lost.length,
     best,
-    current: comparable ? measure(currentThreshold) : null,
+    current,
     buckets: histogram,
     neverFit: { won: peaks.won.length - won.length, lost: peaks.lost.length - lost.length },
   };

@@ -150,7 +150,9 @@ describeInBrowser('the dashboard in a browser', () => {
     const context = await signedIn();
     const page = await context.newPage();
     await page.goto(`${base}/app/scoring?site=demo`);
-    await Promise.all([page.waitForURL('**/app/scoring/backtest**'), page.getByRole('button', { name: 'Backtest the draft' }).click()]);
+    // A threshold so low that the lost lead qualifies too: calibration then suggests a better one.
+    await page.fill('#q-mql-engagement', '0.5');
+    await Promise.all([page.waitForURL('**/app/scoring/backtest**'), page.getByRole('button', { name: 'Backtest these changes' }).click()]);
     const best = (await page.locator('#best-threshold').textContent())!;
     const draft = String(JSON.parse(await page.inputValue('#rules')).thresholds.mql.engagement);
     expect(best).not.toBe(draft);

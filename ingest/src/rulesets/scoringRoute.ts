@@ -80,7 +80,7 @@ const backtestAnswer = {
       type: 'object',
       properties: {
         method: { type: 'string', enum: ['youden'] },
-        advice: { type: 'string', enum: ['use', 'too_few_outcomes', 'no_separation', 'no_outcomes'], description: 'Whether `best` is worth taking: only with `minimumPerClass` won and lost leads whose fit passed, and a split better than none' },
+        advice: { type: 'string', enum: ['use', 'too_few_outcomes', 'no_separation', 'no_outcomes', 'current_is_best'], description: 'Whether `best` is worth taking: only with `minimumPerClass` won and lost leads whose fit passed, and a split better than none' },
         minimumPerClass: int,
         won: int,
         lost: int,

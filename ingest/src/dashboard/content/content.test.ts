@@ -174,7 +174,7 @@ describeEachDialect('content page', (getDb) => {
     const ageOf = async () => /<span class="figures-age"( data-stale="")?>([\s\S]*?)<\/span>/.exec(await (await viewer.get('/app/content?site=scored&days=7')).text())!;
     const fresh = await ageOf();
     expect(fresh[1]).toBeUndefined();
-    expect(fresh[2]).toMatch(/^as of \d{4}-\d\d-\d\d \d\d:\d\d UTC, refreshed every minute$/);
+    expect(fresh[2]).toMatch(/^as of \d{4}-\d\d-\d\d \d\d:\d\d UTC, under a minute old \(older ones are recomputed when a page asks\)$/);
     clock += 61_000;
     const stale = await ageOf();
     expect(stale[1]).toBe(' data-stale=""');

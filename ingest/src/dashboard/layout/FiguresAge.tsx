@@ -15,6 +15,6 @@ export function FiguresAge({ at, stale, reload = true }: { at: number; stale: bo
       as of {shortTime(at)} UTC; newer figures are being computed{reload ? <>: <a href="">reload</a> in a moment</> : ' and show on the next visit'}
     </span>
   ) : (
-    <span class="figures-age">as of {shortTime(at)} UTC, refreshed every minute</span>
+    <span class="figures-age">as of {shortTime(at)} UTC, under a minute old (older ones are recomputed when a page asks)</span>
   );
 }

@@ -14,7 +14,7 @@ const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 function thresholdMarkers(cal: Calibration): ChartMarker[] {
   const draft = cal.current?.threshold;
   // A threshold that separates nothing is no suggestion.
-  const best = cal.advice === 'no_separation' ? undefined : cal.best?.threshold;
+  const best = cal.advice === 'no_separation' || cal.advice === 'current_is_best' ? undefined : cal.best?.threshold;
   if (draft !== undefined && draft === best) return [{ x: draft, label: 'Draft = suggested', description: `the draft’s threshold, which is also the suggested threshold: ${draft}` }];
   return [
     ...(draft !== undefined ? [{ x: draft, label: 'Draft', description: `the draft’s threshold: ${draft}` }] : []),
@@ -112,7 +112,12 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
           ]}
         />
       ) : null}
-      {cal.best && cal.advice === 'no_separation' ? (
+      {cal.best && cal.current && cal.advice === 'current_is_best' ? (
+        <p class="notice" id="calibration-keep">
+          The draft’s threshold, {cal.current.threshold}, separates won from lost leads as well as any: it qualifies {cal.current.wonQualified} of {cal.won} won and {cal.current.lostQualified} of {cal.lost} lost leads
+          (Youden’s J {cal.current.youdenJ}). Nothing to change.
+        </p>
+      ) : cal.best && cal.advice === 'no_separation' ? (
         <p class="notice" id="calibration-none">
           No engagement threshold separates won from lost leads under the draft: the best, {cal.best.threshold}, qualifies {cal.best.wonQualified} of {cal.won} won and {cal.best.lostQualified} of {cal.lost} lost
           leads (Youden’s J {cal.best.youdenJ}), no better than qualifying at random. Engagement does not tell them apart yet: look at the rules, not the threshold.

@@ -11,6 +11,10 @@ export interface DraftEdits {
 
 /** Form fields of the draft form: `mqlEngagement`, `mqlFit`, `halfLifeDays`, and `points.<rule id>`. */
 const POINTS = 'points.';
+/** A number as a person types it: decimal, an optional sign, decimals and exponent (not `0x10`, not `Infinity`). */
+const DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i;
+/** Far beyond any score, and still exact as JSON. */
+export const MAX_DRAFT_NUMBER = 1_000_000_000;
 
 /**
  * Reads the draft form's fields: numbers, each named by its field when it is not one. A field
@@ -26,7 +30,8 @@ export function readDraftEdits(body: Record<string, unknown>): { edits: DraftEdi
     const known = field === 'mqlEngagement' || field === 'mqlFit' || field === 'halfLifeDays' || field.startsWith(POINTS);
     if (!known || typeof raw !== 'string' || raw.trim() === '' || body[`was.${field}`] === raw) continue;
     const value = Number(raw);
-    if (!Number.isFinite(value)) return { field, message: `${field}: "${raw}" is not a number` };
+    if (!DECIMAL.test(raw) || !Number.isFinite(value)) return { field, message: `${field}: "${raw}" is not a number` };
+    if (Math.abs(value) > MAX_DRAFT_NUMBER) return { field, message: `${field}: ${raw} is beyond ±${MAX_DRAFT_NUMBER.toLocaleString('en')}` };
     if (field.startsWith(POINTS)) edits.points.set(field.slice(POINTS.length), value);
     else edits[field as 'mqlEngagement' | 'mqlFit' | 'halfLifeDays'] = value;
   }
@@ -34,15 +39,15 @@ export function readDraftEdits(body: Record<string, unknown>): { edits: DraftEdi
 }
 
 /**
- * The rules with the form's edits applied, as a copy, and what changed in words (for the page's
- * notice). Points of a rule id the draft does not have are ignored: the form was made from
- * another draft. The caller validates the result as any draft.
+ * The rules with the form's edits applied, as a copy, what changed in words (for the page's
+ * notice), and the rule ids whose points could not be applied because the draft (its JSON, as
+ * posted) no longer has them: the page names them. The caller validates the result as any draft.
  *
  * @example
  * applyDraftEdits(rules, { mqlEngagement: 50, points: new Map([['pricing-page', 12]]) })
  * // { rules: { …, thresholds: { mql: { engagement: 50, … } } }, changes: ['MQL engagement threshold 60 → 50', 'pricing-page points 10 → 12'] }
  */
-export function applyDraftEdits(rules: ScoringRules, edits: DraftEdits): { rules: ScoringRules; changes: string[] } {
+export function applyDraftEdits(rules: ScoringRules, edits: DraftEdits): { rules: ScoringRules; changes: string[]; unknown: string[] } {
   const next = structuredClone(rules);
   const changes: string[] = [];
   const set = (label: string, from: number, to: number | undefined, apply: (v: number) => void) => {
@@ -53,6 +58,8 @@ export function applyDraftEdits(rules: ScoringRules, edits: DraftEdits): { rules
   set('MQL engagement threshold', next.thresholds.mql.engagement, edits.mqlEngagement, (v) => (next.thresholds.mql.engagement = v));
   set('MQL fit threshold', next.thresholds.mql.fit, edits.mqlFit, (v) => (next.thresholds.mql.fit = v));
   set('Half-life (days)', next.halfLifeDays, edits.halfLifeDays, (v) => (next.halfLifeDays = v));
-  for (const rule of [...next.engagement, ...next.fit]) set(`${rule.id} points`, rule.points, edits.points.get(rule.id), (v) => (rule.points = v));
-  return { rules: next, changes };
+  const all = [...next.engagement, ...next.fit];
+  for (const rule of all) set(`${rule.id} points`, rule.points, edits.points.get(rule.id), (v) => (rule.points = v));
+  const ids = new Set(all.map((r) => r.id));
+  return { rules: next, changes, unknown: [...edits.points.keys()].filter((id) => !ids.has(id)) };
 }

@@ -17,7 +17,7 @@ import { requireScope } from '../sessions/requireScope.js';
 import { BacktestResults } from './BacktestResults.js';
 import { RulesInEffect } from './RulesInEffect.js';
 import { parseDraft } from './parseDraft.js';
-import { applyDraftEdits, readDraftEdits } from './applyDraftEdits.js';
+import { MAX_DRAFT_NUMBER, applyDraftEdits, readDraftEdits } from './applyDraftEdits.js';
 import { DraftQuickEdit } from './DraftQuickEdit.js';
 import { TableScroll } from '../layout/TableScroll.js';
 
@@ -25,7 +25,8 @@ const HIT_DAYS = 30;
 const SHOWN_VERSIONS = 20;
 const draftForm = z.object({
   rules: z.string().max(200_000, 'rules: at most 200,000 characters'),
-  threshold: z.coerce.number().finite().optional(),
+  // An empty field is no threshold (coerced, it would be 0).
+  threshold: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().finite().min(-MAX_DRAFT_NUMBER).max(MAX_DRAFT_NUMBER).optional()),
   note: z.string().trim().max(2000).optional(),
   /** Set by the draft form (`DraftQuickEdit`): its numbers change the draft before the backtest. */
   edit: z.literal('1').optional(),
@@ -228,7 +229,8 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
       c.status(400);
       return render(c, { text, problem: { ...read, inForm: true }, posted: body });
     }
-    const { rules, changes } = applyDraftEdits(parsed.rules, read.edits);
+    const { rules, changes, unknown } = applyDraftEdits(parsed.rules, read.edits);
+    const notApplied = unknown.length ? ` Not applied: points for ${unknown.join(', ')}, which the JSON draft no longer has.` : '';
     if (changes.length) {
       // Checked as any draft: a half-life of 0 is named by its field.
       const checked = parseDraft(JSON.stringify(rules));
@@ -238,8 +240,8 @@ export function createScoringPage({ db, reportsDb = db, scorers, now = Date.now,
       }
       parsed = checked;
       text = JSON.stringify(checked.rules, null, 2);
-      notice = `Draft changed (not published): ${changes.join('; ')}.`;
-    } else if (form.data.edit) notice = 'The form changed nothing in the draft.';
+      notice = `Draft changed (not published): ${changes.join('; ')}.${notApplied}`;
+    } else if (form.data.edit || notApplied) notice = `The form changed nothing in the draft.${notApplied}`;
     if (form.data.threshold !== undefined) {
       parsed.rules.thresholds.mql.engagement = form.data.threshold;
       text = JSON.stringify(parsed.rules, null, 2);

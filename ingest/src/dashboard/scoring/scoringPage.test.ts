@@ -137,6 +137,13 @@ describeEachDialect('scoring page', (getDb) => {
     expect(draft.thresholds.mql.engagement).toBe(12);
     expect(draft.engagement.find((r: { id: string }) => r.id === 'pricing').points).toBe(7);
     expect(html).toContain('Draft changed (not published): MQL engagement threshold 15 → 12.');
+    // Points typed for a rule the JSON no longer has are named, not dropped in silence.
+    const without = { ...json, engagement: json.engagement.filter((r: { id: string }) => r.id !== 'pricing') };
+    const named = await (await reader.post('/app/scoring/backtest?site=scored', { ...shown, 'points.pricing': '40', rules: JSON.stringify(without) })).text();
+    expect(named).toContain('The form changed nothing in the draft. Not applied: points for pricing, which the JSON draft no longer has.');
+    // An empty threshold from the calibration button is no threshold of 0.
+    const empty = await (await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(json), threshold: '' })).text();
+    expect(JSON.parse(textareaOf(empty)).thresholds.mql.engagement).toBe(json.thresholds.mql.engagement);
     // A problem in the JSON is marked on the JSON, not on the form's field of the same name.
     const broken = await (await reader.post('/app/scoring/backtest?site=scored', { ...shown, rules: JSON.stringify({ ...json, halfLifeDays: 0 }) })).text();
     expect(broken).toMatch(/<textarea id="rules" name="rules"[^>]* aria-invalid="true"/);
@@ -173,22 +180,28 @@ describeEachDialect('scoring page', (getDb) => {
     expect(change).toBeCloseTo(draft! - now!, 1);
     expect(rowText(html, 'outcome', 'acceptedOrWon')).toBe('Accepted or won 1 1 1');
     expect(rowText(html, 'outcome', 'rejectedOrLost')).toBe('Rejected or lost 2 0 1');
-    // Calibration: the won lead peaked far above the lost one; the best threshold lies between.
-    const best = Number(/id="best-threshold">([\d.]+)</.exec(html)![1]);
-    // One won and one lost lead: the suggestion says it is a hint.
-    expect(html).toMatch(/id="calibration-few">\s*A hint, not yet a finding: it rests on 1 won and 1 lost leads/);
-    expect(best).toBeGreaterThan(2);
-    expect(best).toBeLessThanOrEqual(24);
-    // The chart of peaks: bins of one width (ticks on their edges), the draft's threshold (15) and the best one marked, in words too.
-    const spec = JSON.parse(decode(/data-chart="([^"]+)"/.exec(html)![1]!)) as { x: number[]; binWidth: number; markers: unknown[] };
-    expect(spec.binWidth).toBeGreaterThan(0);
-    expect(spec.x.every((x, i) => i === 0 || x - spec.x[i - 1]! === spec.binWidth)).toBe(true);
-    expect(spec.markers).toEqual(best === 15 ? [{ x: 15, label: 'Draft = suggested' }] : [{ x: 15, label: 'Draft' }, { x: best, label: 'Suggested' }]);
-    if (best !== 15) expect(html).toContain(`Dashed lines mark the draft’s threshold: 15 and the suggested threshold: ${best}.`);
+    // Calibration: the won lead peaked far above the lost one, and the draft's threshold (15) already lies between: nothing to change.
+    expect(html).toMatch(/id="calibration-keep">\s*The draft’s threshold, 15, separates won from lost leads as well as any/);
+    expect(html).not.toContain('id="best-threshold"');
     // A read session may backtest (it changes nothing) but is not offered publishing.
     expect(html).not.toContain('id="publish-form"');
 
-    const calibrated = await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(pricier()), threshold: String(best) });
+    // With a threshold above both leads' peaks, the best one lies between them: suggested, as a hint (one won and one lost lead).
+    const high = pricier();
+    high.thresholds.mql.engagement = 60;
+    const highHtml = await (await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(high) })).text();
+    const best = Number(/id="best-threshold">([\d.]+)</.exec(highHtml)![1]);
+    expect(highHtml).toMatch(/id="calibration-few">\s*A hint, not yet a finding: it rests on 1 won and 1 lost leads/);
+    expect(best).toBeGreaterThan(2);
+    expect(best).toBeLessThanOrEqual(24);
+    // The chart of peaks: bins of one width (ticks on their edges), the draft's threshold (60) and the best one marked, in words too.
+    const spec = JSON.parse(decode(/data-chart="([^"]+)"/.exec(highHtml)![1]!)) as { x: number[]; binWidth: number; markers: unknown[] };
+    expect(spec.binWidth).toBeGreaterThan(0);
+    expect(spec.x.every((x, i) => i === 0 || x - spec.x[i - 1]! === spec.binWidth)).toBe(true);
+    expect(spec.markers).toEqual([{ x: 60, label: 'Draft' }, { x: best, label: 'Suggested' }]);
+    expect(highHtml).toContain(`Dashed lines mark the draft’s threshold: 60 and the suggested threshold: ${best}.`);
+
+    const calibrated = await reader.post('/app/scoring/backtest?site=scored', { rules: JSON.stringify(high), threshold: String(best) });
     const again = await calibrated.text();
     expect(JSON.parse(textareaOf(again)).thresholds.mql.engagement).toBe(best);
     expect(again).toContain(`MQL engagement threshold set to ${best} in the draft (not published).`);
