@@ -154,6 +154,17 @@ describeEachDialect('identity', (getDb) => {
     expect(mergedRow).toEqual({ stage: merged.stage, merged_into: survivor.id });
     const changes = await getDb().db.selectFrom('stage_changes').select('lead_id').where('lead_id', '=', merged.id).where('source', '=', 'api').execute();
     expect(changes).toEqual([]);
+
+    // The other routes that take a lead id answer for the survivor too.
+    const rescore = await post(`/v1/admin/rescore?lead=${merged.id}`, {});
+    expect(rescore.status).toBe(200);
+    expect((await rescore.json()).leads).toBe(1);
+    const unknown = await post('/v1/admin/rescore?lead=ld_nope', {});
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.field).toBe('lead');
+    const exported = await getWithKey(at(t0 + 40), `/v1/leads/${merged.id}/export`);
+    expect(exported.status).toBe(200);
+    expect(JSON.stringify(await exported.json())).toContain(survivor.id);
   });
 
   it('a merge keeps the survivor’s traits and email: the merged lead’s, even given later, only fill its gaps, in replays too', async () => {

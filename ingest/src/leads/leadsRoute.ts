@@ -192,7 +192,9 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
     parameters: [idParameter],
     responses: { 200: jsonAnswer('The person’s lead, visitors, events, changes and deliveries', { type: 'object' }), ...errorResponses(401, 403, 404) },
   }), async (c) => {
-    const data = await exportLead(db, c.req.param('id'));
+    // A merged lead's id exports the lead it was merged into, the person's whole record.
+    const lead = await findLead(c.req.param('id'));
+    const data = lead && (await exportLead(db, lead.id));
     if (!data) throw noLead(c.req.param('id'));
     return c.json(data, 200, { 'Content-Disposition': `attachment; filename="leadbeam-${c.req.param('id')}.json"` });
   });
