@@ -3,6 +3,7 @@ import { describeRoute } from 'hono-openapi';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { textProblem } from '../collect/unstorable.js';
+import { survivingLeadId } from './survivingLeadId.js';
 import type { Database } from '../db/schema.js';
 import type { Scorer } from '../scoring/engine.js';
 import { STAGES } from '../scoring/lifecycle.js';
@@ -65,9 +66,8 @@ export function createLeadsRoute({ db, scorers, now = Date.now, onCommitted }: {
 
   /** A lead by id; a merged lead's id answers with the lead it was merged into. */
   const findLead = async (id: string) => {
-    let lead = await db.selectFrom('leads').selectAll().where('id', '=', id).executeTakeFirst();
-    for (let hops = 0; lead?.merged_into && hops < 10; hops++) lead = await db.selectFrom('leads').selectAll().where('id', '=', lead.merged_into).executeTakeFirst();
-    return lead;
+    const surviving = await survivingLeadId(db, id);
+    return surviving === undefined ? undefined : await db.selectFrom('leads').selectAll().where('id', '=', surviving).executeTakeFirst();
   };
   const noLead = (id: string, field = 'id') => new ApiError(404, 'not_found', `${field}: no lead "${id}"`, { field });
   const idParameter = pathParameter('id', 'The lead id; a merged lead’s id answers with the lead it was merged into');
