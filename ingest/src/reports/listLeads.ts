@@ -61,6 +61,15 @@ function decodeCursor(text: string): Cursor | undefined {
   }
 }
 
+/**
+ * Whether a text is a cursor `listLeads` gave out (`nextCursor`): a page asked for with another
+ * (an old or edited link) is no page of this listing.
+ *
+ * @example
+ * isLeadListCursor(list.nextCursor!) // true
+ */
+export const isLeadListCursor = (text: string) => decodeCursor(text) !== undefined;
+
 /** `%`, `_` and `\` in what someone typed match themselves. */
 const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
 

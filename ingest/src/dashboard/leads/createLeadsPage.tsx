@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { LEAD_SORTS, listLeads } from '../../reports/listLeads.js';
+import { LEAD_SORTS, isLeadListCursor, listLeads } from '../../reports/listLeads.js';
 import { STAGES } from '../../scoring/lifecycle.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { formatScore, formatTime, stageLabel } from '../layout/format.js';
@@ -37,6 +37,9 @@ function readFilters(query: Record<string, string>): { filters: Filters; problem
     if (one.success) (filters as Record<string, unknown>)[field] = one.data;
     else problems.push({ field, message: `${FILTER_LABELS[field]}: "${query[field]}" is not valid (${one.error.issues[0]?.message ?? 'invalid'})` });
   }
+  // Each valid alone, yet not together or not ours: said rather than answered with an empty or first page.
+  if (filters.min !== undefined && filters.max !== undefined && filters.min > filters.max) problems.push({ field: 'max', message: `Score to: ${filters.max} is below Score from (${filters.min}); no lead can match` });
+  if (filters.after !== undefined && !isLeadListCursor(filters.after)) problems.push({ field: 'after', message: 'Page: the link to this page is broken or out of date; start again from the first page' });
   return { filters, problems };
 }
 

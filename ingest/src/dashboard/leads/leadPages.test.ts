@@ -89,6 +89,15 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect(html).toMatch(/<p data-field="min">Score from: &quot;abc&quot; is not valid/);
     expect(leadIdsIn(html)).toEqual([]);
     expect(html).not.toContain('No leads match');
+    // Each valid alone, but a reversed score range or a page link that is no cursor is said, not answered with an empty or first page.
+    const reversed = await admin.get('/app/leads?site=demo&min=50&max=10');
+    expect(reversed.status).toBe(400);
+    expect(await reversed.text()).toMatch(/<p data-field="max">Score to: 10 is below Score from \(50\); no lead can match/);
+    const garbage = await admin.get('/app/leads?site=demo&after=garbage');
+    expect(garbage.status).toBe(400);
+    const garbageHtml = await garbage.text();
+    expect(garbageHtml).toMatch(/<p data-field="after">Page: the link to this page is broken or out of date/);
+    expect(leadIdsIn(garbageHtml)).toEqual([]);
   });
 
   it('sorts by score, creation and activity in either order', async () => {
