@@ -30,6 +30,7 @@ import { createClientAddress, createThisMachineCheck } from './limits/clientAddr
 import { createClientKey } from './identity/guardrails.js';
 import { createOpsRoute } from './ops/createOpsRoute.js';
 import { createDashboard } from './dashboard/createDashboard.js';
+import { renderErrorPage } from './dashboard/layout/renderErrorPage.js';
 import { observeRequests } from './ops/observeRequests.js';
 import { createOpenApiRoute } from './openapi/createOpenApiRoute.js';
 import { DEFAULT_LIMITS, type Limits } from './limits/readLimits.js';
@@ -104,7 +105,9 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
       },
     });
 
-  app.onError(handleError);
+  // The dashboard's pages answer errors as pages, also those thrown before its own `onError`
+  // runs (a NUL in its URL, refused by the middleware above for every route).
+  app.onError((err, c) => (isDashboardPath(c.req.path) ? renderErrorPage(err, c) : handleError(err, c)));
   app.notFound(handleNotFound);
 
   app.use('/metrics', requireKey('admin'));
@@ -157,6 +160,8 @@ export function createApp({ db, reportsDb = db, config, secretKey, sdkDir, now, 
   app.route('/', createOpenApiRoute(app));
   return app;
 }
+
+const isDashboardPath = (path: string) => path === '/app' || path.startsWith('/app/');
 
 /**
  * One scorer a site, compiled from its rules.

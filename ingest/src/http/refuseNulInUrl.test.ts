@@ -19,11 +19,19 @@ describeEachDialect('a NUL character in a URL', (getDb) => {
       ['GET', '/v1/webhooks/%00/deliveries'],
       ['POST', '/v1/webhooks/deliveries/%00/resend'],
       ['POST', '/v1/leads/%00/feedback'],
-      ['GET', '/app/leads/%00'],
     ] as const) {
       const res = await send(method, path);
       expect(res.status, `${method} ${path}`).toBe(400);
       expect(await res.json(), `${method} ${path}`).toEqual({ error: { code: 'invalid_request', message: 'path: must not contain a NUL character (\\u0000)', field: 'path' } });
+    }
+  });
+
+  it('gets the dashboard\'s error page, not the API\'s JSON body, on a dashboard URL', async () => {
+    for (const path of ['/app/leads/%00', '/app/leads?q=%00']) {
+      const res = await send('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type'), path).toMatch(/^text\/html/);
+      expect(await res.text(), path).toMatch(/Please check[\s\S]*must not contain a NUL character/);
     }
   });
 
