@@ -134,6 +134,24 @@ describeEachDialect('webhook dispatcher', (getDb) => {
     expect(receiver.received).toHaveLength(2);
   }, 15_000);
 
+  it('keeps sending to every other receiver while one hangs until its timeout, and gives the hanging one only its share of the sends', async () => {
+    const hanging = await receiverOf(Array(30).fill('hang'));
+    const healthy = await receiverOf();
+    await storeDeliveries(hanging.url, 30);
+    const sender = dispatcher({ db: getDb().db, timeoutMs: 10_000, pollMs: 20 });
+    sender.start();
+    await until(() => hanging.received.length > 0);
+    // Stage changes that commit while the hanging sends wait for their timeout go out at once.
+    const ids = await storeDeliveries(healthy.url, 5);
+    void sender.kick();
+    await until(() => healthy.received.length === 5, 3000);
+    expect(healthy.received.map((r) => String(r.headers['leadbeam-delivery'])).sort()).toEqual(ids.sort());
+    await until(async () => (await deliveries()).filter((d) => d.status === 'delivered').length === 5);
+    expect(hanging.received).toHaveLength(10);
+    expect(await getDb().db.selectFrom('webhook_attempts').select('status_code').where('status_code', 'is', null).execute()).toEqual([]);
+    await hanging.close(); // the hanging sends fail now instead of at their timeout
+  }, 15_000);
+
   it('does not follow a redirect: a 307 is a failed attempt, recorded with its status', async () => {
     const elsewhere = await receiverOf();
     const redirecting = await serving((req, res) => {

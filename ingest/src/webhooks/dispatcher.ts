@@ -7,6 +7,7 @@ import { createJobLoop } from '../jobs/createJobLoop.js';
 import { RefusedAddressError, createCheckedLookup, systemResolver, type Resolver } from './checkedLookup.js';
 import { webhookUrlProblem } from './webhookUrl.js';
 import { webhookDeliveries } from '../ops/metrics.js';
+import { logger } from '../ops/logger.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -33,8 +34,13 @@ export interface DispatcherOptions {
   resolve?: Resolver;
 }
 
-/** Deliveries claimed (and then sent concurrently) in one go. */
-const CLAIM_BATCH = 50;
+/** Deliveries this process sends at once, all receivers together. */
+const MAX_IN_FLIGHT = 50;
+/**
+ * Deliveries to one webhook in flight at once: a receiver that hangs holds at most this many
+ * of the slots, so every other receiver's deliveries still go out at once.
+ */
+const MAX_IN_FLIGHT_PER_WEBHOOK = 10;
 /** The most of a receiver's answer we read: we never use it, and a receiver must not make us hold gigabytes. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -43,6 +49,7 @@ export const retryDelayMs = (attempts: number) => Math.round(Math.min(3_600_000,
 
 interface ClaimedDelivery {
   id: string;
+  webhook_id: string;
   payload: string;
   attempts: number;
   event_type: string;
@@ -86,30 +93,49 @@ export function createWebhookDispatcher({
   let agent: Agent | undefined;
   const connections = () => (agent ??= new Agent({ connect: { lookup: createCheckedLookup({ resolve, allowPrivate: allowPrivateWebhooks }) } }));
 
-  /** Takes due deliveries for this process: nobody else sends them until the lease runs out. */
-  function claimDue(): Promise<ClaimedDelivery[]> {
+  /** Sends in flight in this process, and how many of them go to each webhook. */
+  const inFlight = new Set<Promise<void>>();
+  const inFlightTo = new Map<string, number>();
+  let stopped = false;
+
+  /**
+   * Takes up to `room` due deliveries for this process, no more to one webhook than it may
+   * still have in flight: nobody else sends them until the lease runs out. Also says whether
+   * more may be due than it took.
+   */
+  function claimDue(room: number): Promise<{ claimed: ClaimedDelivery[]; more: boolean }> {
+    const saturated = [...inFlightTo].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([id]) => id);
     return db.transaction().execute(async (trx) => {
       const at = now();
       const due = await trx
         .selectFrom('webhook_deliveries')
         .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
-        .select(['webhook_deliveries.id', 'webhook_deliveries.payload', 'webhook_deliveries.attempts', 'webhook_deliveries.event_type', 'webhooks.url', 'webhooks.secret'])
+        .select(['webhook_deliveries.id', 'webhook_deliveries.webhook_id', 'webhook_deliveries.payload', 'webhook_deliveries.attempts', 'webhook_deliveries.event_type', 'webhooks.url', 'webhooks.secret'])
         .where('webhook_deliveries.status', '=', 'pending')
         .where('webhook_deliveries.next_attempt_at', '<=', at)
+        .$if(saturated.length > 0, (q) => q.where('webhook_deliveries.webhook_id', 'not in', saturated))
         .orderBy('webhook_deliveries.next_attempt_at')
-        .limit(CLAIM_BATCH)
+        .limit(room)
         // Rows another process is claiming right now are its own: skip them, never wait for them.
         // Only the delivery rows: locking the shared webhook row would serialise every claim.
         .$if(rowLocks, (q) => q.forUpdate('webhook_deliveries').skipLocked())
         .execute();
-      if (due.length) {
+      // Past a webhook's share, rows stay unclaimed (their locks end with this transaction).
+      const taken = new Map<string, number>();
+      const claimed = due.filter((d) => {
+        const n = (inFlightTo.get(d.webhook_id) ?? 0) + (taken.get(d.webhook_id) ?? 0);
+        if (n >= MAX_IN_FLIGHT_PER_WEBHOOK) return false;
+        taken.set(d.webhook_id, (taken.get(d.webhook_id) ?? 0) + 1);
+        return true;
+      });
+      if (claimed.length) {
         await trx
           .updateTable('webhook_deliveries')
           .set({ next_attempt_at: at + leaseMs })
-          .where('id', 'in', due.map((d) => d.id))
+          .where('id', 'in', claimed.map((d) => d.id))
           .execute();
       }
-      return due;
+      return { claimed, more: due.length === room || claimed.length < due.length };
     });
   }
 
@@ -204,22 +230,57 @@ export function createWebhookDispatcher({
     await record(d, started, await post(d, started));
   }
 
-  /** One batch: claim what is due, send it, record it. True when the batch was full (there may be more). */
+  /** Starts one send without waiting for it; when it ends, its slot goes to the next due delivery. */
+  function send(d: ClaimedDelivery) {
+    inFlightTo.set(d.webhook_id, (inFlightTo.get(d.webhook_id) ?? 0) + 1);
+    const sending: Promise<void> = attempt(d)
+      // Unrecorded, the delivery stays claimed and is sent again when its lease runs out.
+      .catch((err) => logger.error({ err: err instanceof Error ? err.message : String(err), delivery: d.id }, 'webhook attempt not recorded'))
+      .finally(() => {
+        inFlight.delete(sending);
+        const left = inFlightTo.get(d.webhook_id)! - 1;
+        if (left > 0) inFlightTo.set(d.webhook_id, left);
+        else inFlightTo.delete(d.webhook_id);
+        if (!stopped) void loop.kick();
+      });
+    inFlight.add(sending);
+  }
+
+  /**
+   * One pass: claim what is due into the free slots and start sending it. Sends are not waited
+   * for here, so a receiver that hangs until the timeout holds up only its own deliveries.
+   * True when there may be more due and room to take it.
+   */
   async function deliverDue(): Promise<boolean> {
-    const claimed = await claimDue();
-    // Wait for every send, even when one fails to record: `stop()` means nothing is in flight.
-    const failed = (await Promise.allSettled(claimed.map(attempt))).find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    return claimed.length === CLAIM_BATCH;
+    const room = MAX_IN_FLIGHT - inFlight.size;
+    if (stopped || room <= 0) return false;
+    const { claimed, more } = await claimDue(room);
+    for (const d of claimed) send(d);
+    return more && claimed.length > 0;
+  }
+
+  /** Resolves when every send in flight (also those they made room for) has been recorded. */
+  async function settle() {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
   }
 
   const loop = createJobLoop(deliverDue, { pollMs, name: 'webhook delivery' });
   return {
-    kick: loop.kick,
+    /** Sends what is due now; resolves when those sends (and any they made room for) are recorded. */
+    async kick() {
+      await loop.kick();
+      // Each send that ends makes room for the next: repeat until a pass finds nothing to send.
+      do {
+        await settle();
+        await loop.drain();
+      } while (inFlight.size);
+    },
     start: loop.start,
     /** Stops polling, waits for sends in flight, then closes kept-alive connections. */
     async stop() {
+      stopped = true;
       await loop.stop();
+      await settle();
       const closing = agent;
       agent = undefined;
       await closing?.close();
