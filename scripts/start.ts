@@ -5,6 +5,7 @@
 import { startDemoSite } from '../demo-site/startDemoSite.js';
 import { describeSecretKey, describeUnsafeSettings, readSettings } from '../ingest/src/settings.js';
 import { startIngest } from '../ingest/src/startIngest.js';
+import { stopOnSignals } from '../ingest/src/cli/stopOnSignals.js';
 import type { DemoDataReport } from '../ingest/src/demo/seedDemoData.js';
 
 async function main() {
@@ -32,12 +33,8 @@ Try: open ${demo.url}, browse, then
 (the visitor id is leadbeam.visitorId() in the browser console)
 `);
 
-  const stop = async () => {
-    await Promise.allSettled([demo.close(), ingest.close()]);
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // As `npm run ingest` stops: requests in flight finish, queued events commit, a second signal exits at once.
+  stopOnSignals({ close: async () => void (await Promise.all([demo.close(), ingest.close()])) }, 'leadbeam');
 }
 
 /** The start line about the demo data just added, and how to start without it. */

@@ -123,10 +123,14 @@ export async function startIngest(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets would hold the server open until their timeout: close each as soon
       // as it is idle (its request in flight answered), not only those idle right now.
-      const http = server as { closeIdleConnections?: () => void };
+      const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
       http.closeIdleConnections?.();
       const sweep = setInterval(() => http.closeIdleConnections?.(), 25);
-      await closed.finally(() => clearInterval(sweep));
+      // `server.close()` also stops Node's check of the request timeout, so a sender stalled
+      // mid-body would hold the stop open for ever: past that timeout it is cut, as it would have
+      // been while serving. Nothing it sent was acknowledged.
+      const cut = setTimeout(() => http.closeAllConnections?.(), limits.requestTimeoutMs);
+      await closed.finally(() => (clearInterval(sweep), clearTimeout(cut)));
       await stopWork();
     },
   };

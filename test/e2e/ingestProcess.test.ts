@@ -318,6 +318,9 @@ describe('starting up', () => {
     await answered(Number(/ingest +http:\/\/localhost:(\d+)/.exec(output)![1]));
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
+    // It stops as `npm run ingest` does (stopOnSignals: a second signal would exit at once).
+    expect(output).toContain('leadbeam: SIGTERM, finishing requests in flight and committing queued events');
+    expect(output).toContain('leadbeam: stopped; everything acknowledged is stored');
     expect(output).toContain(`config     ${DEFAULT_CONFIG_PATH}`);
     for (const version of demoRuleVersions()) expect(output.replace(/ +/g, ' ')).toContain(`site ${version}`);
     expect(output).toContain('secret key LEADBEAM_SECRET_KEY (sk_en…)');

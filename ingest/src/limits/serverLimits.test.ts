@@ -105,6 +105,21 @@ describeEachDialect('the server’s own limits (startIngest)', (getDb) => {
     }
   }, 20_000);
 
+  it('stops within the request timeout when a sender stalls mid-body as the stop begins (server.close() alone waited for it for ever)', async () => {
+    const ingest = await start({ LEADBEAM_REQUEST_TIMEOUT_MS: '1500' });
+    const socket = await open(ingest.port);
+    try {
+      // Headers and one byte of a 100-byte body, then nothing.
+      socket.write('POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{');
+      await new Promise((r) => setTimeout(r, 100));
+      const stopped = await Promise.race([ingest.close().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still waiting'), 8 * SECOND))]);
+      expect(stopped).toBe('stopped');
+      expect(await closedWithin(socket, 1000)).toBeGreaterThanOrEqual(0);
+    } finally {
+      socket.destroy();
+    }
+  }, 20_000);
+
   it('accepts at most LEADBEAM_MAX_CONNECTIONS open connections: one more is closed at once, the others keep working', async () => {
     const ingest = await start({ LEADBEAM_MAX_CONNECTIONS: '2' });
     const sockets: Socket[] = [];
