@@ -97,6 +97,19 @@ describePostgres('database outage', () => {
     // A refused connection fails fast; connectionTimeoutMillis bounds the silent kind.
     expect(Date.now() - started).toBeLessThan(10_000);
 
+    // Keyed reads and writes and the dashboard say the same (they were a bare 500 `internal`).
+    const keyed = { Authorization: `Bearer ${TEST_SECRET_KEY}` };
+    for (const [method, path] of [
+      ['GET', '/v1/leads?site=demo&email=pat@fernhill.example'],
+      ['GET', '/v1/visitors/v_abcdefgh?site=demo'],
+      ['POST', '/v1/leads/ld_missing/feedback'],
+    ] as const) {
+      const res = await app.request(path, { method, headers: { ...keyed, 'Content-Type': 'application/json' }, ...(method === 'POST' && { body: JSON.stringify({ type: 'contacted' }) }) });
+      expect(res.status, `${path} ${await res.clone().text()}`).toBe(503);
+      expect(Number(res.headers.get('Retry-After')), path).toBeGreaterThan(0);
+      expect(await res.json(), path).toEqual({ error: { code: 'unavailable', message: 'the database is not answering; retry later' } });
+    }
+
     await proxy.restore();
     for (let i = 0; i < 5; i++) expect((await post()).status).toBe(200);
   });

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { describeZodError, issuePath } from '../../../shared/src/schemas.js';
+import { isDatabaseUnavailable } from '../db/isDatabaseUnavailable.js';
 import { logger } from '../ops/logger.js';
 
 /** What a client branches on; the message is for people and may change. */
@@ -94,6 +95,11 @@ export function handleError(err: Error, c: Context): Response {
     });
     const code = codeForStatus(err.status);
     return c.json(errorBody(code, err.message || code.replace(/_/g, ' ')), err.status, headers);
+  }
+  // Not a bug: the database is away for now (see openDatabase: the pool reconnects by itself).
+  if (isDatabaseUnavailable(err)) {
+    logger.warn({ err: err.message }, 'database unavailable');
+    return c.json(errorBody('unavailable', 'the database is not answering; retry later'), 503, { 'Retry-After': '5' });
   }
   // The message and stack, never the request: it may carry keys or personal data.
   logger.error({ err: err.message, stack: err.stack }, 'unhandled error');

@@ -120,6 +120,10 @@ describeEachDialect('answers as the OpenAPI document describes them', (getDb) =>
     const writing = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).filter(([, op]) => op.tags?.some((t) => EVENT_WRITING_TAGS.includes(t))).map(([method, op]) => [`${method} ${path}`, op] as const));
     expect(writing.map(([where]) => where)).toEqual(expect.arrayContaining(['post /v1/collect', 'post /v1/batch', 'post /v1/track', 'post /v1/identify']));
     for (const [where, op] of writing) expect(op.responses['503'], where).toEqual({ $ref: '#/components/responses/Unavailable' });
+    // Every keyed operation reads the database, and answers 503 while it is away (db/outage.test.ts).
+    const keyed = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).filter(([, op]) => (op as { security?: Array<Record<string, unknown>> }).security?.some((s) => 'secretKey' in s)).map(([method, op]) => [`${method} ${path}`, op] as const));
+    expect(keyed.length).toBeGreaterThan(20);
+    for (const [where, op] of keyed) expect(op.responses['503'], where).toBeDefined();
   });
 
   it('every operation that checks a key answers 429 with Retry-After, as documented, once its address has sent too many wrong keys', async () => {

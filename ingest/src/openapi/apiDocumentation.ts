@@ -18,7 +18,7 @@ const ERROR_MEANING: Record<keyof typeof ERROR_RESPONSES, string> = {
   413: 'The body is over the size limit.',
   429: 'Over a rate limit, or, on an operation that takes a key, too many wrong keys from this client address (20 a minute, counted together on the keyed API, the Segment-compatible routes and the dashboard’s sign-in): until its minute passes every key it presents, the right one too, is refused unchecked. `Retry-After` says in how many seconds to try again.',
   500: 'A bug; nothing about the request is disclosed. It is logged.',
-  503: 'Storage is unavailable (the database is not answering, or the ingest is shutting down): nothing was stored. `Retry-After` says when to send the same request again; every operation that writes events may answer it.',
+  503: 'Storage is unavailable (the database is not answering, or the ingest is shutting down): nothing was stored. `Retry-After` says when to send the same request again. Every operation that writes events or takes a key may answer it.',
 };
 
 /** The headers an error answer carries, beside its body. */
