@@ -66,6 +66,21 @@ function flattenProps(props: Record<string, unknown>): Record<string, PropValue>
  */
 const isUrl = (s: string) => URL.canParse(s) && /^(https?|app):$/.test(new URL(s).protocol);
 
+/** A URL's `user:password@`: a secret, never stored, and dropped before the cut so the cut keeps the host. */
+const USERINFO = /^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i;
+
+/**
+ * A URL as kept: without its user and password, cut to 2,000 characters. A cut inside the host
+ * (a long percent-encoded one) can leave no URL: then the event is refused naming `url`, as
+ * one that was never a URL is, instead of failing later where the URL is read.
+ */
+function cutUrl(url: string, ctx: z.RefinementCtx): string {
+  const cut = cutText(url.replace(USERINFO, '$1'), 2000);
+  if (isUrl(cut)) return cut;
+  ctx.addIssue({ code: 'custom', message: 'over 2,000 characters, and cut to that it is no longer a URL' });
+  return z.NEVER;
+}
+
 export const trackedEventSchema = z
   .object({
     id: z.string().min(8).max(64).regex(/^[\w-]+$/, 'letters, digits, - and _ only'),
@@ -75,7 +90,7 @@ export const trackedEventSchema = z
     visitorId: z.string().min(8).max(64),
     sessionId: z.string().min(8).max(64),
     visit: z.number().int().min(1).max(1_000_000),
-    url: z.string().max(8000).refine(isUrl, 'must be an absolute http(s) URL').transform((s) => cutText(s, 2000)),
+    url: z.string().max(8000).refine(isUrl, 'must be an absolute http(s) URL').transform(cutUrl),
     path: text(2000).refine((p) => p.startsWith('/'), 'must start with "/"').optional(),
     referrer: text(2000).optional(),
     title: text(500).optional(),

@@ -56,6 +56,24 @@ describeEachDialect('POST /v1/collect cutting long text', (getDb) => {
     expect(fromJson(lead.traits)).toMatchObject({ company: 'a'.repeat(199), jobTitle: 'b'.repeat(199) });
   });
 
+  it('keeps the events beside a URL over 2,000 characters: a long user and password are dropped before the cut, and a URL the cut leaves unreadable is refused alone, naming url', async () => {
+    const visitorId = 'v_' + newId();
+    const good = makeEvent({ visitorId });
+    // Cut at 2,000 characters this was `https://a:bbbb…` with no host: a 500 that lost the batch.
+    const withPassword = makeEvent({ visitorId, url: `https://a:${'b'.repeat(2000)}@x.example/pricing` });
+    // Cut at 2,000 characters inside a percent-escape of its host: no URL any more.
+    const longHost = makeEvent({ visitorId, url: `https://bb${'%61'.repeat(700)}.example/` });
+    const res = await postBatch(app(), { events: [good, withPassword, longHost] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      accepted: 2,
+      rejected: [{ index: 2, id: longHost.id, field: 'url', error: 'url: over 2,000 characters, and cut to that it is no longer a URL' }],
+    });
+    const rows = await getDb().db.selectFrom('events').select(['id', 'url', 'path']).where('visitor_id', '=', visitorId).orderBy('id').execute();
+    expect(rows.find((r) => r.id === withPassword.id)).toMatchObject({ id: withPassword.id, url: 'https://x.example/pricing' });
+    expect(rows.map((r) => r.id).sort()).toEqual([good.id, withPassword.id].sort());
+  });
+
   it('keeps an emoji that fits whole', async () => {
     const visitorId = 'v_' + newId();
     const email = `bo-${newId()}@fernhill.example`;
