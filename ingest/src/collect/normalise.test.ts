@@ -16,6 +16,16 @@ describeEachDialect('what the ingest makes of events', (getDb) => {
     expect((await stored(visitorId)).map((e: any) => e.name)).toEqual(['Close Benchmark.pdf', 'export.json']);
   });
 
+  it('keeps a download name as sent when decoding it would make a NUL character (it failed the batch with 503 on PostgreSQL)', async () => {
+    const visitorId = 'v_' + newId();
+    const poisoned = makeEvent({ visitorId, ts: Date.now() - 2000, type: 'download', name: 'report%00.pdf', props: { url: `${DEMO_ORIGIN}/files/report%00.pdf` } });
+    const good = makeEvent({ visitorId, ts: Date.now() - 1000 });
+    const res = await postBatch(app(), { events: [poisoned, good] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: [] });
+    expect((await stored(visitorId)).map((e: any) => e.name ?? null)).toEqual(['report%00.pdf', null]);
+  });
+
   it('attributes every event of a visit to the campaign that started it, across batches', async () => {
     const visitorId = 'v_' + newId();
     const sessionId = 's_' + newId();

@@ -4,10 +4,17 @@ import type { PageClassification } from '../config/pageRules.js';
 import { toJsonOrNull } from '../db/json.js';
 import type { EventsTable } from '../db/schema.js';
 import { campaignOf, cleanCampaign } from './campaign.js';
+import { textProblem } from './unstorable.js';
 
+/**
+ * A file name as people read it (`Close%20Benchmark.pdf` → `Close Benchmark.pdf`); as sent when
+ * it is no valid escape, or when decoding makes text no store can keep (`%00`, checked for in
+ * the event as sent, only appears here).
+ */
 const safeDecode = (s: string) => {
   try {
-    return decodeURIComponent(s);
+    const decoded = decodeURIComponent(s);
+    return textProblem(decoded) ? s : decoded;
   } catch {
     return s;
   }
