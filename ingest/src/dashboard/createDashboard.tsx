@@ -7,6 +7,7 @@ import { createAssetsRoute } from './assets/createAssetsRoute.js';
 import type { DashboardDeps, DashboardEnv } from './dashboardEnv.js';
 import { createLayout } from './layout/createLayout.js';
 import { ApiError } from '../http/apiError.js';
+import { refuseUnstorableForm } from '../http/refuseUnstorableForm.js';
 import { limitBodySize } from '../http/limitBodySize.js';
 import { renderErrorPage } from './layout/renderErrorPage.js';
 import { createRequireSession } from './sessions/createRequireSession.js';
@@ -72,6 +73,7 @@ export function createDashboard(deps: DashboardDeps & { keyGuesses?: KeyGuessLim
   // a bigger body is refused before anyone reads it, signed in or not.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', limitBodySize(DASHBOARD_MAX_BODY_BYTES, tooLarge(DASHBOARD_MAX_BODY_BYTES)));
   app.post('/sign-in', limitBodySize(SIGN_IN_MAX_BODY_BYTES, tooLarge(SIGN_IN_MAX_BODY_BYTES)));
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', refuseUnstorableForm());
   app.route('/', createSignInRoute({ sessions, verifyKey: createKeyVerifier({ db, secretKey, now }), keyGuesses }));
   app.use('*', createRequireSession({ sessions, config }));
   app.post('/sign-out', async (c) => {

@@ -1,5 +1,6 @@
 import { describeZodError, issuePath } from '../../../../shared/src/schemas.js';
 import { scoringSchema, type ScoringRules } from '../../scoring/rulesSchema.js';
+import { unstorable } from '../../collect/unstorable.js';
 
 /** A draft read from the editor: its rules, or what is wrong, naming the field. */
 export type ParsedDraft = { ok: true; rules: ScoringRules } | { ok: false; message: string; field?: string };
@@ -23,6 +24,9 @@ export function parseDraft(text: string): ParsedDraft {
     const before = text.slice(0, Number(at)).split('\n');
     return { ok: false, message: `rules: not valid JSON at line ${before.length}, column ${before.at(-1)!.length + 1} (${message.replace(/ in JSON at position \d+.*$/, '')})`, field: 'rules' };
   }
+  // `"\u0000"` in the JSON text is a NUL once parsed: no store keeps it (the API refuses it alike).
+  const bad = unstorable(raw);
+  if (bad) return { ok: false, message: `${bad.field}: ${bad.problem}`, field: bad.field };
   const parsed = scoringSchema.safeParse(raw);
   if (!parsed.success) {
     const path = parsed.error.issues[0] ? issuePath(parsed.error.issues[0]) : [];

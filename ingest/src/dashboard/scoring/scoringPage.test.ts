@@ -35,6 +35,10 @@ it('reads a draft, naming the field of what is wrong from the rule set’s root,
   expect(bad).toMatchObject({ ok: false, field: 'engagement.2.points', message: expect.stringMatching(/^engagement\.2\.points: /) });
   expect(parseDraft('{\n  "halfLifeDays": 30,\n  oops\n}')).toMatchObject({ ok: false, field: 'rules', message: expect.stringMatching(/^rules: not valid JSON at line 3, column 3/) });
   expect(parseDraft(JSON.stringify(TEST_SCORING))).toMatchObject({ ok: true, rules: { thresholds: { mql: { engagement: 15, fit: 10 } } } });
+  // `\u0000` written in the JSON is a NUL once parsed: refused as the API refuses it (PostgreSQL cannot store it).
+  const nul = structuredClone(TEST_SCORING) as any;
+  nul.engagement[0].id = 'a\u0000b';
+  expect(parseDraft(JSON.stringify(nul))).toMatchObject({ ok: false, field: 'engagement.0.id', message: 'engagement.0.id: contains a NUL character (\\u0000), which cannot be stored' });
 });
 
 describeEachDialect('scoring page', (getDb) => {
