@@ -128,6 +128,12 @@ describeEachDialect('follow-up agreements', (getDb) => {
     expect(await res.json()).toMatchObject({ mqls: 4, answeredWithin: { count: 1, share: 0.25 }, overdue: 1 });
     const bad = await appAt(db, now).request('/v1/reports/follow-up?site=week&from=monday', { headers: auth });
     expect((await bad.json()).error).toMatchObject({ code: 'invalid_request', field: 'from' });
+    // The earliest time JavaScript has: the default period (a week before it) is no date (was a 500).
+    for (const report of ['follow-up', 'weekly-evaluation']) {
+      const edge = await appAt(db, now).request(`/v1/reports/${report}?site=week&to=-271821-04-20T00:00:00Z`, { headers: auth });
+      expect(edge.status, report).toBe(400);
+      expect((await edge.json()).error, report).toMatchObject({ code: 'invalid_request', field: 'to', message: 'to: a time from 1970 to 9999' });
+    }
   });
 
   it('the weekly evaluation splits MQLs by outcome, rejection reason, first-touch content and first-visit campaign', async () => {

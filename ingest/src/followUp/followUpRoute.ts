@@ -12,10 +12,15 @@ import { requiresKey } from '../openapi/requiresKey.js';
 import { followUpSummary } from './followUpSummary.js';
 import { weeklyEvaluation } from './weeklyEvaluation.js';
 
+/** Times a report can cover: the default period reaches back a week from `to`, which must stay a date. */
+const EARLIEST = 0;
+const LATEST = Date.UTC(9999, 11, 31);
+
 const time = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 time')
-  .transform((s) => Date.parse(s));
+  .transform((s) => Date.parse(s))
+  .refine((t) => t >= EARLIEST && t <= LATEST, 'a time from 1970 to 9999');
 
 /** `site` (default: the first in the config file), `from` and `to` (default: the last 7 days). */
 export const periodQuerySchema = z.object({ site: z.string().min(1).optional(), from: time.optional(), to: time.optional() }).strict();
