@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScorer, emptyState, replay, type ScoredEvent, type ScoreState } from './engine.js';
 import { advanceStage } from './lifecycle.js';
-import { scoringSchema, ruleVersion } from './rulesSchema.js';
+import { MAX_RULE_POINTS, scoringSchema, ruleVersion } from './rulesSchema.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -171,6 +171,17 @@ describe('rule versions', () => {
     const messages = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(messages).toContain('engagement.1.id: duplicate rule id "a"');
     expect(messages.some((m) => m.startsWith('fit.0') && m.includes('not a valid regular expression'))).toBe(true);
+  });
+
+  it('refuse points no score could add up (1e308 made every score Infinity, answered as null), naming the rule', () => {
+    const huge = scoringSchema.safeParse({ engagement: [{ id: 'x', match: { type: 'pageview' }, points: 1e308 }], fit: [{ id: 'y', trait: 'country', in: ['DE'], points: -1e7 }], thresholds: { mql: { engagement: 1e300 } } });
+    expect(huge.success).toBe(false);
+    expect(huge.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['engagement.0.points', 'fit.0.points', 'thresholds.mql.engagement']);
+    // The largest allowed, on every event of a busy year, still sums to a finite, exact score.
+    const busy = scorerOf({ engagement: [{ id: 'x', match: { type: 'pageview' }, points: MAX_RULE_POINTS }] });
+    const { state } = run(busy, Array.from({ length: 2000 }, () => ev({ type: 'pageview' })));
+    const { engagement } = busy.scoresAt(state, T0);
+    expect(engagement).toBe(2000 * MAX_RULE_POINTS);
   });
 });
 

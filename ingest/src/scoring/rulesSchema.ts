@@ -45,12 +45,22 @@ export const eventMatchSchema = z
   })
   .strict();
 
+/**
+ * The most points one rule may give or take. Scores are counted in tens and hundreds; a bound
+ * keeps every sum of them finite and exact (1e308 points made scores `Infinity`, sent as null).
+ */
+export const MAX_RULE_POINTS = 1_000_000;
+/** Thresholds and caps compare with sums of points: far beyond any, still exact. */
+const MAX_SCORE_SETTING = 1_000_000_000;
+const points = z.number().min(-MAX_RULE_POINTS).max(MAX_RULE_POINTS);
+const scoreSetting = z.number().min(-MAX_SCORE_SETTING).max(MAX_SCORE_SETTING);
+
 export const engagementRuleSchema = z
   .object({
     id,
     description: z.string().optional(),
     match: eventMatchSchema,
-    points: z.number().finite(),
+    points,
     limit: limitSchema.default('always'),
     /** A hand-raiser: matching it qualifies the lead at once, whatever the score. */
     qualifies: z.enum(['mql', 'sql']).optional(),
@@ -76,7 +86,7 @@ export const fitRuleSchema = z
       .optional(),
     /** …or one of these values (case-insensitive). `freemail` stands for the common free-mail domains. */
     in: z.array(z.string()).optional(),
-    points: z.number().finite(),
+    points,
   })
   .strict()
   .refine((r) => r.matches || r.in, 'give "matches" or "in"');
@@ -85,9 +95,9 @@ export const scoringSchema = z
   .object({
     /** Engagement halves every this many days without new activity. */
     halfLifeDays: z.number().positive().max(3650).default(30),
-    caps: z.object({ engagement: z.number().positive().optional(), fit: z.number().positive().optional() }).strict().default({}),
+    caps: z.object({ engagement: scoreSetting.positive().optional(), fit: scoreSetting.positive().optional() }).strict().default({}),
     thresholds: z
-      .object({ mql: z.object({ engagement: z.number().default(0), fit: z.number().default(0) }).strict() })
+      .object({ mql: z.object({ engagement: scoreSetting.default(0), fit: scoreSetting.default(0) }).strict() })
       .strict()
       .default({ mql: { engagement: 100, fit: 0 } }),
     engagement: z.array(engagementRuleSchema).max(500).default([]),
