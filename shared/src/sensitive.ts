@@ -207,6 +207,8 @@ export function idLooksSensitive(id: string): boolean {
 export function dropSensitiveTraits<T extends { email?: unknown }>(traits: T): T {
   const { email, ...rest } = traits;
   const kept = dropSensitiveValues(rest) as T;
+  // Text loses secrets as a property value does (`https://x.example/?token=…`, `password=…`).
+  for (const key in kept) if (typeof kept[key] === 'string') (kept as Record<string, unknown>)[key] = stripSecretsInText(kept[key] as string);
   if (email !== undefined && !emailLooksSensitive(email)) kept.email = email;
   return kept;
 }
@@ -344,7 +346,8 @@ function cleanPair(pair: string, depth: number): string | undefined {
     value = decodeName(value);
     if (sensitive(value)) return undefined;
   }
-  if (!URL_LIKE.test(value)) return pair;
+  // A value that is itself a query or cookie with a secret (`?utm_term=password%3DX`) goes too.
+  if (!URL_LIKE.test(value)) return holdsSecretPair(value, depth) ? undefined : pair;
   if (depth >= MAX_URL_DEPTH) return /[?#;@]/.test(value) ? undefined : pair;
   const stripped = stripUrl(value, depth + 1);
   if (stripped === value) return pair;
@@ -468,8 +471,13 @@ function stripUrl(url: string, depth: number): string {
   return hash === undefined ? main : `${main}#${hash}`;
 }
 
-/** An absolute URL inside a text ("see https://…/reset?token=…"), up to white space or a quote. */
-const URL_IN_TEXT = /\b[a-z][\w+.-]*:\/\/[^\s"'<>]+/gi;
+/**
+ * An absolute URL inside a text ("see https://…/reset?token=…", or "www.…/reset?token=…"
+ * without its scheme), up to white space or a quote.
+ * The scheme's length is bounded: unbounded, each word of a long text without `://` was read to
+ * its end (`a.a.a.…`: seconds for 30 KB, the server frozen meanwhile).
+ */
+const URL_IN_TEXT = /\b(?:[a-z][\w+.-]{0,31}:\/\/|www\.)[^\s"'<>]+/gi;
 
 /** A URL found in a text, without its secrets; a sentence's full stop or a closing bracket after it is not part of it. */
 function stripUrlInText(url: string): string {
@@ -540,8 +548,33 @@ export function dropSensitiveText(text: string): string | undefined {
  * stripSecretsInText('see https://a.example/r?token=T&x=1.') // 'see https://a.example/r?x=1.'
  */
 export function stripSecretsInText(text: string): string {
-  return URL_LIKE.test(text) ? stripSecretParams(text) : text.replace(URL_IN_TEXT, stripUrlInText);
+  if (URL_LIKE.test(text) || WORD_WITH_QUERY.test(text)) return stripSecretParams(text);
+  if (BARE_PAIRS.test(text)) return dropSecretPairs(text, 0) ?? text;
+  return redactSecretHeaders(text.replace(URL_IN_TEXT, stripUrlInText));
 }
+
+/** One word with a query or fragment after it, no space anywhere: a relative URL (`reset?token=…`). */
+const WORD_WITH_QUERY = /^[^\s?#]+[?#]\S*=\S*$/;
+/** A whole text of `name=value` pairs joined by `&` or `;`: a bare query (`a=1&password=…`) or a cookie (`sid=…; theme=dark`). */
+const BARE_PAIRS = /^\s*[^\s=&;]{1,64}=[^\s&;]*(\s*[&;]\s*[^\s=&;]{1,64}=[^\s&;]*)*\s*$/;
+/** A whole text that is one header line: `X-Api-Key: abc123`, `Authorization: Bearer …`, `password: hunter2`. */
+const HEADER_LINE = /^(\s*([A-Za-z][\w-]{0,63})\s*:\s*)(\S.*)$/;
+/** A bearer token as an `Authorization` header carries it: long, with a digit (`bearer instruments` is prose). */
+const BEARER = /\b(bearer\s+)(?=[\w.~+/-]{0,200}\d)[\w.~+/-]{16,}=*/gi;
+
+/**
+ * A text with credentials as HTTP carries them redacted: a bearer token anywhere, and the value
+ * of a text that is one header line with a secret's name (`X-Api-Key: …`, `Authorization: …`).
+ * Prose stays (`Reset password: step 2`).
+ */
+function redactSecretHeaders(text: string): string {
+  const out = /bearer/i.test(text) ? text.replace(BEARER, (_all, scheme: string) => `${scheme}${REDACTED_SEGMENT}`) : text;
+  const header = HEADER_LINE.exec(out);
+  return header && isSecretName(header[2]!) ? header[1] + REDACTED_SEGMENT : out;
+}
+
+/** True when a parameter's value is itself a query or cookie holding a secret (`?utm_term=password%3DX`): the parameter goes. */
+const holdsSecretPair = (value: string, depth: number) => BARE_PAIRS.test(value) && (depth >= MAX_URL_DEPTH || dropSecretPairs(value, depth + 1) !== undefined);
 
 /**
  * A field meant to hold a URL (a referrer) as the ingest stores it: without its secret

@@ -7,6 +7,7 @@ const SECRETS = [
   'pw-7f3a9c', 'tok-51be20', 'key-c0ffee', 'jwt-e11e0d', 'oauth-code-42', 'implicit-9d1c', 'ref-tok-77aa', 'camp-sig-3b', '4111111111111111', '4111.1111.1111.1111', '123 45 6789',
   'jsess-5e55', 'semi-tok-9a', 'php-5e55', 'sid-77b1', 'rel-tok-3c', 'rel-tok-4d', 'nested-tok-1e', 'nested-pw-2f', '4111 1111 1111 1111', '4111_1111_1111_1111', '123-45-6789',
   '5555555555554444', '4111111111111112', '4111%201111', 'SECRET5', 'SECRET6', 'SECRET13', 'SECRET18', 'SECRET19',
+  'bare-pw-61', 'cookie-sid-62', 'bearer0123456789ab63', 'utm-pw-64', 'screen-tok-65', 'trait-tok-66', 'www-tok-67', 'hdr-key-68',
 ];
 
 describeEachDialect('secrets never stored', (getDb) => {
@@ -19,6 +20,33 @@ describeEachDialect('secrets never stored', (getDb) => {
     const text = JSON.stringify(rows);
     for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
   };
+
+  it('strips secrets from text that is a bare query, a cookie or a header line, from bearer tokens, relative URLs in names, URLs without a scheme, trait values and query-valued parameters (hostile-input probe)', async () => {
+    const sessionId = 's_' + newId();
+    const visitorId = 'v_' + newId();
+    const email = `tr-${newId()}@fernhill.example`;
+    const events = [
+      makeEvent({
+        sessionId,
+        visitorId,
+        ts: Date.now() - 3000,
+        url: `${DEMO_ORIGIN}/?utm_term=password%3Dutm-pw-64&utm_source=ads`,
+        title: 'see www.partner.example/reset?token=www-tok-67',
+        props: { q: 'a=1&password=bare-pw-61', cookie: 'theme=dark; sessionid=cookie-sid-62', note: 'Authorization: Bearer bearer0123456789ab63', line: 'X-Api-Key: hdr-key-68' },
+      }),
+      makeEvent({ sessionId, visitorId, ts: Date.now() - 2000, type: 'click', name: 'reset?token=screen-tok-65' }),
+      makeEvent({ sessionId, visitorId, ts: Date.now() - 1000, type: 'form', name: 'contact', traits: { email, company: 'https://x.example/?token=trait-tok-66' } }),
+    ];
+    const res = await postBatch(app(), { events });
+    expect(await res.json()).toMatchObject({ accepted: 3, rejected: [] });
+    const rows = await storedRows(sessionId);
+    expect(rows.events).toHaveLength(3);
+    expectNoSecret(rows);
+    expectNoSecret(await getDb().db.selectFrom('leads').selectAll().where('email', '=', email).execute());
+    expect(rows.events[0]!.url).toBe(`${DEMO_ORIGIN}/?utm_source=ads`);
+    expect(JSON.parse(rows.events[0]!.props!)).toEqual({ q: 'a=1', cookie: 'theme=dark', note: 'Authorization: [redacted]', line: 'X-Api-Key: [redacted]' });
+    expect(rows.events[1]!.name).toBe('reset');
+  });
 
   it('strips secret parameters from URLs and referrers, keeping UTM parameters and click ids', async () => {
     const sessionId = 's_' + newId();
