@@ -51,6 +51,17 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     expect(Number(await countEvents(visitorId))).toBe(1);
   });
 
+  it('refuses an event over 32 KB alone, naming its largest part as the field (in bytes: 12,000 three-byte characters are 36 KB)', async () => {
+    const visitorId = 'v_' + newId();
+    const good = makeEvent({ visitorId });
+    const big = makeEvent({ visitorId, props: { note: '\u20ac'.repeat(12_000) } });
+    const res = await postBatch(app(), { events: [good, big] });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ accepted: 1, rejected: [{ index: 1, id: big.id, field: 'props.note' }] });
+    expect(body.rejected[0].error).toMatch(/^props\.note: the event is \d+ bytes, more than the limit of 32768 bytes an event/);
+  });
+
   it('answers 400 when no event of the batch is valid', async () => {
     const res = await postBatch(app(), { events: [{ ...makeEvent(), path: 'no-slash' }] });
     expect(res.status).toBe(400);

@@ -24,6 +24,7 @@ import { DERIVED_VISITOR_ID } from '../segment/toEvents.js';
 import { correctClockSkew, eventTimeProblem } from './correctClockSkew.js';
 import { unstorable } from './unstorable.js';
 import { sensitiveIdProblem, toEventRow } from './toEventRow.js';
+import { largestPart } from './largestPart.js';
 import type { EventsTable } from '../db/schema.js';
 import { errorResponses } from '../openapi/errorResponses.js';
 import { jsonAnswer } from '../openapi/jsonAnswer.js';
@@ -138,7 +139,11 @@ export function createCollectRoute({ config, writer, now = Date.now, limits, cli
         // Depth first: measuring a 5,000-level object by serialising it would overflow the stack.
         const bad = unstorable(raw);
         if (bad) return reject(index, id, `${bad.field}: ${bad.problem}`, bad.field);
-        if (JSON.stringify(raw).length > MAX_EVENT_BYTES) return reject(index, id, `event is larger than ${MAX_EVENT_BYTES} bytes`);
+        const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+        if (size > MAX_EVENT_BYTES) {
+          const field = largestPart(raw);
+          return reject(index, id, `${field}: the event is ${size} bytes, more than the limit of ${MAX_EVENT_BYTES} bytes an event; ${field} is its largest part`, field);
+        }
         const parsed = trackedEventSchema.safeParse(raw);
         if (!parsed.success) return reject(index, id, describeZodError(parsed.error));
         const sensitiveId = sensitiveIdProblem(parsed.data);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { largestPart } from '../collect/largestPart.js';
 import { MAX_EVENT_BYTES, describeZodError, issuePath, trackedEventSchema } from '../../../shared/src/schemas.js';
 import type { Campaign, TrackedEvent } from '../../../shared/src/types.js';
 import { idLooksSensitive } from '../../../shared/src/sensitive.js';
@@ -63,20 +64,6 @@ export const messageSchema = z.looseObject({
     .nullish(),
 });
 type Message = z.output<typeof messageSchema>;
-
-/**
- * The dotted path of the largest part of a message (two levels down at most), to name the
- * field at fault when it is over the size limit.
- */
-function largestPart(value: unknown, path: string[] = []): string {
-  if (!value || typeof value !== 'object' || path.length >= 2) return path.join('.') || '(event)';
-  let best: [string, number] | undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const size = JSON.stringify(child ?? null).length;
-    if (!best || size > best[1]) best = [key, size];
-  }
-  return best ? largestPart((value as Record<string, unknown>)[best[0]], [...path, best[0]]) : path.join('.') || '(event)';
-}
 
 /** Segment's `context.campaign` (`name`, not `campaign`) in leadbeam's campaign shape; strings only. */
 function campaignFrom(c: Record<string, unknown> | null | undefined): Campaign | undefined {
