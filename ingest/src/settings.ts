@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { loadOrCreateKeyFile } from './auth/keyFile.js';
 import { sqlitePathOf } from './db/openDatabase.js';
+import { LOG_LEVELS } from './ops/logger.js';
 
 /** Where the admin (bootstrap) key came from. Never the key itself: this is printed. */
 export type SecretKeySource = { from: 'environment' } | { from: 'file'; path: string; created: boolean };
@@ -43,6 +44,8 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
   // Off unless said exactly: a typo must not open the SSRF check.
   const allowPrivateWebhooks = readSwitch(env, 'LEADBEAM_ALLOW_PRIVATE_WEBHOOKS') ?? false;
   const demoData = readSwitch(env, 'LEADBEAM_DEMO_DATA') ?? true;
+  const logLevel = env.LEADBEAM_LOG_LEVEL?.trim();
+  if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new Error(`LEADBEAM_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const host = env.HOST?.trim() || undefined;
   if (host !== undefined && !isIP(host) && !/^[a-z0-9.-]+$/i.test(host)) throw new Error(`HOST: "${env.HOST}" is neither an IP address nor a host name`);
   const settings = { port, host, databaseUrl, configPath: env.LEADBEAM_CONFIG?.trim() || undefined, dataDir, allowPrivateWebhooks, demoData };

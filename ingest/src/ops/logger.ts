@@ -8,8 +8,13 @@ import pino from 'pino';
  * @example
  * logger.info({ requestId, route, status, ms }, 'request');
  */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const wanted = process.env.LEADBEAM_LOG_LEVEL?.trim();
 export const logger = pino({
-  level: process.env.LEADBEAM_LOG_LEVEL || (process.env.VITEST ? 'silent' : 'info'),
+  // A level pino does not know would throw here, on import, as a stack trace: `readSettings`
+  // refuses it in one line instead, before anything starts.
+  level: wanted && (LOG_LEVELS as readonly string[]).includes(wanted) ? wanted : process.env.VITEST ? 'silent' : 'info',
   base: { service: 'leadbeam-ingest' },
   // Belt and braces: should a header object ever reach a log line, its secrets do not.
   redact: { paths: ['*.authorization', '*.cookie', '*.headers.authorization', '*.headers.cookie', 'key', 'secret'], censor: '[redacted]' },
