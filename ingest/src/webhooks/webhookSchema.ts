@@ -22,6 +22,7 @@ export const webhookSchema = ({ allowPrivate = false, siteKeys }: { allowPrivate
        */
       secret: z
         .string()
+        .max(256, 'at most 256 characters')
         .superRefine((s, ctx) => {
           const problem = secretProblem(s);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });

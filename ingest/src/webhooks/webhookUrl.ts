@@ -88,7 +88,9 @@ function checkedHost(hostname: string): string | undefined {
  * const schema = z.object({ url: webhookUrlSchema({ allowPrivate: false }) });
  */
 export const webhookUrlSchema = (options: WebhookUrlOptions & { privateHint?: string } = {}) =>
-  z.string().superRefine((url, ctx) => {
+  // Longer is no receiver anyone runs, and every delivery carries it.
+  z.string().max(2048, 'at most 2,048 characters').superRefine((url, ctx) => {
+    if (url.length > 2048) return;
     const problem = webhookUrlProblem(url, options);
     // A non-public host (not a malformed URL) is what a developer's local receiver looks like.
     const hint = options.privateHint && !webhookUrlProblem(url, { allowPrivate: true }) ? ` (${options.privateHint})` : '';

@@ -57,6 +57,15 @@ describeEachDialect('webhooks', (getDb) => {
     expect(error).toMatchObject({ code: 'invalid_request', field: expect.stringMatching(/^(url|events)/) });
     expect(error.message).toMatch(/^url:|^events/);
     expect((await app.request('/v1/webhooks')).status).toBe(401);
+    // Every delivery carries the URL and signs with the secret: 100 KB of either was accepted.
+    for (const [field, body] of [
+      ['url', { url: `https://crm.example/${'a'.repeat(100_000)}`, events: ['lead.mql'] }],
+      ['secret', { url: 'https://crm.example/hook', events: ['lead.mql'], secret: 's'.repeat(100_000) }],
+    ] as const) {
+      const long = await app.request('/v1/webhooks', { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      expect(long.status, field).toBe(400);
+      expect((await long.json()).error, field).toMatchObject({ field, message: expect.stringMatching(new RegExp(`^${field}: at most`)) });
+    }
   });
 
   it('refuses a webhook for a site the config file does not have, naming site: it would never fire, and no page would list it', async () => {
@@ -189,7 +198,9 @@ describeEachDialect('webhooks', (getDb) => {
     const db = getDb().db;
     await syncConfigWebhooks(db, withHook('https://old.example/hook'));
     const [old] = await db.selectFrom('webhooks').select('id').where('url', '=', 'https://old.example/hook').execute();
-    await db.insertInto('webhook_deliveries').values({ id: 'dl_' + newId(), webhook_id: old!.id, event_type: 'lead.mql', lead_id: 'ld_x', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: Date.now(), created_at: Date.now(), delivered_at: null }).execute();
+    // Waiting for a retry an hour away: the dispatchers other tests left running must not send it
+    // (it points off this machine) nor record an attempt over the sync's verdict.
+    await db.insertInto('webhook_deliveries').values({ id: 'dl_' + newId(), webhook_id: old!.id, event_type: 'lead.mql', lead_id: 'ld_x', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: Date.now() + 3_600_000, created_at: Date.now(), delivered_at: null }).execute();
     // An API webhook for a site the file will not have.
     const orphan = 'wh_' + newId();
     await db.insertInto('webhooks').values({ id: orphan, site_id: 'gone', url: 'https://crm.example/hook', secret: 'whsec_0123456789abcdef', events: '["lead.mql"]', created_at: Date.now() }).execute();
