@@ -257,15 +257,29 @@ describe('dropSensitiveProps', () => {
       prose: 'Reset password: step 2, then bearer instruments',
       settings: 'Why switch? session=2 of the webinar',
     });
+    // Titles and names shaped like a header line stay unless the value reads as a credential.
+    for (const title of ['Session: Opening keynote', 'Passwords: why length matters', 'Tokenization: what it is', 'Card: gift cards', 'PIN: how to reset it', 'Secret: Santa 2024', 'Key: value'])
+      expect(stripSecretsInText(title), title).toBe(title);
+    expect(stripSecretsInText('Host: x.example\r\nX-Api-Key: abc123\r\nAccept: */*')).toBe('Host: x.example\r\nX-Api-Key: [redacted]\r\nAccept: */*');
+    expect(stripSecretsInText('Cookie: sessionid=abc123; theme=dark')).toBe('Cookie: theme=dark');
+    expect(stripSecretsInText('a=1, password=x')).toBe('a=1');
+    expect(stripSecretsInText('CognitoIdentityServiceProvider.3n4b5urk1ft4fl3mg5e62d9ado.user-1234.accessToken=eyJraWQiOiJ')).toBe('');
+    expect(stripSecretsInText('"https://x.example/?token=abc&a=1"')).toBe('"https://x.example/?a=1"');
+    expect(stripSecretsInText('reset?token=T.')).toBe('reset.');
     // A URL parameter whose value is itself a query with a secret goes, campaign parameters too.
     expect(stripSecretParams('https://x.example/?utm_term=password%3DX&utm_source=ads')).toBe('https://x.example/?utm_source=ads');
+    // …but a campaign's own words stay: a promo code or a key=value term is no secret.
+    expect(stripSecretParams('https://x.example/?utm_content=code%3DSUMMER&utm_term=key%3Dvalue')).toBe('https://x.example/?utm_content=code%3DSUMMER&utm_term=key%3Dvalue');
     // Traits are text too: a secret in one goes, the email stays.
     expect(dropSensitiveTraits({ email: 'ana@fernhill.example', company: 'https://x.example/?token=T' })).toEqual({ email: 'ana@fernhill.example', company: 'https://x.example/' });
   });
 
   it('reads long hostile text in linear time: a text of words and dots is no URL to search to its end from every word', () => {
     // Quadratic, each of these took seconds (30 KB: about 1 s; 300 KB: minutes); linear, milliseconds.
-    for (const text of ['a.'.repeat(150_000), 'a-'.repeat(150_000), 'a.'.repeat(150_000) + '://', 'x='.repeat(150_000), 'bearer '.repeat(40_000) + '1', 'k:'.repeat(150_000)]) {
+    for (const text of [
+      'a.'.repeat(150_000), 'a-'.repeat(150_000), 'a.'.repeat(150_000) + '://', 'x='.repeat(150_000), 'bearer '.repeat(40_000) + '1', 'k:'.repeat(150_000),
+      'a?' + '='.repeat(300_000) + ' x', 'a=1' + '\n'.repeat(300_000) + '!', 'k: a' + ' '.repeat(300_000) + 'b', 'a=1' + '&b=2'.repeat(75_000) + ' !',
+    ]) {
       expect(typeof stripSecretsInText(text)).toBe('string');
       expect(typeof dropSensitiveText(text)).toBe('string');
     }

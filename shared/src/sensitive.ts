@@ -347,7 +347,7 @@ function cleanPair(pair: string, depth: number): string | undefined {
     if (sensitive(value)) return undefined;
   }
   // A value that is itself a query or cookie with a secret (`?utm_term=password%3DX`) goes too.
-  if (!URL_LIKE.test(value)) return holdsSecretPair(value, depth) ? undefined : pair;
+  if (!URL_LIKE.test(value)) return holdsSecretPair(value, depth, CAMPAIGN_PARAM.test(decodedName)) ? undefined : pair;
   if (depth >= MAX_URL_DEPTH) return /[?#;@]/.test(value) ? undefined : pair;
   const stripped = stripUrl(value, depth + 1);
   if (stripped === value) return pair;
@@ -548,33 +548,73 @@ export function dropSensitiveText(text: string): string | undefined {
  * stripSecretsInText('see https://a.example/r?token=T&x=1.') // 'see https://a.example/r?x=1.'
  */
 export function stripSecretsInText(text: string): string {
-  if (URL_LIKE.test(text) || WORD_WITH_QUERY.test(text)) return stripSecretParams(text);
-  if (BARE_PAIRS.test(text)) return dropSecretPairs(text, 0) ?? text;
+  if (URL_LIKE.test(text)) return stripSecretParams(text);
+  // A relative URL (`reset?token=…`) keeps a full stop or closing quote after it, as a URL in text does.
+  if (WORD_WITH_QUERY.test(text)) return stripUrlInText(text);
+  if (BARE_PAIRS.test(text)) return dropSecretPairs(text.replace(/[ \t\r]*[,\n][ \t\r]*/g, '&'), 0) ?? text;
   return redactSecretHeaders(text.replace(URL_IN_TEXT, stripUrlInText));
 }
 
-/** One word with a query or fragment after it, no space anywhere: a relative URL (`reset?token=…`). */
-const WORD_WITH_QUERY = /^[^\s?#]+[?#]\S*=\S*$/;
-/** A whole text of `name=value` pairs joined by `&` or `;`: a bare query (`a=1&password=…`) or a cookie (`sid=…; theme=dark`). */
-const BARE_PAIRS = /^\s*[^\s=&;]{1,64}=[^\s&;]*(\s*[&;]\s*[^\s=&;]{1,64}=[^\s&;]*)*\s*$/;
-/** A whole text that is one header line: `X-Api-Key: abc123`, `Authorization: Bearer …`, `password: hunter2`. */
+/**
+ * One word with a query or fragment after it, no space or quote anywhere: a relative URL
+ * (`reset?token=…`). No `=` before the query's first one, so the pattern reads in linear time.
+ */
+const WORD_WITH_QUERY = /^[^\s?#"'<>]+[?#][^\s=]*=\S*$/;
+/**
+ * A whole text of `name=value` pairs joined by `&`, `;`, `,` or line breaks: a bare query
+ * (`a=1&password=…`) or a cookie (`sid=…; theme=dark`). Names up to 200 characters (some
+ * cookies' names are long).
+ */
+const BARE_PAIRS = /^\s*[^\s=&;,"'?/:<>]{1,200}=[^\s&;,]*([ \t\r]*[&;,\n][ \t\r]*[^\s=&;,"'?/:<>]{1,200}=[^\s&;,]*)*\s*$/;
+/** One header line: `X-Api-Key: abc123`, `Authorization: Bearer …`, `Cookie: sid=…`. */
 const HEADER_LINE = /^(\s*([A-Za-z][\w-]{0,63})\s*:\s*)(\S.*)$/;
+/** A header value that is a credential: one token with a digit or of 16 characters or more, or a scheme and one token. */
+const CREDENTIAL = /^(?:(?:bearer|basic|token|digest)\s+\S+|(?=\S{0,200}\d)\S+|\S{16,})$/i;
 /** A bearer token as an `Authorization` header carries it: long, with a digit (`bearer instruments` is prose). */
 const BEARER = /\b(bearer\s+)(?=[\w.~+/-]{0,200}\d)[\w.~+/-]{16,}=*/gi;
 
 /**
- * A text with credentials as HTTP carries them redacted: a bearer token anywhere, and the value
- * of a text that is one header line with a secret's name (`X-Api-Key: …`, `Authorization: …`).
- * Prose stays (`Reset password: step 2`).
+ * A text with credentials as HTTP carries them redacted: a bearer token anywhere, and, line by
+ * line, the value of a header with a secret's name when it reads as a credential
+ * (`X-Api-Key: 0123…`, `Authorization: Basic …`, not `Session: Opening keynote`), and the secret
+ * pairs of a `Cookie` or `Set-Cookie` line.
  */
 function redactSecretHeaders(text: string): string {
   const out = /bearer/i.test(text) ? text.replace(BEARER, (_all, scheme: string) => `${scheme}${REDACTED_SEGMENT}`) : text;
-  const header = HEADER_LINE.exec(out);
-  return header && isSecretName(header[2]!) ? header[1] + REDACTED_SEGMENT : out;
+  if (!out.includes(':')) return out;
+  return out
+    .split('\n')
+    .map((line) => {
+      // A header dump's lines end in CR LF: the CR stays where it was.
+      const cr = line.endsWith('\r') ? '\r' : '';
+      const header = HEADER_LINE.exec(cr ? line.slice(0, -1) : line);
+      if (!header) return line;
+      const [, head, name] = header as unknown as [string, string, string];
+      const value = header[3]!.trimEnd();
+      if (/^(set-)?cookie$/i.test(name)) return BARE_PAIRS.test(value) ? head + (dropSecretPairs(value, 0) ?? value).trim() + cr : line;
+      return isSecretName(name) && CREDENTIAL.test(value) ? head + REDACTED_SEGMENT + cr : line;
+    })
+    .join('\n');
 }
 
-/** True when a parameter's value is itself a query or cookie holding a secret (`?utm_term=password%3DX`): the parameter goes. */
-const holdsSecretPair = (value: string, depth: number) => BARE_PAIRS.test(value) && (depth >= MAX_URL_DEPTH || dropSecretPairs(value, depth + 1) !== undefined);
+/**
+ * Names a campaign parameter's value may hold without being a secret (`utm_content=code=SUMMER`,
+ * `utm_term=key=value`): only a strong secret name (a password, token, API key…) there drops it.
+ */
+const WEAK_SECRET_NAME = /^(key|code|ticket|pin|sig|sid|session)$/i;
+
+/**
+ * True when a parameter's value is itself a query or cookie holding a secret (`?utm_term=password%3DX`): the parameter goes.
+ * In a campaign parameter, only a strong secret name counts.
+ */
+const holdsSecretPair = (value: string, depth: number, campaign: boolean) =>
+  BARE_PAIRS.test(value) &&
+  (campaign
+    ? value.split(/[&;,\n]/).some((pair) => {
+        const name = pair.slice(0, pair.indexOf('=')).trim();
+        return isSecretName(name) && !WEAK_SECRET_NAME.test(name);
+      })
+    : depth >= MAX_URL_DEPTH || dropSecretPairs(value, depth + 1) !== undefined);
 
 /**
  * A field meant to hold a URL (a referrer) as the ingest stores it: without its secret

@@ -1,3 +1,4 @@
+import { textProblem } from './unstorable.js';
 import { CLICK_ID_PARAM, dropSensitiveUrlText, idLooksSensitive, looksSensitiveValue, stripSecretParams, stripSecretsInText } from '../../../shared/src/sensitive.js';
 import { cutText } from '../../../shared/src/cutText.js';
 import type { Campaign } from '../../../shared/src/types.js';
@@ -34,6 +35,8 @@ export function campaignOf(url: string, referrer?: string | null): Campaign | un
   const params = new URLSearchParams(page.search.slice(1).replace(/;/g, '&'));
   for (const [param, key] of PARAMS) {
     const value = params.get(param)?.trim();
+    // Decoded here, after the event's own check: `%00` becomes a NUL no store keeps, and is left out.
+    if (value && textProblem(value)) continue;
     // Cut as the schema cuts a sent campaign (`?utm_source=%F0%9F%9A%80` decodes to an emoji).
     if (value) found[key] = cutText(value, key === 'gclid' || key === 'fbclid' || key === 'msclkid' || key === 'li_fat_id' ? 500 : 200);
   }

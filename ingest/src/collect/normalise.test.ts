@@ -16,6 +16,14 @@ describeEachDialect('what the ingest makes of events', (getDb) => {
     expect((await stored(visitorId)).map((e: any) => e.name)).toEqual(['Close Benchmark.pdf', 'export.json']);
   });
 
+  it('leaves out a campaign parameter that decodes to a NUL character (stored on SQLite; on PostgreSQL it broke the first-touch job)', async () => {
+    const visitorId = 'v_' + newId();
+    const landing = makeEvent({ visitorId, url: `${DEMO_ORIGIN}/pricing?utm_source=a%00b&utm_medium=email` });
+    const res = await postBatch(app(), { events: [landing] });
+    expect(await res.json()).toMatchObject({ accepted: 1, rejected: [] });
+    expect((await stored(visitorId))[0].campaign).toEqual({ medium: 'email' });
+  });
+
   it('keeps a download name as sent when decoding it would make a NUL character (it failed the batch with 503 on PostgreSQL)', async () => {
     const visitorId = 'v_' + newId();
     const poisoned = makeEvent({ visitorId, ts: Date.now() - 2000, type: 'download', name: 'report%00.pdf', props: { url: `${DEMO_ORIGIN}/files/report%00.pdf` } });
