@@ -7,14 +7,15 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 it('takes the database being away for now (network, restart, failover, a lock held too long) as unavailable', () => {
   for (const err of [
-    withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+    Object.assign(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), { syscall: 'connect' }),
     withCode('terminating connection due to administrator command', '57P01'),
     withCode('the database system is starting up', '57P03'),
     withCode('sorry, too many clients already', '53300'),
     new Error('Connection terminated unexpectedly'),
     new Error('timeout exceeded when trying to connect'),
     withCode('database is locked', 'SQLITE_BUSY'),
-    Object.assign(new Error('query failed'), { cause: withCode('read ECONNRESET', 'ECONNRESET') }),
+    Object.assign(new Error('query failed'), { cause: Object.assign(withCode('read ECONNRESET', 'ECONNRESET'), { syscall: 'read' }) }),
+    withCode('database is locked', 'SQLITE_BUSY_SNAPSHOT'),
   ]) expect(isDatabaseUnavailable(err), err.message).toBe(true);
 });
 
@@ -25,6 +26,8 @@ it('takes bugs and bad statements as what they are: not a reason to retry', () =
     withCode('syntax error at or near "FROM"', '42601'),
     withCode('UNIQUE constraint failed: leads.email', 'SQLITE_CONSTRAINT_UNIQUE'),
     new TypeError("Cannot read properties of undefined (reading 'id')"),
+    // A client that aborts its own upload: the body read fails, the database is fine.
+    withCode('aborted', 'ECONNRESET'),
     'a string thrown',
     undefined,
   ]) expect(isDatabaseUnavailable(err), String(err)).toBe(false);
