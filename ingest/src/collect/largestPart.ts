@@ -9,7 +9,8 @@ export function largestPart(value: unknown, path: string[] = []): string {
   if (!value || typeof value !== 'object' || path.length >= 2) return path.join('.') || '(event)';
   let best: [string, number] | undefined;
   for (const [key, child] of Object.entries(value)) {
-    const size = JSON.stringify(child ?? null).length;
+    // In bytes, as the limit is: 8,000 three-byte characters outweigh 20,000 ASCII ones.
+    const size = Buffer.byteLength(JSON.stringify(child ?? null));
     if (!best || size > best[1]) best = [key, size];
   }
   return best ? largestPart((value as Record<string, unknown>)[best[0]], [...path, best[0]]) : path.join('.') || '(event)';

@@ -275,7 +275,10 @@ export function createWebhookDispatcher({
         await loop.drain();
       } while (inFlight.size);
     },
-    start: loop.start,
+    start() {
+      stopped = false;
+      loop.start();
+    },
     /** Stops polling, waits for sends in flight, then closes kept-alive connections. */
     async stop() {
       stopped = true;
