@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -97,10 +99,21 @@ export async function startIngest(
     await reportsDb?.destroy();
     await db.destroy();
   };
+  const sockets = new Map<Socket, IncomingMessage | undefined>();
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // Stalled senders (a slow body, headers that never end) are cut, and open connections capped.
     const s = serve({ fetch: app.fetch, port: settings.port, ...(settings.host && { hostname: settings.host }), serverOptions: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, limits.requestTimeoutMs) } }, () => resolve(s));
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
+    // Each open connection and the request it is answering, for the stop: a connection still
+    // sending its request (headers or body) when its time is up is cut.
+    s.on('connection', (socket: Socket) => {
+      sockets.set(socket, undefined);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    s.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      sockets.set(req.socket, req);
+      res.once('close', () => sockets.get(req.socket) === req && sockets.set(req.socket, undefined));
+    });
     s.once('error', reject);
     s.once('listening', () => s.off('error', reject));
   }).catch(async (err: NodeJS.ErrnoException) => {
@@ -127,9 +140,12 @@ export async function startIngest(
       http.closeIdleConnections?.();
       const sweep = setInterval(() => http.closeIdleConnections?.(), 25);
       // `server.close()` also stops Node's check of the request timeout, so a sender stalled
-      // mid-body would hold the stop open for ever: past that timeout it is cut, as it would have
-      // been while serving. Nothing it sent was acknowledged.
-      const cut = setTimeout(() => http.closeAllConnections?.(), limits.requestTimeoutMs);
+      // mid-body would hold the stop open for ever: past that timeout a request still arriving is
+      // cut, as it would have been while serving (nothing it sent was acknowledged). Requests
+      // received whole are left to finish.
+      const cut = setTimeout(() => {
+        for (const [socket, req] of sockets) if (!req?.complete) socket.destroy();
+      }, limits.requestTimeoutMs);
       await closed.finally(() => (clearInterval(sweep), clearTimeout(cut)));
       await stopWork();
     },

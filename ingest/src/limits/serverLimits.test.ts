@@ -105,18 +105,22 @@ describeEachDialect('the server’s own limits (startIngest)', (getDb) => {
     }
   }, 20_000);
 
-  it('stops within the request timeout when a sender stalls mid-body as the stop begins (server.close() alone waited for it for ever)', async () => {
+  it('stops within the request timeout when senders stall mid-body or mid-headers as the stop begins (server.close() alone waited for them for ever)', async () => {
     const ingest = await start({ LEADBEAM_REQUEST_TIMEOUT_MS: '1500' });
-    const socket = await open(ingest.port);
+    const body = await open(ingest.port);
+    const headers = await open(ingest.port);
     try {
-      // Headers and one byte of a 100-byte body, then nothing.
-      socket.write('POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{');
+      // Headers and one byte of a 100-byte body, then nothing; and headers that never end.
+      body.write('POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{');
+      headers.write('POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1\r\n');
       await new Promise((r) => setTimeout(r, 100));
       const stopped = await Promise.race([ingest.close().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still waiting'), 8 * SECOND))]);
       expect(stopped).toBe('stopped');
-      expect(await closedWithin(socket, 1000)).toBeGreaterThanOrEqual(0);
+      expect(await closedWithin(body, 1000)).toBeGreaterThanOrEqual(0);
+      expect(await closedWithin(headers, 1000)).toBeGreaterThanOrEqual(0);
     } finally {
-      socket.destroy();
+      body.destroy();
+      headers.destroy();
     }
   }, 20_000);
 
