@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cutText } from './cutText.js';
-import { dropSensitiveProps, dropSensitiveTraits } from './sensitive.js';
+import { USERINFO, dropSensitiveProps, dropSensitiveTraits } from './sensitive.js';
 import { mapTraits } from './traits.js';
 import { EVENT_TYPES, type EventBatch, type PropValue, type TrackedEvent } from './types.js';
 
@@ -66,8 +66,6 @@ function flattenProps(props: Record<string, unknown>): Record<string, PropValue>
  */
 const isUrl = (s: string) => URL.canParse(s) && /^(https?|app):$/.test(new URL(s).protocol);
 
-/** A URL's `user:password@`: a secret, never stored, and dropped before the cut so the cut keeps the host. */
-const USERINFO = /^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i;
 
 /**
  * A URL as kept: without its user and password, cut to 2,000 characters. A cut inside the host
@@ -75,6 +73,7 @@ const USERINFO = /^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i;
  * one that was never a URL is, instead of failing later where the URL is read.
  */
 function cutUrl(url: string, ctx: z.RefinementCtx): string {
+  // A user and password are a secret, never stored, and go before the cut so the cut keeps the host.
   // Most URLs are short and carry no user: nothing to cut, nothing to parse again.
   if (url.length <= 2000 && !url.includes('@')) return url;
   const cut = cutText(url.replace(USERINFO, '$1'), 2000);

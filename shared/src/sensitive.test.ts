@@ -266,6 +266,10 @@ describe('dropSensitiveProps', () => {
     expect(stripSecretsInText('CognitoIdentityServiceProvider.3n4b5urk1ft4fl3mg5e62d9ado.user-1234.accessToken=eyJraWQiOiJ')).toBe('');
     expect(stripSecretsInText('"https://x.example/?token=abc&a=1"')).toBe('"https://x.example/?a=1"');
     expect(stripSecretsInText('reset?token=T.')).toBe('reset.');
+    // A user and password however a browser reads them; a mailto's address is no user.
+    for (const url of ['https://user:hunter2@x.example/', 'https:user:hunter2@x.example/', 'https:/user:hunter2@x.example/', 'https:\\user:hunter2@x.example/'])
+      expect(stripSecretParams(url), url).not.toContain('hunter2');
+    expect(stripSecretParams('mailto:ana@fernhill.example')).toBe('mailto:ana@fernhill.example');
     // A URL parameter whose value is itself a query with a secret goes, campaign parameters too.
     expect(stripSecretParams('https://x.example/?utm_term=password%3DX&utm_source=ads')).toBe('https://x.example/?utm_source=ads');
     // …but a campaign's own words stay: a promo code or a key=value term is no secret.

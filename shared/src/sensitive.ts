@@ -454,12 +454,19 @@ export function stripSecretParams(url: string): string {
   return stripUrl(url, 0);
 }
 
+/**
+ * A URL's `user:password@`. Browsers also read `https:user:pw@host` and `https:\\user:pw@host` as
+ * a user and password for the web's schemes, so those spellings count too (`mailto:ana@…` is no
+ * user).
+ */
+export const USERINFO = /^([a-z][\w+.-]*:\/\/|(?:https?|wss?|ftp):[/\\]*)[^/\\?#@]*@/i;
+
 function stripUrl(url: string, depth: number): string {
   const hashAt = url.indexOf('#');
   let main = hashAt < 0 ? url : url.slice(0, hashAt);
   const hash = hashAt < 0 ? undefined : stripFragment(url.slice(hashAt + 1), depth);
 
-  main = main.replace(/^([a-z][\w+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  main = main.replace(USERINFO, '$1');
   const queryAt = main.indexOf('?');
   const path = redactPathNumbers(dropSecretPathParams(queryAt < 0 ? main : main.slice(0, queryAt), depth));
   if (queryAt < 0) main = path;
