@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, expect, it } from 'vitest';
+import { checkpointInBackground } from './checkpointInBackground.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lb-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A writer as the ingest opens it: WAL, no automatic checkpoints. */
+function openWriter(name: string) {
+  const file = join(dir, name);
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.exec('create table t (b blob)');
+  return { file, sqlite };
+}
+
+it('copies what was committed into the database file while the writer holds a transaction open', async () => {
+  const { file, sqlite } = openWriter('open.db');
+  const checkpoints = checkpointInBackground(file, 60_000);
+  try {
+    sqlite.transaction(() => {
+      for (let i = 0; i < 200; i++) sqlite.prepare('insert into t values (randomblob(4096))').run();
+    })();
+    const before = statSync(file).size;
+    sqlite.exec('begin immediate; insert into t values (randomblob(10))');
+    const figures = await checkpointNow(checkpoints);
+    expect(figures.log).toBeGreaterThan(200);
+    // Every committed frame: the open transaction's are not in the WAL index yet.
+    expect(figures.checkpointed).toBe(figures.log);
+    expect(statSync(file).size).toBeGreaterThan(before + 200 * 4096);
+    sqlite.exec('commit');
+  } finally {
+    checkpoints.stop();
+    sqlite.close();
+  }
+});
+
+it('keeps the main thread free while a large WAL is copied', async () => {
+  const { file, sqlite } = openWriter('large.db');
+  const checkpoints = checkpointInBackground(file, 60_000);
+  try {
+    const insert = sqlite.prepare('insert into t values (randomblob(65536))');
+    sqlite.transaction(() => {
+      for (let i = 0; i < 1024; i++) insert.run();
+    })();
+    let turns = 0;
+    const spin = setInterval(() => turns++, 0);
+    const figures = await checkpointNow(checkpoints).finally(() => clearInterval(spin));
+    expect(figures.checkpointed).toBeGreaterThan(16_000);
+    // 64 MB copied on this thread would have let no timer run until it ended.
+    expect(turns).toBeGreaterThan(1);
+  } finally {
+    checkpoints.stop();
+    sqlite.close();
+  }
+});
+
+it('checkpoints on its timer, and does nothing once stopped', async () => {
+  const { file, sqlite } = openWriter('timer.db');
+  const checkpoints = checkpointInBackground(file, 100);
+  try {
+    sqlite.prepare('insert into t values (randomblob(4096))').run();
+    const before = statSync(file).size;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(statSync(file).size).toBeGreaterThan(before);
+  } finally {
+    checkpoints.stop();
+  }
+  sqlite.prepare('insert into t values (randomblob(4096))').run();
+  expect(await checkpoints.checkpointNow()).toBeUndefined();
+  sqlite.close();
+});
+
+async function checkpointNow(checkpoints: ReturnType<typeof checkpointInBackground>) {
+  const figures = await checkpoints.checkpointNow();
+  if (!figures) throw new Error('the checkpoint did not run');
+  return figures;
+}
