@@ -20,6 +20,7 @@ export default defineConfig({
           include: ['ingest/**/*.test.{ts,tsx}', 'shared/**/*.test.ts', 'demo-site/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          setupFiles: ['test/support/loopbackOnly.ts'],
         },
       },
       {
@@ -29,6 +30,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
+          setupFiles: ['test/support/loopbackOnly.ts'],
           // One browser at a time: the machine has two cores.
           fileParallelism: false,
         },
