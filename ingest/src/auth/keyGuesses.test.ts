@@ -7,7 +7,7 @@ import { TEST_SECRET_KEY, testConfig } from '../../../test/support/ingest.js';
 import { createApp, type AppOptions } from '../app.js';
 import { handleError } from '../http/apiError.js';
 import { createKeyStore } from '../keys/keyStore.js';
-import { createKeyGuessLimit, FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS } from './keyGuesses.js';
+import { createKeyGuessLimit, FAILED_KEY_WINDOW_MS, MAX_FAILED_KEY_CHECKS, tooManyKeyGuesses } from './keyGuesses.js';
 import { createRequireKey } from './requireKey.js';
 
 // Every request goes to a loopback server: other clients are told apart by the X-Forwarded-For
@@ -193,6 +193,24 @@ describe('the count of wrong keys, with checks still in flight', () => {
     wrong.settle(undefined);
     expect(await answers[1]).toEqual({ refused: false, found: undefined });
     expect((await guesses.check(c, () => 'right')).refused).toBe(true);
+  });
+
+  it('refuses at once, as busy and for a second, a check beyond the ones an address may have waiting, and lets the waiting ones go on', async () => {
+    const guesses = createKeyGuessLimit({ maxFailures: 1, maxWaiting: 2 });
+    const c = context('192.0.2.40');
+    const first = pendingCheck();
+    const answer = guesses.check(c, first.verify);
+    const waiting = [guesses.check(c, () => 'holder'), guesses.check(c, () => 'holder')];
+    const beyond = await guesses.check(c, () => 'never checked');
+    expect(beyond).toEqual({ refused: true, wait: 1, busy: true });
+    const refusal = tooManyKeyGuesses(guesses, beyond as { wait: number; busy: true });
+    expect(refusal.status).toBe(429);
+    expect(refusal.message).toMatch(/more than 2 key checks at once from this address; retry in 1 s/);
+    // Another address is not refused for it.
+    expect(await guesses.check(context('192.0.2.41'), () => 'right')).toEqual({ refused: false, found: 'right' });
+    first.settle('holder');
+    expect(await answer).toEqual({ refused: false, found: 'holder' });
+    expect(await Promise.all(waiting)).toEqual(Array(2).fill({ refused: false, found: 'holder' }));
   });
 
   it('counts neither a check that throws (a database error is no wrong key) nor a wrong key it is told not to count', async () => {

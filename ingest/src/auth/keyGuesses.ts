@@ -7,6 +7,8 @@ import { DEFAULT_LIMITS } from '../limits/readLimits.js';
 export const MAX_FAILED_KEY_CHECKS = 20;
 /** How long that window lasts, from the address's first wrong key. */
 export const FAILED_KEY_WINDOW_MS = 60_000;
+/** Checks one address may have waiting for its checks in flight to end; more are refused at once (memory stays bounded). */
+export const MAX_WAITING_KEY_CHECKS = 200;
 
 export interface KeyGuessOptions {
   /**
@@ -18,12 +20,17 @@ export interface KeyGuessOptions {
   trustedProxies?: string[];
   maxFailures?: number;
   windowMs?: number;
+  maxWaiting?: number;
   /** The limiter's clock (real time, not the server's test clock: a window must pass). */
   clock?: () => number;
 }
 
-/** What `check` answers: the key was checked (`found`: what the check found, undefined for a wrong key), or refused unchecked (`wait`: whole seconds, at least 1, until the address may present a key again). */
-export type KeyCheck<T> = { refused: false; found: T | undefined } | { refused: true; wait: number };
+/**
+ * What `check` answers: the key was checked (`found`: what the check found, undefined for a
+ * wrong key), or refused unchecked (`wait`: whole seconds, at least 1, until the address may
+ * present a key again; `busy` when it was refused for sending too many at once, not for guessing).
+ */
+export type KeyCheck<T> = { refused: false; found: T | undefined } | { refused: true; wait: number; busy?: true };
 
 /**
  * Makes the limit on guessing secret keys: counts the wrong keys each client address presents
@@ -42,15 +49,22 @@ export type KeyCheck<T> = { refused: false; found: T | undefined } | { refused: 
  * flight reach it) waits for one in flight to end, and is then checked or refused. So keys
  * sent all at once are checked at most `maxFailures` times, however long each check waits on the
  * database, and a client sending more right keys at once than that waits its turn behind the
- * checks in flight (one database lookup), never refused for it.
+ * checks in flight (one database lookup), refused (`busy`, retry in a second) only once more
+ * than `maxWaiting` of its checks wait at the same time, so no client can queue without end.
  *
  * @example
  * const guesses = createKeyGuessLimit({ trustedProxies: limits.trustedProxies });
  * const check = await guesses.check(c, () => verifyKey(key));
- * if (check.refused) throw tooManyKeyGuesses(guesses, check.wait);
+ * if (check.refused) throw tooManyKeyGuesses(guesses, check);
  * if (!check.found) throw unauthorized('the key is not valid');
  */
-export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedProxies, maxFailures = MAX_FAILED_KEY_CHECKS, windowMs = FAILED_KEY_WINDOW_MS, clock = Date.now }: KeyGuessOptions = {}) {
+export function createKeyGuessLimit({
+  trustedProxies = DEFAULT_LIMITS.trustedProxies,
+  maxFailures = MAX_FAILED_KEY_CHECKS,
+  windowMs = FAILED_KEY_WINDOW_MS,
+  maxWaiting = MAX_WAITING_KEY_CHECKS,
+  clock = Date.now,
+}: KeyGuessOptions = {}) {
   const addressOf = createClientAddress(trustedProxies);
   /** Per address: wrong keys in the window ending at `resetAt`, checks in flight, checks waiting for one to end. */
   interface Entry {
@@ -86,17 +100,18 @@ export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedPro
    * The address's entry with one more check taken for the caller (in flight), or the seconds to
    * wait when the address is refused. Waits while the checks in flight could use up what is left.
    */
-  const slotFor = async (address: string): Promise<Entry | number> => {
+  const slotFor = async (address: string): Promise<Entry | { wait: number; busy?: true }> => {
     for (;;) {
       const now = clock();
       const e = entryOf(address, now);
       const failures = failuresOf(e, now);
-      if (failures >= maxFailures) return Math.max(1, Math.ceil((e.resetAt - now) / 1000));
+      if (failures >= maxFailures) return { wait: Math.max(1, Math.ceil((e.resetAt - now) / 1000)) };
       if (failures + e.inFlight < maxFailures) {
         // Taken here, in the same turn as the look: nothing may start in between.
         e.inFlight++;
         return e;
       }
+      if (e.waiting.length >= maxWaiting) return { wait: 1, busy: true };
       // Every check still in flight may turn out wrong: wait for one to end, then look again.
       await new Promise<void>((go) => e.waiting.push(go));
     }
@@ -105,6 +120,7 @@ export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedPro
   return {
     maxFailures,
     windowMs,
+    maxWaiting,
     /**
      * Checks a key the request's address presents, under the limit: `verify` is what finds the
      * key's holder (undefined: a wrong key). Refused without calling `verify` once the address
@@ -115,7 +131,7 @@ export function createKeyGuessLimit({ trustedProxies = DEFAULT_LIMITS.trustedPro
     async check<T>(c: Context, verify: () => T | undefined | Promise<T | undefined>, { countWrong = true }: { countWrong?: boolean } = {}): Promise<KeyCheck<T>> {
       const address = addressOf(c);
       const e = await slotFor(address);
-      if (typeof e === 'number') return { refused: true, wait: e };
+      if (!('inFlight' in e)) return { refused: true, ...e };
       let found: T | undefined;
       try {
         found = await verify();
@@ -147,17 +163,24 @@ export type KeyGuessLimit = ReturnType<typeof createKeyGuessLimit>;
 export const describeKeyGuessLimit = (limit: Pick<KeyGuessLimit, 'maxFailures' | 'windowMs'>) =>
   `${limit.maxFailures} wrong keys within ${limit.windowMs === 60_000 ? 'a minute' : `${Math.round(limit.windowMs / 1000)} seconds`}`;
 
+/** Why a refused check was refused, in words. */
+function describeRefusal(limit: Pick<KeyGuessLimit, 'maxFailures' | 'windowMs' | 'maxWaiting'>, check: { wait: number; busy?: true }): string {
+  return check.busy
+    ? `more than ${limit.maxWaiting} key checks at once from this address; retry in ${check.wait} s`
+    : `${describeKeyGuessLimit(limit)} from this address: no key from it is checked until that window passes; retry in ${check.wait} s`;
+}
+
 /**
- * The API's 429 for an address that has guessed too often: `rate_limited`, naming the
- * authorization, with `Retry-After`.
+ * The API's 429 for an address that has guessed too often (or sends too many keys at once):
+ * `rate_limited`, naming the authorization, with `Retry-After`.
  *
  * @example
  * const check = await guesses.check(c, () => verifyKey(key));
- * if (check.refused) throw tooManyKeyGuesses(guesses, check.wait);
+ * if (check.refused) throw tooManyKeyGuesses(guesses, check);
  */
-export function tooManyKeyGuesses(limit: Pick<KeyGuessLimit, 'maxFailures' | 'windowMs'>, seconds: number): ApiError {
-  return new ApiError(429, 'rate_limited', `authorization: ${describeKeyGuessLimit(limit)} from this address: no key from it is checked until that window passes; retry in ${seconds} s`, {
+export function tooManyKeyGuesses(limit: Pick<KeyGuessLimit, 'maxFailures' | 'windowMs' | 'maxWaiting'>, check: { wait: number; busy?: true }): ApiError {
+  return new ApiError(429, 'rate_limited', `authorization: ${describeRefusal(limit, check)}`, {
     field: 'authorization',
-    headers: { 'Retry-After': String(seconds) },
+    headers: { 'Retry-After': String(check.wait) },
   });
 }

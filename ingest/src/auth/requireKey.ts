@@ -42,7 +42,7 @@ export function createRequireKey({
       if (!match) throw unauthorized('authorization: send "Authorization: Bearer <secret key>"');
       // Not checked at all once the address has guessed too often: a right key would tell it so.
       const check = await keyGuesses.check(c, () => verifyKey(match[1]!));
-      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check);
       const holder = check.found;
       if (!holder) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
       const needed = typeof scope === 'function' ? scope(c) : scope;

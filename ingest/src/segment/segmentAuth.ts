@@ -74,7 +74,7 @@ export function createSegmentAuth({
     const site = sites.get(writeKey);
     if (site) return { kind: 'site', site };
     const check = await keyGuesses.check(c, () => undefined, { countWrong: writeKey.startsWith(SECRET_KEY_PREFIX) });
-    if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+    if (check.refused) throw tooManyKeyGuesses(keyGuesses, check);
     throw unauthorized('authorization: the write key is not a site key of this ingest');
   };
   /** The holder of a secret key: the bootstrap key (every scope) or an unrevoked named key. */
@@ -94,7 +94,7 @@ export function createSegmentAuth({
     if (bearer) {
       const presented = bearer[1]!;
       const check = await keyGuesses.check(c, () => secretHolder(presented));
-      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check.wait);
+      if (check.refused) throw tooManyKeyGuesses(keyGuesses, check);
       const holder = check.found;
       if (!holder) throw unauthorized('authorization: the key is not valid (unknown or revoked)');
       if (!holder.scopes.includes('write') && !holder.scopes.includes('admin')) {

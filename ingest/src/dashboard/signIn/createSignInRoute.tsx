@@ -57,7 +57,9 @@ export function createSignInRoute({
     // An empty field is no key presented: not checked, not counted.
     const check = key ? await keyGuesses.check(c, () => verifyKey(key)) : { refused: false as const, found: undefined };
     if (check.refused) {
-      const error = `Too many wrong keys from your address (${describeKeyGuessLimit(keyGuesses)}). Try again in ${check.wait} seconds.`;
+      const error = check.busy
+        ? `Too many sign-ins at once from your address. Try again in ${check.wait} seconds.`
+        : `Too many wrong keys from your address (${describeKeyGuessLimit(keyGuesses)}). Try again in ${check.wait} seconds.`;
       return c.html(<SignInForm next={next} error={error} />, 429, { 'Retry-After': String(check.wait) });
     }
     const holder = check.found;
