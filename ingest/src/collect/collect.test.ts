@@ -152,6 +152,8 @@ describeEachDialect('POST /v1/collect', (getDb) => {
     const post = await postBatch(app(), { events: [makeEvent()] });
     expect(post.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
     expect(post.headers.get('vary')).toBe('Origin');
+    // The script reads a 429's or 503's Retry-After for its backoff: hidden from it unless exposed.
+    expect(post.headers.get('access-control-expose-headers')).toBe('Retry-After');
     // An error answer is readable by the page too, so the script can see why.
     const bad = await postBatch(app(), { events: 'none' as never });
     expect(bad.status).toBe(400);

@@ -26,7 +26,11 @@ export function collectCors(allowedOrigins: ReadonlySet<string>): MiddlewareHand
     // answer takes it for a network error and retries for ever. The answer tells a foreign page
     // nothing but that refusal.
     const origin = c.req.header('origin');
-    if (origin) c.header('Access-Control-Allow-Origin', origin);
+    if (origin) {
+      c.header('Access-Control-Allow-Origin', origin);
+      // A 429 or 503's Retry-After is what the script's backoff honours; hidden without this.
+      c.header('Access-Control-Expose-Headers', 'Retry-After');
+    }
     // The answer differs by origin: caches must keep one per origin.
     c.header('Vary', 'Origin', { append: true });
     await next();
