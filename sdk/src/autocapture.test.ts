@@ -35,6 +35,8 @@ afterEach(() => {
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 40));
+/** A route's page view is read once it has settled (300 ms), as routers set its title and tags after the URL. */
+const settleRoute = () => new Promise((r) => setTimeout(r, 340));
 const click = (el: Element, button = 0) => el.dispatchEvent(new MouseEvent(button ? 'auxclick' : 'click', { bubbles: true, cancelable: true, button }));
 const only = (type: string) => events.filter((e) => e.type === type);
 
@@ -45,6 +47,22 @@ describe('downloads', () => {
     await settle();
     expect(only('download')).toMatchObject([{ name: 'Close%20Benchmark.pdf', props: { url: 'https://www.example.com/files/Close%20Benchmark.pdf' } }]);
     expect(JSON.stringify(events)).not.toContain('secret');
+  });
+
+  it('never throws into the page, even for a link it cannot read', async () => {
+    const errors: unknown[] = [];
+    const onError = (e: ErrorEvent) => errors.push(e.error ?? e.message);
+    window.addEventListener('error', onError);
+    try {
+      document.body.innerHTML = '<a href="http://[::1">Broken</a><a href="/files/after.pdf">After</a>';
+      expect(() => click(document.querySelectorAll('a')[0]!)).not.toThrow();
+      click(document.querySelectorAll('a')[1]!);
+      await settle();
+      expect(errors).toEqual([]);
+      expect(only('download').map((e) => e.name)).toEqual(['after.pdf']);
+    } finally {
+      window.removeEventListener('error', onError);
+    }
   });
 
   it('counts middle clicks, not right clicks', async () => {
@@ -107,22 +125,40 @@ describe('forms', () => {
 describe('single-page apps', () => {
   it('sends a page view with the previous page view as referrer on pushState and popstate', async () => {
     history.pushState({}, '', '/app/one');
-    await settle();
+    await settleRoute();
     history.replaceState({}, '', '/app/one?tab=2'); // same path: not a new page
-    await settle();
+    await settleRoute();
     (window as any).happyDOM.setURL('https://www.example.com/app/two');
     window.dispatchEvent(new PopStateEvent('popstate'));
-    await settle();
+    await settleRoute();
     expect(only('pageview').map((e) => [e.url, e.referrer])).toEqual([
       ['https://www.example.com/app/one', 'https://www.example.com/start'],
       ['https://www.example.com/app/two', 'https://www.example.com/app/one'],
     ]);
   });
 
+  it("reads the new route's title, stage and category as the router sets them after the URL, and counts no route left at once", async () => {
+    const tags = (stage: string, category: string) =>
+      (document.head.innerHTML = `<meta name="leadbeam:stage" content="${stage}"><meta name="leadbeam:category" content="${category}">`);
+    tags('top', 'blog');
+    document.title = 'Blog post';
+    history.pushState({}, '', '/app/redirecting');
+    history.replaceState({}, '', '/app/pricing'); // a redirect: the route left at once
+    // As React Helmet and Next.js do: a frame later.
+    await new Promise((r) => setTimeout(r, 16));
+    tags('bottom', 'pricing');
+    document.title = 'Pricing';
+    await settleRoute();
+    expect(only('pageview').map((e) => [e.url, e.title, e.stage, e.category])).toEqual([['https://www.example.com/app/pricing', 'Pricing', 'bottom', 'pricing']]);
+    history.pushState({}, '', '/app/two');
+    await settleRoute();
+    document.head.innerHTML = '';
+  });
+
   it('counts hash changes when hash routing is on', async () => {
     (window as any).happyDOM.setURL('https://www.example.com/app/two#/settings');
     window.dispatchEvent(new HashChangeEvent('hashchange'));
-    await settle();
+    await settleRoute();
     expect(only('pageview').map((e) => e.url)).toEqual(['https://www.example.com/app/two#/settings']);
   });
 
@@ -130,7 +166,7 @@ describe('single-page apps', () => {
     const shown = (persisted: boolean) => Object.assign(new Event('pageshow'), { persisted });
     window.dispatchEvent(shown(false)); // a normal load: its page view is the script's first
     window.dispatchEvent(shown(true));
-    await settle();
+    await settleRoute();
     expect(only('pageview').map((e) => e.url)).toEqual(['https://www.example.com/app/two#/settings']);
   });
 });

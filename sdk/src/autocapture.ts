@@ -70,8 +70,10 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
     submit.call(this);
   };
 
-  // Single-page apps: a new path (or hash, when enabled) is a new page view.
-  const navigated = () => {
+  // Single-page apps: a new path (or hash, when enabled) is a new page view. Read once the
+  // route has settled: routers set the new page's title and meta tags after changing the URL
+  // (a frame or a fetch later), and a route left at once (a redirect) is no page view.
+  const routed = () => {
     if (pageKey() != key) {
       reportEngagement();
       key = pageKey();
@@ -79,6 +81,7 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
       url = location.href;
     }
   };
+  const navigated = () => setTimeout(routed, 300);
   for (const method of ['pushState', 'replaceState'] as const) {
     const original = history[method];
     history[method] = function (...args: [any, string]) {

@@ -274,7 +274,8 @@ describe("the tag's yes/no attributes", () => {
       await idle();
       (window as any).happyDOM.setURL('https://www.example.com/blog/post#/settings');
       window.dispatchEvent(new HashChangeEvent('hashchange'));
-      await vi.advanceTimersByTimeAsync(1000);
+      // The route settles (300 ms), then its page view waits for the next batch (1 s).
+      await vi.advanceTimersByTimeAsync(1400);
       expect(pageviews()).toHaveLength(on ? 2 : 1);
     });
   }

@@ -20,9 +20,7 @@ if (!w.leadbeam?.page) {
   const leadbeam = (w.leadbeam = (method: string, ...args: unknown[]) => {
     try {
       return tracker ? tracker[method](...args) : void q.push([method, ...args]);
-    } catch {
-      tracker.stats.errors++;
-    }
+    } catch {}
   });
   'page track identify visitorId optOut optIn reset flush ready'.split(' ').map((key) => ((leadbeam as any)[key] = (...args: unknown[]) => leadbeam(key, ...args)));
 

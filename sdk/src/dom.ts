@@ -4,13 +4,17 @@ export const trigger: { e?: Event } = {};
 /**
  * Listens in the capture phase, so a page's own handlers cannot hide an event from us. A
  * listener added while the event that started the script is dispatched would miss it (the
- * browser calls only those already there), so it gets that event at once.
+ * browser calls only those already there), so it gets that event at once. Whatever a listener
+ * throws stays here: it never reaches the page's error handlers.
  */
 export const on = (type: string, listener: (e: any) => unknown) => {
-  addEventListener(type, listener, true);
-  try {
-    trigger.e?.type == type && listener(trigger.e);
-  } catch {}
+  const safe = (e?: any) => {
+    try {
+      listener(e);
+    } catch {}
+  };
+  addEventListener(type, safe, true);
+  trigger.e?.type == type && safe(trigger.e);
 };
 
 /** Date.now(), which the script reads in many places: shorter, once gzipped. */

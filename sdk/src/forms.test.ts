@@ -88,6 +88,14 @@ describe('readForm', () => {
     expect(readForm(formOf('', 'action="/subscribe?x=1"')).name).toBe('/subscribe');
   });
 
+  it('names the form by its own attributes, not by fields named "id" or "action" (WordPress forms have both)', () => {
+    const hidden = '<input type="hidden" name="action" value="subscribe"><input type="hidden" name="id" value="42"><input name="email" value="a@b.example">';
+    expect(readForm(formOf(hidden, 'action="/wp-admin/admin-ajax.php"'))).toEqual({ name: '/wp-admin/admin-ajax.php', traits: { email: 'a@b.example' } });
+    expect(readForm(formOf(hidden, 'id="newsletter"')).name).toBe('newsletter');
+    // No action: the form posts to the page it is on.
+    expect(readForm(formOf(hidden, '')).name).toBe(location.pathname);
+  });
+
   it('skips empty fields', () => {
     expect(readForm(formOf('<input name="email" value="  "><input name="company" value="">')).traits).toBeUndefined();
   });

@@ -32,5 +32,6 @@ export function readForm(form: HTMLFormElement): { name: string; traits?: Record
     )
       (traits ||= {})[trait] = value;
   }
-  return { name: form.id || new URL(form.action).pathname, traits };
+  // By attribute: a field named "id" or "action" would stand in for the form's own property.
+  return { name: form.getAttribute('id') || new URL(form.getAttribute('action') || '', location.href).pathname, traits };
 }

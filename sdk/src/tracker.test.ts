@@ -32,6 +32,24 @@ const tracker = () => createTracker({ site: 'demo', api: 'https://t.example.com/
 const events = () => [...new Map(sent.flatMap((s) => s.batch.events).map((e) => [e.id, e])).values()];
 
 describe('tracker', () => {
+  it('keeps tracking, in memory, when the site has filled localStorage, and never throws', async () => {
+    const setItem = vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    try {
+      const t = tracker();
+      expect(() => t.page()).not.toThrow();
+      expect(() => t.track('pricing_calculator_used')).not.toThrow();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(events().map((e) => e.type)).toEqual(['pageview', 'track']);
+      // One visitor and one visit: the visit record was kept in memory.
+      expect(new Set(events().map((e) => `${e.visitorId} ${e.visit}`)).size).toBe(1);
+      expect(setItem).toHaveBeenCalled();
+    } finally {
+      setItem.mockRestore();
+    }
+  });
+
   it('sends a page view with URL, title, referrer, stage and category as a string body (text/plain)', async () => {
     tracker().page();
     await vi.advanceTimersByTimeAsync(1000);

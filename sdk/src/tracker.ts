@@ -117,8 +117,6 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     flush: transport.flushOnHide,
     /** @internal Used by the autocapture and the web-vitals chunk. */
     capture,
-    /** @internal What was dropped, and the errors the page never saw. */
-    stats: transport.stats,
   };
 }
 

@@ -2,14 +2,7 @@ import { now } from './dom.js';
 import type { TrackedEvent } from '../../shared/src/types.js';
 import type { KeyValueStore } from './storage.js';
 
-export interface TransportStats {
-  /** Events dropped because the queue was full or the ingest refused them for good. */
-  dropped: number;
-  /** Internal errors swallowed so the page never sees them. */
-  errors: number;
-}
-
-/** Most events in one request: keeps a beacon well under the 64 KB keepalive budget. */
+/** Most events in one request. */
 export const MAX_BATCH = 25;
 /** Most events kept while the ingest is unreachable (as Snowplow); the oldest go first. */
 export const MAX_QUEUE = 1000;
@@ -29,7 +22,6 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   // Events in flight or handed to sendBeacon. sendBeacon never says whether its request arrived,
   // so those events stay persisted and the next page sends them again; the ingest drops copies.
   const sent = new Set<TrackedEvent>();
-  const stats: TransportStats = { dropped: 0, errors: 0 };
   let timer: any;
   let attempt = 0;
   let retryAt = 0;
@@ -59,10 +51,12 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
     inFlight = mark(batch, 1);
     let retryAfter: string | null | undefined;
     try {
-      const res = await fetch(endpoint, { method: 'POST', body: body(batch), keepalive: true });
+      const b = body(batch);
+      // A keepalive request outlives the page, but one over 64 KB fails as if offline and would
+      // be retried for ever: a large batch (big custom properties) goes as an ordinary request.
+      const res = await fetch(endpoint, { method: 'POST', body: b, keepalive: b.length < 2e4 });
       if (/408|429|5../.test(res.status as any)) retryAfter = res.headers.get('Retry-After') || '';
       else {
-        if (!res.ok) stats.dropped += batch.length;
         queue = queue.filter((e) => !batch.includes(e));
         save();
       }
@@ -92,7 +86,7 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
 
   /** Queues an event for the next batch: in `delay` ms, or at once when a batch is full. */
   function push(event: TrackedEvent) {
-    if (queue.push(event) > MAX_QUEUE) queue.shift(), stats.dropped++;
+    if (queue.push(event) > MAX_QUEUE) queue.shift();
     save();
     schedule(nextBatch()[MAX_BATCH - 1] ? 0 : delay);
   }
@@ -103,7 +97,6 @@ export function createTransport(endpoint: string, site: string, store: KeyValueS
   return {
     push,
     flushOnHide,
-    stats,
     /** Forgets every queued event (opt-out). */
     forgetQueue() {
       queue = [];

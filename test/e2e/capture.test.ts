@@ -132,6 +132,29 @@ describeInBrowser('what the script captures on the demo site', () => {
     expect(events.find((e) => e.path.startsWith('/blog/'))).toMatchObject({ type: 'pageview', stage: 'top', referrer: `${e2e.stack.demoUrl}/pricing` });
     await context.close();
   });
+  it('records a form whose hidden fields are named "action" and "id" (as WordPress’s are), without an error in the page', async () => {
+    const context = await newVisitorContext(e2e.browser);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${e2e.stack.demoUrl}/blog/`);
+    const visitorId = await visitorOf(page);
+    // The browser lets such fields stand in for form.action and form.id.
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML(
+        'beforeend',
+        `<form action="/wp-admin/admin-ajax.php" method="post"><input type="hidden" name="action" value="subscribe"><input type="hidden" name="id" value="42"><input name="email" value="wp.reader@fernhill.example"><button>Subscribe</button></form>`,
+      );
+      const form = document.querySelector('form[action$="admin-ajax.php"]') as HTMLFormElement;
+      form.addEventListener('submit', (e) => e.preventDefault()); // sent by fetch, as such forms are
+      form.requestSubmit();
+    });
+    const form = await eventually(async () => (await eventsOf(visitorId)).find((e) => e.type === 'form'));
+    expect(form).toMatchObject({ name: '/wp-admin/admin-ajax.php', traits: { email: 'wp.reader@fernhill.example' } });
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
   it('finds its own tag when another vendor’s tag on the page also has data-site, and sends nothing to that vendor', async () => {
     // Another site whose page carries a second analytics vendor's tag (Fathom's, say) first.
     const vendorHits: string[] = [];
