@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Campaign } from '../../../shared/src/types.js';
 import { textProblem } from '../collect/unstorable.js';
-import { fromJsonOrNull } from '../db/json.js';
+import { fromJson, fromJsonOrNull } from '../db/json.js';
 import type { ChangeSource, Database, FeedbackType, IdentityKind } from '../db/schema.js';
 import { leadSubject } from '../leads/leadStore.js';
 import type { Scorer } from '../scoring/engine.js';
+import type { ScoringRules } from '../scoring/rulesSchema.js';
 import type { Stage } from '../scoring/lifecycle.js';
 
 /** Points one rule gave one event, with the rule's description from the rules in effect. */
@@ -20,7 +21,7 @@ export interface TimelineHit {
 
 export type TimelineItem =
   | { kind: 'event'; at: number; id: string; type: string; name: string | null; path: string; title: string | null; stage: string | null; category: string | null; visitorId: string; campaign: Campaign | null; hits: TimelineHit[] }
-  | { kind: 'stage'; at: number; from: Stage; to: Stage; cause: string; source: ChangeSource; engagement: number; fit: number }
+  | { kind: 'stage'; at: number; from: Stage; to: Stage; cause: string; source: ChangeSource; engagement: number; fit: number; ruleVersion: string }
   | { kind: 'feedback'; at: number; type: FeedbackType; reason: string | null; note: string | null; by: string | null; responseMs: number | null }
   | { kind: 'identity'; at: number; identity: IdentityKind; visitorId: string | null; otherLeadId: string | null; detail: string };
 
@@ -29,6 +30,8 @@ export interface LeadTimeline {
   items: TimelineItem[];
   /** Pass as `before` for older items; null when this page reaches the start. */
   olderCursor: string | null;
+  /** The rules of each version a stage change on this page was made under, as far as the site kept them: a cause is told by the rules of its time. */
+  rulesOf: Map<string, ScoringRules>;
 }
 
 const DAY_MS = 86_400_000;
@@ -130,12 +133,18 @@ export async function leadTimeline(
           remaining: round2(h.points * 2 ** (-(Math.max(now, Number(h.ts)) - Number(h.ts)) / halfLifeMs)),
         })),
     })),
-    ...stages.map((s): TimelineItem => ({ kind: 'stage', at: Number(s.at), from: s.from_stage, to: s.to_stage, cause: s.cause, source: s.source, engagement: s.engagement, fit: s.fit })),
+    ...stages.map((s): TimelineItem => ({ kind: 'stage', at: Number(s.at), from: s.from_stage, to: s.to_stage, cause: s.cause, source: s.source, engagement: s.engagement, fit: s.fit, ruleVersion: s.rule_version })),
     ...feedback.map((f): TimelineItem => ({ kind: 'feedback', at: Number(f.at), type: f.type, reason: f.reason, note: f.note, by: f.by_user, responseMs: f.response_ms === null ? null : Number(f.response_ms) })),
     ...identity.map((i): TimelineItem => ({ kind: 'identity', at: Number(i.at), identity: i.kind, visitorId: i.visitor_id, otherLeadId: i.other_lead_id, detail: i.detail })),
   ];
   // Newest first; at the same moment the event comes last (below), as it came first.
   const rank = (i: TimelineItem) => (i.kind === 'event' ? 0 : 1);
   items.sort((a, b) => b.at - a.at || rank(b) - rank(a) || (a.kind === 'event' && b.kind === 'event' ? (a.id < b.id ? 1 : -1) : 0));
-  return { items, olderCursor: more ? encode(oldest, page.at(-1)!.id) : null };
+  const rulesOf = new Map<string, ScoringRules>(scorer ? [[scorer.version, scorer.rules]] : []);
+  const older = [...new Set(stages.map((s) => s.rule_version))].filter((v) => !rulesOf.has(v));
+  if (older.length) {
+    const kept = await db.selectFrom('ruleset_versions').select(['version', 'rules']).where('site_id', '=', lead.site_id).where('version', 'in', older).execute();
+    for (const r of kept) rulesOf.set(r.version, fromJson(r.rules));
+  }
+  return { items, olderCursor: more ? encode(oldest, page.at(-1)!.id) : null, rulesOf };
 }

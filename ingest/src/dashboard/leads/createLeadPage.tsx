@@ -11,6 +11,7 @@ import { leadProfile } from '../../reports/leadProfile.js';
 import { leadScoreHistory } from '../../reports/leadScoreHistory.js';
 import { leadTimeline, type TimelineItem } from '../../reports/leadTimeline.js';
 import type { Scorer } from '../../scoring/engine.js';
+import type { ScoringRules } from '../../scoring/rulesSchema.js';
 import type { Stage } from '../../scoring/lifecycle.js';
 import type { DashboardDeps, DashboardEnv } from '../dashboardEnv.js';
 import { Chart } from '../layout/Chart.js';
@@ -57,7 +58,7 @@ interface ActionState {
   merge?: { other: string; problem: string };
 }
 
-function TimelineEntry({ item, scorer }: { item: TimelineItem; scorer: Scorer | undefined }) {
+function TimelineEntry({ item, rulesOf }: { item: TimelineItem; rulesOf: Map<string, ScoringRules> }) {
   const time = <time datetime={new Date(item.at).toISOString()}>{formatTime(item.at)}</time>;
   switch (item.kind) {
     case 'event': {
@@ -97,7 +98,7 @@ function TimelineEntry({ item, scorer }: { item: TimelineItem; scorer: Scorer | 
             {time} <strong>Stage</strong> {stageLabel(item.from)} → <strong>{stageLabel(item.to)}</strong>
           </div>
           <div class="tl-sub">
-            {describeCause(item.cause, scorer)}; engagement {formatScore(item.engagement)}, fit {formatScore(item.fit)} then
+            {describeCause(item.cause, rulesOf.get(item.ruleVersion))}; engagement {formatScore(item.engagement)}, fit {formatScore(item.fit)} then
           </div>
         </li>
       );
@@ -416,7 +417,7 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
           ) : null}
           <ol class="timeline">
             {timeline.items.map((item) => (
-              <TimelineEntry item={item} scorer={scorer} />
+              <TimelineEntry item={item} rulesOf={timeline.rulesOf} />
             ))}
           </ol>
           {timeline.items.length === 0 ? <p>Nothing recorded yet.</p> : null}

@@ -1,22 +1,23 @@
-import type { Scorer } from '../../scoring/engine.js';
+import type { ScoringRules } from '../../scoring/rulesSchema.js';
 
 /**
  * Why a lead's stage changed, in words, from a stage change's stored cause
- * (`threshold:mql`, `rule:<id>`, `feedback:<type>[:<reason>]`, `rescore:<version>`, `form:<name>`).
+ * (`threshold:mql`, `rule:<id>`, `feedback:<type>[:<reason>]`, `rescore:<version>`, `form:<name>`),
+ * told by `rules`: the rules in force when it changed (not today's), when the site kept them.
  *
  * @example
- * describeCause('feedback:rejected:bad_fit', scorer) // 'Sales feedback: rejected (bad_fit)'
+ * describeCause('feedback:rejected:bad_fit', rules) // 'Sales feedback: rejected (bad_fit)'
  */
-export function describeCause(cause: string, scorer: Scorer | undefined): string {
+export function describeCause(cause: string, rules: ScoringRules | undefined): string {
   const [kind, ...rest] = cause.split(':');
   const detail = rest.join(':');
   switch (kind) {
     case 'threshold': {
-      const t = scorer?.rules.thresholds.mql;
+      const t = rules?.thresholds.mql;
       return t ? `Score passed the MQL threshold (engagement ≥ ${t.engagement}, fit ≥ ${t.fit})` : 'Score passed the MQL threshold';
     }
     case 'rule': {
-      const description = scorer?.rules.engagement.find((r) => r.id === detail)?.description;
+      const description = rules?.engagement.find((r) => r.id === detail)?.description;
       return `Hand-raiser rule ${detail}${description ? `: ${description}` : ''}`;
     }
     case 'feedback': {

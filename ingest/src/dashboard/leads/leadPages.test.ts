@@ -5,6 +5,9 @@ import { createKey, dashboardApp, dashboardConfig, points } from '../../../../te
 import { DEMO_ORIGIN, makeEvent, newId, postBatch } from '../../../../test/support/ingest.js';
 import type { TrackedEvent } from '../../../../shared/src/types.js';
 import { createScorers } from '../../app.js';
+import { leadTimeline } from '../../reports/leadTimeline.js';
+import { publishRuleset } from '../../rulesets/publishRuleset.js';
+import { describeCause } from './describeCause.js';
 import { listLeads } from '../../reports/listLeads.js';
 import type { Lead } from '../../leads/leadStore.js';
 
@@ -335,6 +338,19 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     expect((await writer.post(`/app/leads/${lead.id}/merge?site=demo`, { other: ana.email })).status).toBe(403);
     expect((await writer.post(`/app/leads/${lead.id}/feedback?site=demo`, { type: 'contacted' })).status).toBe(303);
     expect(await getDb().db.selectFrom('feedback').select('by_user').where('lead_id', '=', lead.id).execute()).toEqual([{ by_user: 'sales' }]);
+  });
+
+  it("tells a stage change's cause by the rules in force when it changed, not by today's", async () => {
+    const lead = await leadByEmail(ana.email);
+    const scorers = createScorers(dashboardConfig);
+    const { rules } = scorers.get('demo')!;
+    await publishRuleset(getDb().db, scorers, { site: 'demo', rules: { ...rules, thresholds: { ...rules.thresholds, mql: { engagement: 99, fit: 0 } } } }, { by: 'test', source: 'api', now: T });
+    const today = scorers.get('demo')!;
+    expect(today.rules.thresholds.mql).toEqual({ engagement: 99, fit: 0 });
+    const timeline = await leadTimeline(getDb().db, today, lead, {}, T);
+    const change = timeline.items.find((i) => i.kind === 'stage' && i.cause === 'threshold:mql');
+    if (change?.kind !== 'stage') throw new Error('no threshold stage change');
+    expect(describeCause(change.cause, timeline.rulesOf.get(change.ruleVersion))).toBe('Score passed the MQL threshold (engagement ≥ 15, fit ≥ 10)');
   });
 
   it('an unknown lead, or one of another site, is not found', async () => {
