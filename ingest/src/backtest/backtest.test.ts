@@ -98,6 +98,8 @@ describeEachDialect('backtest', (getDb) => {
     // Now: won is a customer, browser an MQL (lost and rejected went back to nurture). Draft: won, and reader instead of browser.
     expect(result.mqlOrBeyond).toEqual({ now: 2, draft: 2 });
     expect(result.moves).toMatchObject({ up: 1, down: 1, truncated: false });
+    // reader would be handed to sales, browser taken back below MQL.
+    expect(result.handovers).toEqual({ toSales: 1, backFromSales: 1 });
     const moved = Object.fromEntries(result.moves.leads.map((m: { id: string }) => [m.id, m]));
     expect(moved[reader.id]).toEqual({ id: reader.id, email: reader.email, company: 'reader Ltd', now: { stage: 'lead', engagement: 6, fit: 0, total: 6 }, draft: { stage: 'mql', engagement: 12, fit: 0, total: 12 } });
     expect(moved[browser.id]).toMatchObject({ now: { stage: 'mql', total: 11 }, draft: { stage: 'lead', total: 11 } });

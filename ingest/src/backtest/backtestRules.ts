@@ -49,6 +49,8 @@ export interface Backtest {
   mqlOrBeyond: { now: number; draft: number };
   /** Leads whose stage the draft moves, and the first `listLimit` of them. */
   moves: { up: number; down: number; leads: MovedLead[]; truncated: boolean };
+  /** Leads publishing would hand to sales at once (from below MQL to MQL or beyond: a handover each, with its webhooks), and take back below MQL. */
+  handovers: { toSales: number; backFromSales: number };
   /** Leads by sales' latest decision: accepted (or opportunity, won) versus rejected or lost. */
   outcomes: { acceptedOrWon: OutcomeCount; rejectedOrLost: OutcomeCount };
   /** Won versus lost leads' peak engagement under the draft, and the threshold separating them best. */
@@ -62,8 +64,9 @@ const DECISIONS = new Set<FeedbackType>(['accepted', 'opportunity', 'won', 'reje
 
 /** Where a publish would take a lead: what a rescore (`replayLead` with `allowDown`) does. */
 function stageUnder(scorer: Scorer, stage: Stage, events: ScoredEvent[], recycledAt: number, fromScratch: Stage): Stage {
+  // A lead sales recycled is judged by what it did after that, as a rescore judges it (replayLead).
+  if (recycledAt && (stage === 'lead' || stage === 'mql' || stage === 'recycled')) return runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events).stage;
   if (stage === 'lead' || stage === 'mql') return fromScratch;
-  if (stage === 'recycled') return runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events).stage;
   return stage;
 }
 
@@ -115,6 +118,7 @@ export async function backtestRules(
     events: 0,
     mqlOrBeyond: { now: 0, draft: 0 },
     moves: { up: 0, down: 0, leads: [], truncated: false },
+    handovers: { toSales: 0, backFromSales: 0 },
     outcomes: { acceptedOrWon: { leads: 0, qualifiedNow: 0, qualifiedDraft: 0 }, rejectedOrLost: { leads: 0, qualifiedNow: 0, qualifiedDraft: 0 } },
   };
   const peaks = { won: [] as Array<number | null>, lost: [] as Array<number | null> };
@@ -148,6 +152,7 @@ export async function backtestRules(
       const stageDraft = stageUnder(draft, lead.stage, events, recycled.get(lead.id) ?? 0, replayedDraft.stage);
       if (BEYOND_MQL.has(lead.stage)) result.mqlOrBeyond.now++;
       if (BEYOND_MQL.has(stageDraft)) result.mqlOrBeyond.draft++;
+      if (BEYOND_MQL.has(stageDraft) !== BEYOND_MQL.has(lead.stage)) result.handovers[BEYOND_MQL.has(stageDraft) ? 'toSales' : 'backFromSales']++;
       if (stageDraft !== lead.stage) {
         result.moves[ORDER.indexOf(stageDraft) > ORDER.indexOf(lead.stage) ? 'up' : 'down']++;
         if (result.moves.leads.length < listLimit) {

@@ -76,21 +76,24 @@ export async function replayLead(
   const current = lead.stage;
   let stage = current;
   let changes: StageChange[] = [];
+  // Sales' last word stands: a lead sales recycled is judged only by what it did after that, also
+  // once scoring has qualified it again (new rules that undo the ones that did send it back).
+  const recycledAt = current === 'lead' || current === 'mql' || current === 'recycled' ? await recycledSince(trx, lead.id) : 0;
+  const staged = recycledAt ? runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events) : replayed;
   if (current === 'lead' || current === 'mql') {
     // Scoring owns these stages: forward only, or wherever new rules put it on a rescore.
-    if (rank(replayed.stage) > rank(current)) {
-      changes = replayed.changes.filter((c) => rank(c.to) > rank(current)).map((c) => ({ ...c, from: c.from === 'lead' && current === 'mql' ? 'mql' : c.from }));
-      stage = replayed.stage;
-    } else if (allowDown && replayed.stage !== current) {
+    if (rank(staged.stage) > rank(current)) {
+      changes = staged.changes.filter((c) => rank(c.to) > rank(current)).map((c) => ({ ...c, from: c.from === 'lead' || c.from === 'recycled' ? current : c.from }));
+      stage = staged.stage;
+    } else if (allowDown && staged.stage !== current) {
       const scores = scorer.scoresAt(replayed.state, now);
-      changes = [{ from: current, to: replayed.stage, at: now, cause: source === 'rescore' ? `rescore:${scorer.version}` : 'replay', engagement: scores.engagement, fit: scores.fit }];
-      stage = replayed.stage;
+      changes = [{ from: current, to: staged.stage, at: now, cause: source === 'rescore' ? `rescore:${scorer.version}` : 'replay', engagement: scores.engagement, fit: scores.fit }];
+      stage = staged.stage;
     }
   } else if (current === 'recycled') {
     // Only what happened after sales recycled it can qualify it again.
-    const again = runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt: await recycledSince(trx, lead.id) }, events);
-    changes = again.changes;
-    stage = again.stage;
+    changes = staged.changes;
+    stage = staged.stage;
   }
   changes = notBefore(scorer, replayed.state, changes, learnedAt ?? now);
   const subject = leadSubject(lead.id);

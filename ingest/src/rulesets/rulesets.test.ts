@@ -173,6 +173,57 @@ describeEachDialect('rule set versions', (getDb) => {
     expect(await queued()).toEqual([]);
   });
 
+  it('a lead sales sent back to nurture and looser rules lifted to MQL goes back to nurture when the rules are undone, as the backtest says first', async () => {
+    const { db } = getDb();
+    const DAY = 86_400_000;
+    const T = Date.now();
+    const config = configWith({ undo: RULES });
+    const { scorers } = await loadScorerRegistry(db, config);
+    const at = (t: number) => createApp({ db, config, secretKey: TEST_SECRET_KEY, scorers, now: () => t });
+    // 45 days ago: pricing and a download, 11 points over the threshold of 10: an MQL.
+    const visitorId = 'v_' + newId();
+    const email = `undo-${newId()}@fernhill.example`;
+    const event = (ts: number, e: Record<string, unknown>) => makeEvent({ visitorId, sessionId: 's_' + newId(), ts, ...e });
+    const first = T - 45 * DAY;
+    await postBatch(at(first + 5000), {
+      site: 'undo',
+      sentAt: first + 5000,
+      events: [
+        event(first, { type: 'form', name: 'contact', traits: { email }, path: '/contact', url: `${DEMO_ORIGIN}/contact` }),
+        event(first + 1000, { path: '/pricing', url: `${DEMO_ORIGIN}/pricing` }),
+        event(first + 2000, { type: 'download', name: 'sheet.pdf' }),
+      ],
+    });
+    const lead = await leadByEmail(db, email);
+    expect(lead.stage).toBe('mql');
+    // 40 days ago sales rejected it: back to nurture.
+    const rejected = await at(T - 40 * DAY).request(`/v1/leads/${lead.id}/feedback`, { method: 'POST', headers: auth(), body: JSON.stringify({ type: 'rejected', reason: 'not_ready' }) });
+    expect(rejected.status).toBe(200);
+    // 5 days ago, past the 30-day cool-off, one more download: 5 points on what is left of the 11 (about 4), under 10.
+    await postBatch(at(T - 5 * DAY + 1000), { site: 'undo', sentAt: T - 5 * DAY + 1000, events: [event(T - 5 * DAY, { type: 'download', name: 'more.pdf' })] });
+    expect((await leadByEmail(db, email)).stage).toBe('recycled');
+
+    const publish = async (rules: unknown) => {
+      const res = await at(T).request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'undo', rules }) });
+      expect(res.status).toBe(201);
+      await waitForRescore(at(T), 'undo');
+    };
+    // Looser rules: what it did after the rejection now qualifies it.
+    await publish({ ...RULES, thresholds: { mql: { engagement: 5, fit: 0 } } });
+    expect((await leadByEmail(db, email)).stage).toBe('mql');
+    // Undoing them: the backtest says the lead goes back to nurture, and the rescore takes it there.
+    const backtest = await (await at(T).request('/v1/scoring/backtest', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'undo', rules: RULES }) })).json();
+    expect(backtest.moves.leads.map((l: { id: string; draft: { stage: string } }) => [l.id, l.draft.stage])).toEqual([[lead.id, 'recycled']]);
+    await publish(RULES);
+    const undone = await leadByEmail(db, email);
+    expect(undone.stage).toBe('recycled');
+    const changes = await db.selectFrom('stage_changes').select(['from_stage', 'to_stage', 'cause']).where('lead_id', '=', lead.id).orderBy('at').orderBy('id').execute();
+    expect(changes.slice(-2)).toEqual([
+      { from_stage: 'recycled', to_stage: 'mql', cause: expect.stringMatching(/^rescore:|^threshold:mql$/) },
+      { from_stage: 'mql', to_stage: 'recycled', cause: `rescore:${ruleVersion(scoringSchema.parse(RULES))}` },
+    ]);
+  });
+
   it('names the bad field of a draft as a path, and publishing takes an admin key while a read key may only look', async () => {
     const { db } = getDb();
     const config = configWith({ val: RULES });

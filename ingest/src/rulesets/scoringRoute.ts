@@ -66,6 +66,7 @@ const backtestAnswer = {
     leads: int,
     events: int,
     mqlOrBeyond: { type: 'object', properties: { now: int, draft: int } },
+    handovers: { type: 'object', description: 'Leads publishing would hand to sales at once (below MQL to MQL or beyond, each a handover with its webhooks), and take back below MQL', properties: { toSales: int, backFromSales: int } },
     moves: {
       type: 'object',
       properties: {

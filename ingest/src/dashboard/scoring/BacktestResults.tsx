@@ -192,8 +192,9 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
       )}
 
       {holds(session, 'admin') && !result.identical ? (
-        <form method="post" action={pageHref(c, '/app/scoring/publish')} class="panel" id="publish-form" data-confirm={`Publish draft ${result.versions.draft} for ${result.site}? It takes effect at once and every lead is rescored.`}>
+        <form method="post" action={pageHref(c, '/app/scoring/publish')} class="panel" id="publish-form" data-confirm={`Publish draft ${result.versions.draft} for ${result.site}? It takes effect at once and every lead is rescored: ${handoverWords(result.handovers)}.`}>
           <h3>Publish this draft</h3>
+          <p id="publish-handovers">{`Publishing ${handoverWords(result.handovers)}.`}</p>
           <input type="hidden" name="_csrf" value={session.csrf} />
           <input type="hidden" name="rules" value={draftText} />
           <p>
@@ -206,3 +207,14 @@ export function BacktestResults({ result, draftText }: { result: Backtest; draft
     </section>
   );
 }
+
+/** What a publish does to sales' queue, in words: each lead it lifts to MQL is handed over at once, webhooks and all. */
+const handoverWords = ({ toSales, backFromSales }: { toSales: number; backFromSales: number }) =>
+  toSales || backFromSales
+    ? [
+        toSales && `${toSales} lead${toSales === 1 ? '' : 's'} go${toSales === 1 ? 'es' : ''} to sales at once (a handover each, with its webhooks)`,
+        backFromSales && `${backFromSales} lead${backFromSales === 1 ? '' : 's'} drop${backFromSales === 1 ? 's' : ''} back below MQL`,
+      ]
+        .filter(Boolean)
+        .join('; ')
+    : 'no lead is handed to sales or taken back';

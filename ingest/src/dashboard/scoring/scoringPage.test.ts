@@ -226,7 +226,8 @@ describeEachDialect('scoring page', (getDb) => {
     expect(await listRulesets(getDb().db, 'scored')).toEqual([]);
 
     const tested = await (await admin.post('/app/scoring/backtest?site=scored', { rules })).text();
-    expect(tested).toMatch(/<form method="post" action="\/app\/scoring\/publish\?site=scored" class="panel" id="publish-form" data-confirm="Publish draft r-[0-9a-f]{12} for scored\?/);
+    expect(tested).toMatch(/<form method="post" action="\/app\/scoring\/publish\?site=scored" class="panel" id="publish-form" data-confirm="Publish draft r-[0-9a-f]{12} for scored\? It takes effect at once and every lead is rescored: (\d+ leads? go(es)? to sales at once \(a handover each, with its webhooks\)|no lead is handed to sales or taken back|\d+ leads? drops? back below MQL)/);
+    expect(tested).toMatch(/<p id="publish-handovers">Publishing /);
     const published = await admin.post('/app/scoring/publish?site=scored', { rules, note: 'pricing counts more' });
     expect(published.status).toBe(303);
     const location = published.headers.get('location')!;
