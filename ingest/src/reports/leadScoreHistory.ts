@@ -21,28 +21,38 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /**
  * A lead's score over time, for its chart: engagement from its rule hits (`score_hits`), each
  * decaying by the rule set's half-life and capped as the scorer caps it; fit from the lead's
- * accepted trait changes through the scorer's fit rules; sampled at the end of each day from
+ * accepted trait changes through the scorer's fit rules (a trait the lead holds with no change
+ * recorded, as one set when it was made, counts from the start); sampled at the last moment of
+ * each day (so a day's point carries that day's date) from
  * its first hit or trait to `now` (at most a year's worth of points), and at `now`, where it
  * is the score the API shows (`scorer.scoresAt` of the lead's state). Two reads by lead, however long the history.
  *
  * @example
  * const { at, total } = await leadScoreHistory(db, scorer, lead, profile.mergedIds, Date.now());
  */
-export async function leadScoreHistory(db: Kysely<Database>, scorer: Scorer, lead: { id: string; email: string; score_state: Json<ScoreState> }, mergedIds: string[], now: number): Promise<ScoreHistory> {
+export async function leadScoreHistory(
+  db: Kysely<Database>,
+  scorer: Scorer,
+  lead: { id: string; email: string; score_state: Json<ScoreState>; traits?: Json<LeadTraits>; created_at?: number },
+  mergedIds: string[],
+  now: number,
+): Promise<ScoreHistory> {
   const [hits, changes] = await Promise.all([
     db.selectFrom('score_hits').select(['points', 'ts']).where('subject', '=', leadSubject(lead.id)).orderBy('ts').limit(100_000).execute(),
     db.selectFrom('trait_changes').select(['trait', 'value', 'at']).where('lead_id', 'in', [lead.id, ...mergedIds]).where('accepted', '=', 1).orderBy('at').limit(5_000).execute(),
   ]);
-  const firstAt = Math.min(hits[0] ? Number(hits[0].ts) : now, changes[0] ? Number(changes[0].at) : now);
+  const firstAt = Math.min(hits[0] ? Number(hits[0].ts) : now, changes[0] ? Number(changes[0].at) : now, lead.created_at === undefined ? now : Number(lead.created_at));
   const halfLifeMs = scorer.rules.halfLifeDays * DAY_MS;
   const { caps } = scorer.rules;
   const step = Math.max(1, Math.ceil((now - firstAt) / DAY_MS / MAX_POINTS)) * DAY_MS;
   const samples: number[] = [];
-  for (let t = Math.floor(firstAt / DAY_MS) * DAY_MS + DAY_MS; t < now; t += step) samples.push(t);
+  for (let t = Math.floor(firstAt / DAY_MS) * DAY_MS + DAY_MS - 1; t < now; t += step) samples.push(t);
   samples.push(now);
 
   const out: ScoreHistory = { at: [], engagement: [], fit: [], total: [] };
-  const traits: LeadTraits = { email: lead.email };
+  const changed = new Set(changes.map((c) => c.trait));
+  const held = lead.traits ? Object.entries(fromJson(lead.traits)).filter(([trait]) => !changed.has(trait)) : [];
+  const traits: LeadTraits = { ...Object.fromEntries(held), email: lead.email };
   let engagement = 0;
   let engagementAt = firstAt;
   let [h, c] = [0, 0];
