@@ -93,7 +93,7 @@ export const fitRuleSchema = z
 
 export const scoringSchema = z
   .object({
-    /** Engagement halves every this many days without new activity. */
+    /** Each engagement point halves every this many days from when it was earned. */
     halfLifeDays: z.number().positive().max(3650).default(30),
     caps: z.object({ engagement: scoreSetting.positive().optional(), fit: scoreSetting.positive().optional() }).strict().default({}),
     thresholds: z

@@ -216,7 +216,7 @@ export function createContentPage({ db: mainDb, reportsDb: db = mainDb, now = Da
         <section aria-labelledby="untagged">
           <h2 id="untagged">Untagged pages</h2>
           <p>
-            Pages with no funnel stage and no category: neither their markup (<code>leadbeam:stage</code> and <code>leadbeam:category</code> meta tags) nor a URL rule of the site tags them. Add a rule to the site's <code>pages</code> in the config file to tag them.
+            Pages with no funnel stage and no category: neither their markup (<code>leadbeam:stage</code> and <code>leadbeam:category</code> meta tags) nor a URL rule of the site tags them. Add a rule to the site's <code>pages</code> in the config file to tag them: it applies from the ingest's next restart, to page views from then on.
           </p>
           {untagged.length ? (
             <div class="panel">

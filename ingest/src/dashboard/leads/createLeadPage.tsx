@@ -18,6 +18,7 @@ import { Chart } from '../layout/Chart.js';
 import { formatDuration, formatScore, formatTime, stageLabel } from '../layout/format.js';
 import { pageHref } from '../layout/links.js';
 import { describeCause } from './describeCause.js';
+import { REASON_LABELS, reasonLabel } from './reasonLabel.js';
 import { scoreChartRange } from './scoreChartRange.js';
 import { TableScroll } from '../layout/TableScroll.js';
 
@@ -43,7 +44,6 @@ const feedbackForm = z.object({
 const mergeForm = z.object({ other: z.string().trim().min(1, 'give the other lead’s email or id').max(320) });
 
 const FEEDBACK_LABELS: Record<(typeof FEEDBACK_TYPES)[number], string> = { accepted: 'Accept', rejected: 'Reject', contacted: 'Contacted', opportunity: 'Opportunity opened', won: 'Won', lost: 'Lost' };
-const REASON_LABELS: Record<(typeof REJECT_REASONS)[number], string> = { bad_fit: 'Bad fit', not_ready: 'Not ready to buy', no_budget: 'No budget', duplicate: 'Duplicate', other: 'Other' };
 const IDENTITY_LABELS = { linked: 'Browser linked', switched: 'Browser switched leads', refused: 'Link refused', merged: 'Leads merged' } as const;
 const EVENT_LABELS: Record<string, string> = { pageview: 'Page view', download: 'Download', form: 'Form', click: 'Click', engagement: 'Time on page', track: 'Event', identify: 'Identified', vitals: 'Web vitals', screen: 'Screen view' };
 
@@ -107,7 +107,7 @@ function TimelineEntry({ item, rulesOf }: { item: TimelineItem; rulesOf: Map<str
         <li class="tl-feedback">
           <div class="tl-head">
             {time} <strong>Sales feedback</strong> {item.type}
-            {item.reason ? <> ({item.reason})</> : null}
+            {item.reason ? <> ({reasonLabel(item.reason)})</> : null}
             {item.by ? <> by {item.by}</> : null}
           </div>
           {item.responseMs !== null ? <div class="tl-sub">Answered {formatDuration(item.responseMs)} after the handover</div> : null}
@@ -210,7 +210,7 @@ export function createLeadPage({ db, scorers, now = Date.now, onCommitted }: Das
         </div>
         <p class="muted">
           Times in UTC. Created {formatTime(Number(lead.created_at))}; rule set {lead.rule_version}
-          {scorer ? `; engagement halves every ${scorer.rules.halfLifeDays} days without activity` : ''}.
+          {scorer ? `; each engagement point halves every ${scorer.rules.halfLifeDays} days from when it was earned` : ''}.
         </p>
 
         {mayFeedback || mayMerge ? (

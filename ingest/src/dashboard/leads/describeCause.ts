@@ -1,4 +1,5 @@
 import type { ScoringRules } from '../../scoring/rulesSchema.js';
+import { reasonLabel } from './reasonLabel.js';
 
 /**
  * Why a lead's stage changed, in words, from a stage change's stored cause
@@ -6,7 +7,7 @@ import type { ScoringRules } from '../../scoring/rulesSchema.js';
  * told by `rules`: the rules in force when it changed (not today's), when the site kept them.
  *
  * @example
- * describeCause('feedback:rejected:bad_fit', rules) // 'Sales feedback: rejected (bad_fit)'
+ * describeCause('feedback:rejected:bad_fit', rules) // 'Sales feedback: rejected (Bad fit)'
  */
 export function describeCause(cause: string, rules: ScoringRules | undefined): string {
   const [kind, ...rest] = cause.split(':');
@@ -22,7 +23,7 @@ export function describeCause(cause: string, rules: ScoringRules | undefined): s
     }
     case 'feedback': {
       const [type, reason] = detail.split(':');
-      return `Sales feedback: ${type}${reason ? ` (${reason})` : ''}`;
+      return `Sales feedback: ${type}${reason ? ` (${reasonLabel(reason)})` : ''}`;
     }
     case 'rescore':
       return `Rescored under rule set ${detail}`;

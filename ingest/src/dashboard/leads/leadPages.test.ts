@@ -226,7 +226,7 @@ describeEachDialect('dashboard: leads and a lead', (getDb) => {
     // Reject, as its button sends the form: the note goes with it.
     const rejected = await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: 'Ten people: too small for us', type: 'rejected', rejectReason: 'bad_fit', outcome: 'recycle' });
     expect(rejected.status).toBe(303);
-    expect(textOf(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text())).toMatch(/Sales feedback rejected \(bad_fit\) by bootstrap (Answered [^.]+ after the handover )?Ten people: too small for us/);
+    expect(textOf(await (await admin.get(`/app/leads/${dee.id}?site=demo`)).text())).toMatch(/Sales feedback rejected \(Bad fit\) by bootstrap (Answered [^.]+ after the handover )?Ten people: too small for us/);
 
     // Accepted again later (SQL): the same form offers every answer that fits, the lost deal with its reason and the note.
     expect((await admin.post(`/app/leads/${dee.id}/feedback?site=demo`, { note: '', type: 'accepted', rejectReason: 'bad_fit', outcome: 'recycle' })).status).toBe(303);

@@ -17,6 +17,7 @@ import { FiguresAge } from '../layout/FiguresAge.js';
 import { pageHref } from '../layout/links.js';
 import { choosePeriod, periodBounds, periodQuery, PRESETS, type Period, type PeriodProblem } from './choosePeriod.js';
 import { TableScroll } from '../layout/TableScroll.js';
+import { reasonLabel } from '../leads/reasonLabel.js';
 
 const DAY_MS = 86_400_000;
 
@@ -361,7 +362,7 @@ export function createOverviewPage({ db: mainDb, reportsDb: db = mainDb, now = D
                 Rejected because:{' '}
                 {Object.entries(week.outcomes.rejectedFor)
                   .sort((a, b) => b[1] - a[1])
-                  .map(([reason, n]) => `${reason} ${n}`)
+                  .map(([reason, n]) => `${reasonLabel(reason)} ${n}`)
                   .join(', ')}
               </p>
             ) : null}

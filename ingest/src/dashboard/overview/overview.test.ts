@@ -183,7 +183,7 @@ describeEachDialect('dashboard: overview', (getDb) => {
     expect(html).toMatch(/<p role="alert"><strong>1 MQL is past the agreed response time of 60 min\.<\/strong><\/p>/);
     expect(html).toContain(`href="/app/leads/${await leadId('nl@acme.example')}?site=demo">nl@acme.example</a>`);
     expect(text).toMatch(/This week 3 0 1 1 0 0 1/);
-    expect(text).toContain('Rejected because: bad_fit 1');
+    expect(text).toContain('Rejected because: Bad fit 1');
   });
 
   it('computes a period’s figures about once a minute, behind the page: a new lead shows after the next minute', async () => {

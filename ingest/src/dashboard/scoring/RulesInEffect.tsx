@@ -51,7 +51,7 @@ export function RulesInEffect({ rules, hits, days }: { rules: ScoringRules; hits
         </table>
       </TableScroll>
       <p class="muted">
-        MQL at engagement ≥ {rules.thresholds.mql.engagement} and fit ≥ {rules.thresholds.mql.fit}; engagement halves every {rules.halfLifeDays} days without activity
+        MQL at engagement ≥ {rules.thresholds.mql.engagement} and fit ≥ {rules.thresholds.mql.fit}; each engagement point halves every {rules.halfLifeDays} days from when it was earned
         {rules.caps.engagement !== undefined ? `; engagement capped at ${rules.caps.engagement}` : ''}
         {rules.caps.fit !== undefined ? `; fit capped at ${rules.caps.fit}` : ''}. Fit rules match traits, not events: they have no hits.
       </p>
