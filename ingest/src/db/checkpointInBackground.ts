@@ -13,8 +13,13 @@ const db = new SQLite(workerData.file, { fileMustExist: true });
 parentPort.on('message', () => {
   let frames;
   try {
-    // PASSIVE copies what it can without waiting for the writer or any reader.
-    frames = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    // PASSIVE copies what it can without waiting for the writer or any reader. It copies the
+    // frames there were when it began; commits meanwhile add more, and the WAL only starts
+    // over once every frame is copied. So go again while it is behind: each pass is shorter.
+    for (let pass = 0; pass < 8; pass++) {
+      frames = db.pragma('wal_checkpoint(PASSIVE)')[0];
+      if (frames.busy || frames.checkpointed >= frames.log) break;
+    }
   } catch {
     // Best effort: a busy database is checkpointed on a later tick.
   }
@@ -40,46 +45,62 @@ export interface BackgroundCheckpoints {
  * Copies a SQLite WAL into the database file every `everyMs`, from a worker thread with its own
  * connection. better-sqlite3 runs a checkpoint on the thread that asks, and on the main thread
  * one that copies a busy second of commits stopped every request for tens of milliseconds (the
- * ingest's p99); in a worker the writer keeps committing while the pages are copied. The
- * worker starts at the first tick, so a database open for less than that never starts one.
+ * ingest's p99); in a worker the writer keeps committing while the pages are copied. Commits
+ * that land meanwhile leave the WAL a few frames behind, and SQLite starts the WAL over only
+ * once every frame is copied: `catchUp` (the writer's own short checkpoint, between its
+ * commits) copies that remainder after each pass. The worker starts at the first tick, so a
+ * database open for less than that never starts one.
  *
  * @example
- * const checkpoints = checkpointInBackground('/var/lib/leadbeam/leadbeam.db');
+ * const checkpoints = checkpointInBackground('/var/lib/leadbeam/leadbeam.db', 1000, () => sqlite.inTransaction || sqlite.pragma('wal_checkpoint(PASSIVE)'));
  * // … on close:
  * checkpoints.stop();
  */
-export function checkpointInBackground(file: string, everyMs = 1000): BackgroundCheckpoints {
-  let worker: Worker | undefined;
-  let waiting: Array<(figures: CheckpointFigures | undefined) => void> = [];
+export function checkpointInBackground(file: string, everyMs = 1000, catchUp?: () => void): BackgroundCheckpoints {
+  /** The running worker and the calls waiting for its answers (each worker answers only its own). */
+  let current: { worker: Worker; waiting: Array<(figures: CheckpointFigures | undefined) => void> } | undefined;
   let stopped = false;
+  /** Workers that died in a row (the file removed under it): the next start waits that many ticks. */
+  let failures = 0;
+  let skip = 0;
 
-  function ensureWorker(): Worker {
-    if (worker) return worker;
+  function ensureWorker() {
+    if (current) return current;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
-    started.unref();
-    started.on('message', (figures: CheckpointFigures | null) => waiting.shift()?.(figures ?? undefined));
-    // A worker that died (the file removed under it) is started again at the next tick.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
+    worker.unref();
+    const mine = { worker, waiting: [] as Array<(figures: CheckpointFigures | undefined) => void> };
+    worker.on('message', (figures: CheckpointFigures | null) => {
+      failures = 0;
+      if (figures && !stopped) catchUp?.();
+      mine.waiting.shift()?.(figures ?? undefined);
+    });
+    // A worker that died is started again later, each time after a longer pause.
     const forget = () => {
-      if (worker === started) worker = undefined;
-      waiting.splice(0).forEach((done) => done(undefined));
+      if (current === mine) current = undefined;
+      if (!stopped && mine.waiting.length) skip = Math.min(2 ** failures++, 60);
+      mine.waiting.splice(0).forEach((done) => done(undefined));
     };
-    started.on('error', forget);
-    started.on('exit', forget);
-    worker = started;
-    return started;
+    worker.on('error', forget);
+    worker.on('exit', forget);
+    current = mine;
+    return mine;
   }
 
   function checkpointNow(): Promise<CheckpointFigures | undefined> {
     if (stopped) return Promise.resolve(undefined);
     return new Promise((resolve) => {
+      const { worker, waiting } = ensureWorker();
       waiting.push(resolve);
-      ensureWorker().postMessage(0);
+      worker.postMessage(0);
     });
   }
 
   // One at a time: a tick while a checkpoint still runs is skipped.
-  const timer = setInterval(() => void (waiting.length === 0 && checkpointNow()), everyMs);
+  const timer = setInterval(() => {
+    if (skip > 0) return void skip--;
+    if (!current?.waiting.length) void checkpointNow();
+  }, everyMs);
   timer.unref();
 
   return {
@@ -87,9 +108,10 @@ export function checkpointInBackground(file: string, everyMs = 1000): Background
     stop() {
       stopped = true;
       clearInterval(timer);
-      void worker?.terminate();
-      worker = undefined;
-      waiting.splice(0).forEach((done) => done(undefined));
+      const last = current;
+      current = undefined;
+      void last?.worker.terminate();
+      last?.waiting.splice(0).forEach((done) => done(undefined));
     },
   };
 }

@@ -66,7 +66,15 @@ export function openDatabase(url: string): OpenDatabase {
   // After a burst (a demo seed, a rescore) the WAL would keep its high-water size until shutdown:
   // the first write after a complete checkpoint cuts it back to this.
   sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-  const checkpoints = path === ':memory:' ? undefined : checkpointInBackground(resolve(path));
+  // After each pass in the worker, the few frames committed meanwhile, between this thread's commits.
+  const catchUp = () => {
+    try {
+      if (sqlite.open && !sqlite.inTransaction) sqlite.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Best effort, as the worker's pass.
+    }
+  };
+  const checkpoints = path === ':memory:' ? undefined : checkpointInBackground(resolve(path), 1000, catchUp);
   const database = cacheStatements(sqlite);
   const close = database.close;
   database.close = () => {
