@@ -155,6 +155,26 @@ describe('single-page apps', () => {
     document.head.innerHTML = '';
   });
 
+  it("reports the engagement of the route left with that route's own title and tags, not the next one's", async () => {
+    document.head.innerHTML = '<meta name="leadbeam:stage" content="middle"><meta name="leadbeam:category" content="guide">';
+    document.title = 'The guide';
+    vi.useFakeTimers({ toFake: ['Date'] });
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(2000);
+      window.dispatchEvent(new Event('mousemove'));
+    }
+    history.pushState({}, '', '/app/checkout');
+    vi.useRealTimers();
+    document.head.innerHTML = '<meta name="leadbeam:stage" content="bottom">';
+    document.title = 'Checkout';
+    await settleRoute();
+    const engagement = only('engagement').at(-1)!;
+    expect(engagement.props!.engagedMs).toBeGreaterThan(499);
+    expect([engagement.title, engagement.stage, engagement.category]).toEqual(['The guide', 'middle', 'guide']);
+    expect(only('pageview').map((e) => [e.title, e.stage])).toEqual([['Checkout', 'bottom']]);
+    document.head.innerHTML = '';
+  });
+
   it('counts hash changes when hash routing is on', async () => {
     (window as any).happyDOM.setURL('https://www.example.com/app/two#/settings');
     window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -81,7 +81,11 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
       url = location.href;
     }
   };
-  const navigated = () => setTimeout(routed, 300);
+  const navigated = () => {
+    // The page left is reported now, while its title and tags are still its own.
+    if (pageKey() != key) reportEngagement();
+    setTimeout(routed, 300);
+  };
   for (const method of ['pushState', 'replaceState'] as const) {
     const original = history[method];
     history[method] = function (...args: [any, string]) {
@@ -97,6 +101,8 @@ export function startAutocapture({ capture, page, flush }: Tracker, hashRouting?
   // The page is hidden or left: report engagement, then hand the queue to sendBeacon. A form
   // posting to another page, or a link to a file, leaves through here too.
   const hidden = () => {
+    // A route still settling is counted before the page goes (or is put in the back/forward cache).
+    routed();
     reportEngagement();
     flush();
   };

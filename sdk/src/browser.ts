@@ -36,7 +36,7 @@ if (!w.leadbeam?.page) {
         const data = script?.dataset;
         if (data?.site) {
           tracker = createTracker({ ...(data as any), api: data.api || new URL(script!.src).origin });
-          // A throwing callback is caught (and counted) like any bad call.
+          // A throwing callback is caught like any bad call.
           tracker.ready = (fn: Function) => fn(leadbeam);
           tracker.page();
           q.map((args) => leadbeam(...(args as [string])));

@@ -101,9 +101,10 @@ export function createTracker({ site, api, consent, respectDnt, trackAutomation,
     },
     /** Stops tracking in this browser for good; forgets the visitor and what was queued. */
     optOut() {
-      store.setItem('lb_c', '0');
+      // The queue goes first: on a full localStorage it is what leaves room for the choice.
       forget();
       transport.forgetQueue();
+      store.setItem('lb_c', '0');
     },
     /** The visitor agrees: from now on visits are recorded, starting with this page. */
     optIn() {
