@@ -65,7 +65,7 @@ const DECISIONS = new Set<FeedbackType>(['accepted', 'opportunity', 'won', 'reje
 /** Where a publish would take a lead: what a rescore (`replayLead` with `allowDown`) does. */
 function stageUnder(scorer: Scorer, stage: Stage, events: ScoredEvent[], recycledAt: number, fromScratch: Stage): Stage {
   // A lead sales recycled is judged by what it did after that, as a rescore judges it (replayLead).
-  if (recycledAt && (stage === 'lead' || stage === 'mql' || stage === 'recycled')) return runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events).stage;
+  if (stage === 'recycled' || (recycledAt && (stage === 'lead' || stage === 'mql'))) return runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events).stage;
   if (stage === 'lead' || stage === 'mql') return fromScratch;
   return stage;
 }
@@ -141,7 +141,7 @@ export async function backtestRules(
       if (DECISIONS.has(f.type)) decisions.set(f.lead_id, [...(decisions.get(f.lead_id) ?? []), { type: f.type, at: Number(f.at) }]);
     }
     const recycled = new Map(
-      (await db.selectFrom('stage_changes').select(['lead_id', (eb) => eb.fn.max('at').as('at')]).where('lead_id', 'in', ids).where('to_stage', '=', 'recycled').groupBy('lead_id').execute()).map((r) => [r.lead_id, Number(r.at)]),
+      (await db.selectFrom('stage_changes').select(['lead_id', (eb) => eb.fn.max('at').as('at')]).where('lead_id', 'in', ids).where('to_stage', '=', 'recycled').where('cause', 'like', 'feedback:%').groupBy('lead_id').execute()).map((r) => [r.lead_id, Number(r.at)]),
     );
     for (const lead of page) {
       const events = histories.get(lead.id) ?? [];

@@ -136,9 +136,20 @@ export async function insertHits(trx: Kysely<Database>, hits: Array<RuleHit & { 
   }
 }
 
-/** When sales last sent the lead back to nurture. */
+/**
+ * When sales last sent the lead back to nurture (their feedback: a rescore that returned it
+ * there is no new decision, and must not move the point its history is judged from).
+ */
 export async function recycledSince(trx: Kysely<Database>, leadId: string): Promise<number> {
-  const change = await trx.selectFrom('stage_changes').select('at').where('lead_id', '=', leadId).where('to_stage', '=', 'recycled').orderBy('at', 'desc').limit(1).executeTakeFirst();
+  const change = await trx
+    .selectFrom('stage_changes')
+    .select('at')
+    .where('lead_id', '=', leadId)
+    .where('to_stage', '=', 'recycled')
+    .where('cause', 'like', 'feedback:%')
+    .orderBy('at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return change?.at ?? 0;
 }
 

@@ -79,7 +79,7 @@ export async function replayLead(
   // Sales' last word stands: a lead sales recycled is judged only by what it did after that, also
   // once scoring has qualified it again (new rules that undo the ones that did send it back).
   const recycledAt = current === 'lead' || current === 'mql' || current === 'recycled' ? await recycledSince(trx, lead.id) : 0;
-  const staged = recycledAt ? runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events) : replayed;
+  const staged = recycledAt || current === 'recycled' ? runLead(scorer, { state: emptyState(), stage: 'recycled', recycledAt }, events) : replayed;
   if (current === 'lead' || current === 'mql') {
     // Scoring owns these stages: forward only, or wherever new rules put it on a rescore.
     if (rank(staged.stage) > rank(current)) {

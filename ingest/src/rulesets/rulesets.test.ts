@@ -203,10 +203,14 @@ describeEachDialect('rule set versions', (getDb) => {
     await postBatch(at(T - 5 * DAY + 1000), { site: 'undo', sentAt: T - 5 * DAY + 1000, events: [event(T - 5 * DAY, { type: 'download', name: 'more.pdf' })] });
     expect((await leadByEmail(db, email)).stage).toBe('recycled');
 
+    // Each publish a second after the last, and after the config's version was seeded (at the real
+    // time, a moment after T): the versions list, newest first, then starts with the one published.
+    let publishedAt = T + 60_000;
     const publish = async (rules: unknown) => {
-      const res = await at(T).request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'undo', rules }) });
+      publishedAt += 1000;
+      const res = await at(publishedAt).request('/v1/scoring/rulesets', { method: 'POST', headers: auth(), body: JSON.stringify({ site: 'undo', rules }) });
       expect(res.status).toBe(201);
-      await waitForRescore(at(T), 'undo');
+      await waitForRescore(at(publishedAt), 'undo');
     };
     // Looser rules: what it did after the rejection now qualifies it.
     await publish({ ...RULES, thresholds: { mql: { engagement: 5, fit: 0 } } });
@@ -222,6 +226,10 @@ describeEachDialect('rule set versions', (getDb) => {
       { from_stage: 'recycled', to_stage: 'mql', cause: expect.stringMatching(/^rescore:|^threshold:mql$/) },
       { from_stage: 'mql', to_stage: 'recycled', cause: `rescore:${ruleVersion(scoringSchema.parse(RULES))}` },
     ]);
+    // The rescore's own return to nurture is no decision of sales: the looser rules again judge
+    // the lead from the rejection, and the download after it qualifies it again.
+    await publish({ ...RULES, thresholds: { mql: { engagement: 5, fit: 0 } } });
+    expect((await leadByEmail(db, email)).stage).toBe('mql');
   });
 
   it('names the bad field of a draft as a path, and publishing takes an admin key while a read key may only look', async () => {
