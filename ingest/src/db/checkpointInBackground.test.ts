@@ -18,13 +18,29 @@ function openWriter(name: string) {
   return { file, sqlite };
 }
 
-it('copies what was committed into the database file while the writer holds a transaction open', async () => {
-  const { file, sqlite } = openWriter('open.db');
-  const checkpoints = checkpointInBackground(file, 60_000);
+/** A writer with background checkpoints every `everyMs`, both closed after `use`. */
+async function withCheckpoints(name: string, everyMs: number, use: (w: ReturnType<typeof openWriter> & { checkpoints: ReturnType<typeof checkpointInBackground> }) => Promise<void>, catchUp?: (sqlite: SQLite.Database) => void) {
+  const writer = openWriter(name);
+  const checkpoints = checkpointInBackground(writer.file, everyMs, catchUp && (() => catchUp(writer.sqlite)));
   try {
-    sqlite.transaction(() => {
-      for (let i = 0; i < 200; i++) sqlite.prepare('insert into t values (randomblob(4096))').run();
-    })();
+    await use({ ...writer, checkpoints });
+  } finally {
+    checkpoints.stop();
+    if (writer.sqlite.open) writer.sqlite.close();
+  }
+}
+
+/** Commits `rows` random blobs of `bytes` each in one transaction. */
+const writeRows = (sqlite: SQLite.Database, rows: number, bytes: number) => {
+  const insert = sqlite.prepare(`insert into t values (randomblob(${bytes}))`);
+  sqlite.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run();
+  })();
+};
+
+it('copies what was committed into the database file while the writer holds a transaction open', async () => {
+  await withCheckpoints('open.db', 60_000, async ({ file, sqlite, checkpoints }) => {
+    writeRows(sqlite, 200, 4096);
     const before = statSync(file).size;
     sqlite.exec('begin immediate; insert into t values (randomblob(10))');
     const figures = await checkpointNow(checkpoints);
@@ -33,38 +49,26 @@ it('copies what was committed into the database file while the writer holds a tr
     expect(figures.checkpointed).toBe(figures.log);
     expect(statSync(file).size).toBeGreaterThan(before + 200 * 4096);
     sqlite.exec('commit');
-  } finally {
-    checkpoints.stop();
-    sqlite.close();
-  }
+  });
 });
 
 it('keeps the main thread free while a large WAL is copied', async () => {
-  const { file, sqlite } = openWriter('large.db');
-  const checkpoints = checkpointInBackground(file, 60_000);
-  try {
-    const insert = sqlite.prepare('insert into t values (randomblob(65536))');
-    sqlite.transaction(() => {
-      for (let i = 0; i < 1024; i++) insert.run();
-    })();
+  await withCheckpoints('large.db', 60_000, async ({ sqlite, checkpoints }) => {
+    writeRows(sqlite, 1024, 65536);
     let turns = 0;
     const spin = setInterval(() => turns++, 0);
     const figures = await checkpointNow(checkpoints).finally(() => clearInterval(spin));
     expect(figures.checkpointed).toBeGreaterThan(16_000);
     // 64 MB copied on this thread would have let no timer run until it ended.
     expect(turns).toBeGreaterThan(1);
-  } finally {
-    checkpoints.stop();
-    sqlite.close();
-  }
+  });
 });
 
 it('lets the WAL start over while the writer keeps committing, so it does not grow with the traffic', async () => {
-  const { file, sqlite } = openWriter('steady.db');
   // As openDatabase passes it: the writer copies the remainder between its commits.
-  const checkpoints = checkpointInBackground(file, 200, () => sqlite.inTransaction || sqlite.pragma('wal_checkpoint(PASSIVE)'));
-  const insert = sqlite.prepare('insert into t values (randomblob(16384))');
-  try {
+  const catchUp = (sqlite: SQLite.Database) => sqlite.inTransaction || sqlite.pragma('wal_checkpoint(PASSIVE)');
+  await withCheckpoints('steady.db', 200, async ({ file, sqlite }) => {
+    const insert = sqlite.prepare('insert into t values (randomblob(16384))');
     // Three seconds of commits every 2 ms: about 24 MB through the WAL.
     const end = Date.now() + 3000;
     let commits = 0;
@@ -77,10 +81,7 @@ it('lets the WAL start over while the writer keeps committing, so it does not gr
     expect(written).toBeGreaterThan(8 * 2 ** 20);
     // Started over many times: the file holds a few checkpoint periods' commits, not all of them.
     expect(statSync(`${file}-wal`).size).toBeLessThan(written / 4);
-  } finally {
-    checkpoints.stop();
-    sqlite.close();
-  }
+  }, catchUp);
 });
 
 it('checkpoints on its timer, and does nothing once stopped', async () => {
